@@ -1,0 +1,61 @@
+# libframe — GNU make. `make` builds the libraries, `make test` runs everything.
+# Honours CC, CFLAGS, LDFLAGS, PREFIX, DESTDIR.
+
+# The version lives in include/frame.h only; everything here follows from it.
+VERSION_MAJOR := $(shell sed -n 's/^\#define FRAME_VERSION_MAJOR \([0-9]*\)/\1/p' include/frame.h)
+VERSION := $(shell sed -n 's/^\#define FRAME_VERSION_STRING "\(.*\)"/\1/p' include/frame.h)
+
+CC ?= cc
+PYTHON ?= python3
+PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+BUILD ?= build
+
+WARN := -std=c99 -pedantic -Wall -Wextra -Wconversion -Wshadow -Wstrict-prototypes \
+        -Wmissing-prototypes -Wcast-qual -Wpointer-arith -Wundef
+CFLAGS ?= -O2 -g
+ALL_CFLAGS := $(WARN) $(CFLAGS) -Iinclude
+# Only frame_* symbols leave the shared library (see lib/internal.h for FRAME_API).
+LIB_CFLAGS := $(ALL_CFLAGS) -fPIC -fvisibility=hidden -DFRAME_BUILDING
+
+LIB_SRCS := $(sort $(wildcard lib/*.c))
+LIB_HDRS := include/frame.h lib/internal.h
+LIB_OBJS := $(LIB_SRCS:lib/%.c=$(BUILD)/obj/%.o)
+LIBA := $(BUILD)/libframe.a
+SONAME := libframe.so.$(VERSION_MAJOR)
+LIBSO := $(BUILD)/libframe.so.$(VERSION)
+
+TEST_TARGETS :=
+
+.PHONY: all lib test check clean install uninstall dist examples fuzz bench bench-run coverage
+all: lib
+lib: $(LIBA) $(LIBSO)
+
+$(BUILD)/obj/%.o: lib/%.c $(LIB_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(LIB_CFLAGS) -c $< -o $@
+
+$(LIBA): $(LIB_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(LIBSO): $(LIB_OBJS)
+	$(CC) -shared -Wl,-soname,$(SONAME) $(LDFLAGS) -o $@ $^
+	ln -sf libframe.so.$(VERSION) $(BUILD)/$(SONAME)
+	ln -sf $(SONAME) $(BUILD)/libframe.so
+
+-include tests/tests.mk
+-include mk/dist.mk
+-include fuzz/fuzz.mk
+-include bindings/python/python.mk
+-include examples/examples.mk
+-include bench/bench.mk
+
+# Runs every test target in order and stops at the first failure.
+test: lib
+	@set -e; for t in $(TEST_TARGETS); do echo "== make $$t"; $(MAKE) --no-print-directory $$t; done
+check: test
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,86 @@
+/* The parameters of SPEC.md: checking a config and reading its effective values. */
+#include "internal.h"
+
+static const frame_config frame__defaults = {4, 0, 0, "size", FRAME_DEFAULT_MAX_HEADER,
+                                             FRAME_MAX_BODY_LIMIT};
+
+const frame_config *frame__cfg(const frame_config *cfg) { return cfg ? cfg : &frame__defaults; }
+
+unsigned frame__width(const frame_config *cfg) {
+    return cfg && cfg->prefix_width ? cfg->prefix_width : 4u;
+}
+
+uint64_t frame__width_max(unsigned width) {
+    return width >= 8 ? UINT64_MAX : ((uint64_t)1 << (8 * width)) - 1;
+}
+
+static uint64_t frame__min(uint64_t a, uint64_t b) { return a < b ? a : b; }
+
+uint64_t frame__max_header(const frame_config *cfg) {
+    uint64_t max = cfg && cfg->max_header ? cfg->max_header : FRAME_DEFAULT_MAX_HEADER;
+    return frame__min(max, frame__width_max(frame__width(cfg)));
+}
+
+uint64_t frame__max_body(const frame_config *cfg) {
+    uint64_t max = cfg && cfg->max_body ? cfg->max_body : FRAME_MAX_BODY_LIMIT;
+    /* In the raw profile the prefix itself carries the body length. */
+    if (cfg && cfg->raw) max = frame__min(max, frame__width_max(frame__width(cfg)));
+    return max;
+}
+
+const char *frame__size_name(const frame_config *cfg) {
+    return cfg && cfg->size_name ? cfg->size_name : "size";
+}
+
+FRAME_API frame_errno frame_config_check(const frame_config *cfg) {
+    const char *name;
+    size_t i;
+    if (!cfg) return FRAME_OK;
+    switch (cfg->prefix_width) {
+    case 0: case 1: case 2: case 4: case 8: break;
+    default: return FRAME_E_CONFIG;
+    }
+    if ((cfg->big_endian != 0 && cfg->big_endian != 1) || (cfg->raw != 0 && cfg->raw != 1))
+        return FRAME_E_CONFIG;
+    /* Header positions are 32-bit inside the decoder, which keeps it small. */
+    if (cfg->max_body > FRAME_MAX_BODY_LIMIT || cfg->max_header > UINT32_MAX) return FRAME_E_CONFIG;
+    /* The size name is written into headers as is, so it must need no escaping. */
+    name = frame__size_name(cfg);
+    for (i = 0; name[i]; i++) {
+        unsigned char c = (unsigned char)name[i];
+        if (i >= FRAME_MAX_SIZE_NAME || c < 0x20 || c > 0x7e || c == '"' || c == '\\')
+            return FRAME_E_CONFIG;
+    }
+    return i ? FRAME_OK : FRAME_E_CONFIG;
+}
+
+void frame__put_prefix(frame__u8 *out, const frame_config *cfg, uint64_t value) {
+    unsigned w = frame__width(cfg), i;
+    int big = cfg && cfg->big_endian;
+    for (i = 0; i < w; i++) {
+        unsigned shift = 8 * (big ? w - 1 - i : i);
+        out[i] = (frame__u8)(value >> shift);
+    }
+}
+
+uint64_t frame__get_prefix(const frame__u8 *in, const frame_config *cfg) {
+    unsigned w = frame__width(cfg), i;
+    uint64_t v = 0;
+    if (cfg && cfg->big_endian) {
+        for (i = 0; i < w; i++) v = (v << 8) | in[i];
+    } else {
+        for (i = w; i-- > 0;) v = (v << 8) | in[i];
+    }
+    return v;
+}
+
+frame_errno frame__foreign_prefix(const frame__u8 *prefix, unsigned width, frame_errno otherwise) {
+    unsigned i;
+    /* A TLS record starts with content type 22 (handshake), version major 3. */
+    if (width >= 2 && prefix[0] == 0x16 && prefix[1] == 0x03) return FRAME_E_LOOKS_LIKE_TLS;
+    for (i = 0; i < width; i++) {
+        frame__u8 c = prefix[i];
+        if (!((c >= 0x20 && c <= 0x7e) || c == '\t' || c == '\r' || c == '\n')) return otherwise;
+    }
+    return FRAME_E_LOOKS_LIKE_TEXT;
+}
