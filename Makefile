@@ -28,7 +28,7 @@ LIBSO := $(BUILD)/libframe.so.$(VERSION)
 
 TEST_TARGETS :=
 
-.PHONY: all lib test check clean install uninstall dist examples fuzz bench bench-run coverage
+.PHONY: all lib demo test test-readme check clean install uninstall dist examples fuzz bench bench-run coverage
 all: lib
 lib: $(LIBA) $(LIBSO)
 
@@ -44,6 +44,21 @@ $(LIBSO): $(LIB_OBJS)
 	$(CC) -shared -Wl,-soname,$(SONAME) $(LDFLAGS) -o $@ $^
 	ln -sf libframe.so.$(VERSION) $(BUILD)/$(SONAME)
 	ln -sf $(SONAME) $(BUILD)/libframe.so
+
+# The first command of README.md: a stream of frames decoded one byte at a time.
+demo: $(BUILD)/hello
+	$(BUILD)/hello
+$(BUILD)/hello: examples/hello.c $(LIBA)
+	$(CC) $(ALL_CFLAGS) $< $(LIBA) -o $@
+
+# README.md's example must compile exactly as shown, and run.
+test-readme: $(LIBA)
+	@mkdir -p $(BUILD)/readme
+	$(PYTHON) -c 'import re,sys; s=open("README.md").read(); b=re.findall(r"```c\n(.*?)```", s, re.S); sys.exit("README.md has no C example") if not b else open("$(BUILD)/readme/example.c","w").write(b[0])'
+	$(CC) $(ALL_CFLAGS) -Werror $(BUILD)/readme/example.c $(LIBA) -o $(BUILD)/readme/example
+	$(BUILD)/readme/example > $(BUILD)/readme/out.txt
+	grep -q "^hello$$" $(BUILD)/readme/out.txt
+TEST_TARGETS += test-readme
 
 -include tests/tests.mk
 -include mk/dist.mk
