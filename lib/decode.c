@@ -53,7 +53,7 @@ static frame_errno frame__parse(const frame_decoder *d, const frame__u8 *json, s
     job.end = json + len;
     job.header = 1;
     job.cfg = d->_cfg;
-    err = frame__json_validate(&job);
+    err = frame__fast_header(&job) ? FRAME_OK : frame__json_validate(&job);
     h->root.json = (const char *)json;
     h->root.len = len;
     h->root.type = FRAME_TYPE_OBJECT;

@@ -41,13 +41,11 @@ typedef struct frame__sink {
     size_t cap;
     size_t len;     /* decoded bytes seen */
     size_t out_len; /* bytes stored (or that would be, past cap) */
-    uint32_t hash;  /* FNV-1a of the decoded bytes, when want_hash */
-    int want_hash;
+    int want_hash;  /* hash the decoded bytes, as the plain-name fast path does */
     int escape;     /* store them escaped canonically */
+    uint64_t hash, word; /* hash state: whole words mixed in, and the word being filled */
 } frame__sink;
 
-#define FRAME__FNV_BASIS 2166136261u
-#define FRAME__FNV_PRIME 16777619u
 
 /*
  * Scans the JSON string starting at the quote *p. On success returns FRAME_OK
@@ -84,6 +82,8 @@ typedef struct frame__json_job {
 } frame__json_job;
 
 frame_errno frame__json_validate(frame__json_job *job);
+/* Accepts the common compact header quickly; 0 means "ask the validator". */
+int frame__fast_header(frame__json_job *job);
 
 /* Writes the canonical JSON string for the `len` UTF-8 bytes at s.
  * Returns FRAME_OK, FRAME_E_BAD_UTF8, or FRAME_E_BUFFER_TOO_SMALL. */

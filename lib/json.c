@@ -22,14 +22,97 @@ static const frame__u8 frame__special[256] = {
 
 static const char frame__hex[] = "0123456789abcdef";
 
+/* Word-at-a-time helpers. Loads are little-endian on every host, so hashes
+ * and scans agree between a plain name and its escaped spelling everywhere. */
+#define FRAME__ONES 0x0101010101010101ull
+#define FRAME__HIGHS 0x8080808080808080ull
+#define FRAME__MIX(h, w) ((h) = (((h) ^ (w)) * 0x9e3779b97f4a7c15ull) ^ ((h) >> 29))
+
+static uint64_t frame__load64(const frame__u8 *p) {
+    return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24 |
+           (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
+}
+
+/* Nonzero when one of the 8 bytes is special (frame__special); exact as a
+ * yes/no answer, which is all it is used for. */
+static uint64_t frame__special8(uint64_t w) {
+    uint64_t q = w ^ (FRAME__ONES * '"'), b = w ^ (FRAME__ONES * '\\');
+    return (((q - FRAME__ONES) & ~q) | ((b - FRAME__ONES) & ~b) | (w - FRAME__ONES * 0x20) | w) &
+           FRAME__HIGHS;
+}
+
+static unsigned frame__first_byte(uint64_t mask) {
+#if defined(__GNUC__)
+    return (unsigned)__builtin_ctzll(mask) >> 3;
+#else
+    unsigned k = 0;
+    while (!(mask & 0x80)) mask >>= 8, k++;
+    return k;
+#endif
+}
+
+/* The first special byte of a string body at or after p, or end. */
+static const frame__u8 *frame__plain_end(const frame__u8 *p, const frame__u8 *end) {
+    while (end - p >= 8) {
+        uint64_t m = frame__special8(frame__load64(p));
+        if (m) return p + frame__first_byte(m);
+        p += 8;
+    }
+    while (p < end && !frame__special[*p]) p++;
+    return p;
+}
+
+/*
+ * The fast path for a string body at q (just past the opening quote): when it
+ * is plain (no escape, control or non-ASCII byte before the closing quote),
+ * returns the closing quote and, with h, mixes the content into *h word by
+ * word exactly as a hashing sink would. Otherwise returns NULL.
+ */
+static const frame__u8 *frame__plain_string(const frame__u8 *q, const frame__u8 *end, uint64_t *h) {
+    uint64_t word = 0;
+    size_t k;
+    while (end - q >= 8) {
+        uint64_t w = frame__load64(q), m = frame__special8(w);
+        if (m) {
+            k = frame__first_byte(m);
+            if (q[k] != '"') return NULL;
+            if (h && k) FRAME__MIX(*h, w & ((1ull << (8 * k)) - 1));
+            return q + k;
+        }
+        if (h) FRAME__MIX(*h, w);
+        q += 8;
+    }
+    for (k = 0; q + k < end && !frame__special[q[k]]; k++) word |= (uint64_t)q[k] << (8 * k);
+    if (q + k >= end || q[k] != '"') return NULL;
+    if (h && k) FRAME__MIX(*h, word);
+    return q + k;
+}
+
+/* Ends a name hash: h has every word of the n bytes mixed in, a partial
+ * last word included. */
+static uint32_t frame__hash_final(uint64_t h, size_t n) {
+    FRAME__MIX(h, (uint64_t)n);
+    return (uint32_t)(h >> 32);
+}
+
+static uint32_t frame__sink_hash(const frame__sink *s) {
+    uint64_t h = s->hash;
+    if (s->len & 7) FRAME__MIX(h, s->word);
+    return frame__hash_final(h, s->len);
+}
+
 /* Appends decoded bytes to a sink: hashes them, and stores them either as they
  * are or escaped canonically (SPEC.md "Canonical encoding"). */
 static void frame__sink_put(frame__sink *s, const frame__u8 *b, size_t n) {
     size_t i;
     if (s->want_hash) {
-        uint32_t h = s->hash;
-        for (i = 0; i < n; i++) h = (h ^ b[i]) * FRAME__FNV_PRIME;
-        s->hash = h;
+        for (i = 0; i < n; i++) {
+            s->word |= (uint64_t)b[i] << (8 * ((s->len + i) & 7));
+            if (((s->len + i) & 7) == 7) {
+                FRAME__MIX(s->hash, s->word);
+                s->word = 0;
+            }
+        }
     }
     s->len += n;
     if (!s->escape) {
@@ -186,7 +269,7 @@ frame_errno frame__scan_string(const frame__u8 **pp, const frame__u8 *end, frame
     for (;;) {
         const frame__u8 *run = p;
         frame__u8 c;
-        while (p < end && !frame__special[*p]) p++;
+        p = frame__plain_end(p, end);
         if (sink && p > run) frame__sink_put(sink, run, (size_t)(p - run));
         if (p >= end) {
             *pp = end;
@@ -304,14 +387,13 @@ frame_errno frame__put_string(frame__u8 *out, size_t cap, size_t *pos, const fra
     return FRAME_OK;
 }
 
-/* Scans a number by the RFC 8259 grammar; *plain says "digits only". */
-static frame_errno frame__scan_number(const frame__u8 **pp, const frame__u8 *end, int *plain) {
-    const frame__u8 *p = *pp;
-    *plain = 1;
-    if (*p == '-') {
-        *plain = 0;
-        p++;
-    }
+/* Scans a number by the RFC 8259 grammar and returns its end; *plain says
+ * "digits only". On a malformed number sets *err and returns the offending
+ * byte (or end). */
+static const frame__u8 *frame__number(const frame__u8 *p, const frame__u8 *end, int *plain,
+                                      frame_errno *err) {
+    *plain = *p != '-';
+    if (*p == '-') p++;
     if (p < end && *p == '0') {
         p++;
     } else if (p < end && *p >= '1' && *p <= '9') {
@@ -332,11 +414,10 @@ static frame_errno frame__scan_number(const frame__u8 **pp, const frame__u8 *end
         if (p >= end || !FRAME__IS_DIGIT(*p)) goto bad;
         while (p < end && FRAME__IS_DIGIT(*p)) p++;
     }
-    *pp = p;
-    return FRAME_OK;
+    return p;
 bad:
-    *pp = p;
-    return FRAME_E_JSON_SYNTAX;
+    *err = FRAME_E_JSON_SYNTAX;
+    return p;
 }
 
 static int frame__is_value_start(frame__u8 c) {
@@ -349,50 +430,41 @@ static void frame__emit(frame__json_job *job, const frame__u8 *b, size_t n) {
     job->out_len += n;
 }
 
-/* Scans a string token, copying it canonically when the job asks for it. */
-static frame_errno frame__string_token(frame__json_job *job, const frame__u8 **p,
-                                       frame__sink *sink) {
-    frame_errno err;
+/*
+ * Scans the string token at p and returns its end. Plain strings (no escape,
+ * control or non-ASCII byte) take the fast path; the rest, and canonical
+ * copies, the general one. With hash non-NULL the decoded content is hashed;
+ * *plain tells whether the raw bytes are the content. On error sets *err and
+ * returns the offending byte.
+ */
+static const frame__u8 *frame__string_token(frame__json_job *job, const frame__u8 *p,
+                                            uint32_t *hash, int *plain, frame_errno *err) {
+    frame__sink sink;
+    uint64_t h = 0;
+    const frame__u8 *q = job->out ? NULL : frame__plain_string(p + 1, job->end, hash ? &h : NULL);
+    *plain = q != NULL;
+    if (q) {
+        if (hash) *hash = frame__hash_final(h, (size_t)(q - p - 1));
+        return q + 1;
+    }
+    memset(&sink, 0, sizeof sink);
+    sink.want_hash = hash != NULL;
     if (job->out) {
-        frame__emit(job, *p, 1);
-        sink->escape = 1;
+        frame__emit(job, p, 1);
+        sink.escape = 1;
         if (job->out_len < job->out_cap) {
-            sink->buf = job->out + job->out_len;
-            sink->cap = job->out_cap - job->out_len;
+            sink.buf = job->out + job->out_len;
+            sink.cap = job->out_cap - job->out_len;
         }
     }
-    err = frame__scan_string(p, job->end, job->out || sink->want_hash ? sink : NULL);
-    if (!err && job->out) {
-        job->out_len += sink->out_len;
-        frame__emit(job, *p - 1, 1);
+    *err = frame__scan_string(&p, job->end, job->out || hash ? &sink : NULL);
+    if (*err) return p;
+    if (hash) *hash = frame__sink_hash(&sink);
+    if (job->out) {
+        job->out_len += sink.out_len;
+        frame__emit(job, p - 1, 1);
     }
-    return err;
-}
-
-/* The value of the top-level size member: SPEC.md "The size member". */
-static frame_errno frame__size_value(frame__json_job *job, const frame__u8 **pp,
-                                     const frame__u8 **at) {
-    const frame__u8 *p = *pp, *v = p, *end = job->end;
-    uint64_t n = 0;
-    int plain, saturated = 0;
-    frame_errno err;
-    *at = p;
-    if (p >= end) return FRAME_E_JSON_SYNTAX;
-    if (!FRAME__IS_DIGIT(*p)) return frame__is_value_start(*p) ? FRAME_E_SIZE_INVALID : FRAME_E_JSON_SYNTAX;
-    err = frame__scan_number(pp, end, &plain);
-    if (err) {
-        *at = *pp;
-        return err;
-    }
-    if (!plain) return FRAME_E_SIZE_INVALID;
-    for (; v < *pp; v++) {
-        unsigned d = (unsigned)(*v - '0');
-        if (n > (UINT64_MAX - d) / 10) saturated = 1;
-        n = n * 10 + d;
-    }
-    job->size = saturated ? UINT64_MAX : n;
-    if (saturated || n > frame__max_body(job->cfg)) return FRAME_E_BODY_TOO_LARGE;
-    return FRAME_OK;
+    return p;
 }
 
 #define FRAME__FAIL(e, at)                          \
@@ -401,12 +473,13 @@ static frame_errno frame__size_value(frame__json_job *job, const frame__u8 **pp,
         return (e);                                 \
     } while (0)
 #define FRAME__SKIP_WS() \
-    while (p < end && FRAME__IS_WS(*p)) p++
+    while (p < end && *p <= ' ' && FRAME__IS_WS(*p)) p++
 #define FRAME__EMIT(ptr, n) \
-    if (job->out) frame__emit(job, (ptr), (n))
+    if (out) frame__emit(job, (ptr), (n))
 
 frame_errno frame__json_validate(frame__json_job *job) {
     const frame__u8 *p = job->start, *end = job->end, *at;
+    const frame__u8 *out = job->out;
     /* Names of the open objects, for the duplicate check: an object's names
      * are name_off[first[level]] up to name_off[nnames]. */
     uint32_t name_off[FRAME_MAX_MEMBERS], name_hash[FRAME_MAX_MEMBERS];
@@ -415,9 +488,9 @@ frame_errno frame__json_validate(frame__json_job *job) {
     uint32_t arrays = 0; /* bit level-1 set: that level is an array */
     const char *size_name = frame__size_name(job->cfg);
     size_t size_len = strlen(size_name);
-    int have_size = 0, is_size;
-    frame__sink sink;
-    frame_errno err;
+    int have_size = 0, plain;
+    uint32_t hash;
+    frame_errno err = FRAME_OK;
 
     if ((uint64_t)(end - p) > UINT32_MAX) FRAME__FAIL(FRAME_E_HEADER_TOO_LARGE, p);
     if (job->header) {
@@ -450,8 +523,7 @@ value:
         if (p < end && *p == '}') goto close;
         goto member;
     case '"':
-        memset(&sink, 0, sizeof sink);
-        err = frame__string_token(job, &p, &sink);
+        p = frame__string_token(job, p, NULL, &plain, &err);
         if (err) FRAME__FAIL(err, p);
         goto after_value;
     case 't':
@@ -468,11 +540,10 @@ value:
     }
     default:
         if (*p == '-' || FRAME__IS_DIGIT(*p)) {
-            const frame__u8 *v = p;
-            int plain;
-            err = frame__scan_number(&p, end, &plain);
+            at = p;
+            p = frame__number(p, end, &plain, &err);
             if (err) FRAME__FAIL(err, p);
-            FRAME__EMIT(v, (size_t)(p - v));
+            FRAME__EMIT(at, (size_t)(p - at));
             goto after_value;
         }
         FRAME__FAIL(FRAME_E_JSON_SYNTAX, p);
@@ -483,34 +554,48 @@ member:
     if (*p != '"') FRAME__FAIL(FRAME_E_JSON_SYNTAX, p);
     if (++members > FRAME_MAX_MEMBERS) FRAME__FAIL(FRAME_E_TOO_MANY_MEMBERS, p);
     at = p;
-    memset(&sink, 0, sizeof sink);
-    sink.want_hash = 1;
-    sink.hash = FRAME__FNV_BASIS;
-    err = frame__string_token(job, &p, &sink);
+    p = frame__string_token(job, p, &hash, &plain, &err);
     if (err) FRAME__FAIL(err, p);
     for (i = first[level]; i < nnames; i++)
-        if (name_hash[i] == sink.hash &&
-            frame__string_equals_string(job->start + name_off[i], end, at, end))
+        if (name_hash[i] == hash && frame__string_equals_string(job->start + name_off[i], end, at, end))
             FRAME__FAIL(FRAME_E_DUPLICATE_NAME, at);
     name_off[nnames] = (uint32_t)(at - job->start);
-    name_hash[nnames++] = sink.hash;
-    /* Most names carry no escapes: then the raw bytes are the name. */
-    is_size = job->header && level == 1 && sink.len == size_len &&
-              ((size_t)(p - at) == size_len + 2
-                   ? memcmp(at + 1, size_name, size_len) == 0
-                   : frame__string_equals_bytes(at, end, (const frame__u8 *)size_name, size_len));
+    name_hash[nnames++] = hash;
     FRAME__SKIP_WS();
     if (p >= end) FRAME__FAIL(FRAME_E_JSON_SYNTAX, end);
     if (*p != ':') FRAME__FAIL(FRAME_E_JSON_SYNTAX, p);
     FRAME__EMIT(p, 1);
     p++;
     FRAME__SKIP_WS();
-    if (!is_size) goto value;
-    at = p;
-    err = frame__size_value(job, &p, &at);
-    if (err) FRAME__FAIL(err, at);
-    FRAME__EMIT(at, (size_t)(p - at));
+    if (level != 1 || !job->header || have_size ||
+        !(plain ? (size_t)(p - at) >= size_len + 2 && at[size_len + 1] == '"' &&
+                      memcmp(at + 1, size_name, size_len) == 0
+                : frame__string_equals_bytes(at, end, (const frame__u8 *)size_name, size_len)))
+        goto value;
+
+    /* The size member (SPEC.md "The size member"), checked as soon as its
+     * value is read, before anything after it. */
     have_size = 1;
+    if (p >= end) FRAME__FAIL(FRAME_E_JSON_SYNTAX, end);
+    if (!FRAME__IS_DIGIT(*p)) FRAME__FAIL(frame__is_value_start(*p) ? FRAME_E_SIZE_INVALID : FRAME_E_JSON_SYNTAX, p);
+    at = p;
+    p = frame__number(p, end, &plain, &err);
+    if (err) FRAME__FAIL(err, p);
+    if (!plain) FRAME__FAIL(FRAME_E_SIZE_INVALID, at);
+    {
+        const frame__u8 *v;
+        uint64_t n = 0;
+        int saturated = 0;
+        for (v = at; v < p; v++) {
+            unsigned d = (unsigned)(*v - '0');
+            /* Only a number of 20 digits or more can overflow. */
+            if (n >= UINT64_MAX / 10 && (n > UINT64_MAX / 10 || d > UINT64_MAX % 10)) saturated = 1;
+            n = n * 10 + d;
+        }
+        job->size = saturated ? UINT64_MAX : n;
+        if (saturated || n > frame__max_body(job->cfg)) FRAME__FAIL(FRAME_E_BODY_TOO_LARGE, at);
+    }
+    FRAME__EMIT(at, (size_t)(p - at));
 
 after_value:
     FRAME__SKIP_WS();
@@ -539,6 +624,68 @@ close:
     goto after_value;
 }
 
+/*
+ * The fast path for the common header: compact, flat, at most 16 members whose
+ * names and string values are plain and whose other values are numbers or
+ * literals. It only ever accepts: anything else, errors included, returns 0
+ * and frame__json_validate() decides, so results are the same either way.
+ */
+#define FRAME__FAST_MEMBERS 16
+int frame__fast_header(frame__json_job *job) {
+    const frame__u8 *p = job->start, *end = job->end, *q;
+    const frame__u8 *names[FRAME__FAST_MEMBERS];
+    size_t lens[FRAME__FAST_MEMBERS], len;
+    const char *size_name = frame__size_name(job->cfg);
+    size_t size_len = strlen(size_name);
+    unsigned n = 0, i;
+    int have_size = 0, plain;
+    uint64_t size = 0;
+    frame_errno err = FRAME_OK;
+    if (end - p < 2 || *p != '{' || job->out || !job->header) return 0;
+    for (p++;; p++) {
+        if (p >= end || *p != '"' || n == FRAME__FAST_MEMBERS) return 0;
+        q = frame__plain_end(p + 1, end);
+        if (q >= end || *q != '"') return 0;
+        len = (size_t)(q - p - 1);
+        for (i = 0; i < n; i++) /* a duplicate is for the general path to report */
+            if (lens[i] == len && names[i][0] == p[1] && memcmp(names[i], p + 1, len) == 0) return 0;
+        names[n] = p + 1;
+        lens[n++] = len;
+        p = q + 1;
+        if (p >= end || *p != ':') return 0;
+        if (++p >= end) return 0;
+        if (!have_size && len == size_len && memcmp(q - len, size_name, len) == 0) {
+            uint64_t v = 0;
+            have_size = 1;
+            if (!FRAME__IS_DIGIT(*p) || (*p == '0' && p + 1 < end && FRAME__IS_DIGIT(p[1]))) return 0;
+            for (q = p; p < end && FRAME__IS_DIGIT(*p); p++) {
+                if (p - q > 15) return 0; /* 17 digits and up: beyond 2^53 - 1 anyway */
+                v = v * 10 + (unsigned)(*p - '0');
+            }
+            if (v > frame__max_body(job->cfg)) return 0;
+            size = v;
+        } else if (*p == '"') {
+            q = frame__plain_end(p + 1, end);
+            if (q >= end || *q != '"') return 0;
+            p = q + 1;
+        } else if (*p == '-' || FRAME__IS_DIGIT(*p)) {
+            p = frame__number(p, end, &plain, &err);
+            if (err) return 0;
+        } else {
+            const char *lit = *p == 't' ? "true" : *p == 'f' ? "false" : *p == 'n' ? "null" : NULL;
+            if (!lit || (size_t)(end - p) < strlen(lit) || memcmp(p, lit, strlen(lit)) != 0) return 0;
+            p += strlen(lit);
+        }
+        if (p >= end) return 0;
+        if (*p == '}') break;
+        if (*p != ',') return 0;
+    }
+    if (p + 1 != end || !have_size) return 0;
+    job->size = size;
+    job->members = n;
+    return 1;
+}
+
 FRAME_API frame_errno frame_header_parse(frame_header *out, const frame_config *cfg,
                                          const void *json, size_t len, size_t *err_pos) {
     frame__json_job job;
@@ -551,7 +698,7 @@ FRAME_API frame_errno frame_header_parse(frame_header *out, const frame_config *
     job.end = job.start + len;
     job.header = 1;
     job.cfg = cfg;
-    err = frame__json_validate(&job);
+    err = frame__fast_header(&job) ? FRAME_OK : frame__json_validate(&job);
     out->root.json = (const char *)json;
     out->root.len = len;
     out->root.type = err ? FRAME_TYPE_INVALID : FRAME_TYPE_OBJECT;
