@@ -18,6 +18,13 @@
 
 typedef unsigned char frame__u8;
 
+/* For the few hot helpers whose call costs more than their body. */
+#if defined(__GNUC__)
+#define FRAME__INLINE inline __attribute__((always_inline))
+#else
+#define FRAME__INLINE
+#endif
+
 #define FRAME__IS_WS(c) ((c) == ' ' || (c) == '\n' || (c) == '\r' || (c) == '\t')
 
 /* The effective parameters of a config (NULL = defaults). */

@@ -52,7 +52,7 @@ static unsigned frame__first_byte(uint64_t mask) {
 }
 
 /* The first special byte of a string body at or after p, or end. */
-static const frame__u8 *frame__plain_end(const frame__u8 *p, const frame__u8 *end) {
+static FRAME__INLINE const frame__u8 *frame__plain_end(const frame__u8 *p, const frame__u8 *end) {
     while (end - p >= 8) {
         uint64_t m = frame__special8(frame__load64(p));
         if (m) return p + frame__first_byte(m);
@@ -636,7 +636,6 @@ int frame__fast_header(frame__json_job *job) {
     const frame__u8 *names[FRAME__FAST_MEMBERS];
     size_t lens[FRAME__FAST_MEMBERS], len;
     const char *size_name = frame__size_name(job->cfg);
-    size_t size_len = strlen(size_name);
     unsigned n = 0, i;
     int have_size = 0, plain;
     uint64_t size = 0;
@@ -654,7 +653,7 @@ int frame__fast_header(frame__json_job *job) {
         p = q + 1;
         if (p >= end || *p != ':') return 0;
         if (++p >= end) return 0;
-        if (!have_size && len == size_len && memcmp(q - len, size_name, len) == 0) {
+        if (!have_size && memcmp(q - len, size_name, len) == 0 && size_name[len] == '\0') {
             uint64_t v = 0;
             have_size = 1;
             if (!FRAME__IS_DIGIT(*p) || (*p == '0' && p + 1 < end && FRAME__IS_DIGIT(p[1]))) return 0;
