@@ -631,38 +631,52 @@ close:
  * and frame__json_validate() decides, so results are the same either way.
  */
 #define FRAME__FAST_MEMBERS 16
+
+/* A name's key for the fast duplicate check: its first 8 bytes with the
+ * length in the top byte. Names of up to 7 bytes are their key. */
+static FRAME__INLINE uint64_t frame__name_key(const frame__u8 *name, size_t len, size_t room) {
+    uint64_t w = 0;
+    size_t i;
+    if (len >= 8) return frame__load64(name) ^ ((uint64_t)len << 56);
+    if (room >= 8) return (frame__load64(name) & ((1ull << (8 * len)) - 1)) | (uint64_t)len << 56;
+    for (i = 0; i < len; i++) w |= (uint64_t)name[i] << (8 * i);
+    return w | (uint64_t)len << 56;
+}
+
 int frame__fast_header(frame__json_job *job) {
     const frame__u8 *p = job->start, *end = job->end, *q;
     const frame__u8 *names[FRAME__FAST_MEMBERS];
-    size_t lens[FRAME__FAST_MEMBERS], len;
+    uint64_t keys[FRAME__FAST_MEMBERS], key, size_key;
     const char *size_name = frame__size_name(job->cfg);
+    size_t size_len = 0, len;
     unsigned n = 0, i;
     int have_size = 0, plain;
     uint64_t size = 0;
     frame_errno err = FRAME_OK;
     if (end - p < 2 || *p != '{' || job->out || !job->header) return 0;
+    while (size_name[size_len] && size_len < 8) size_len++;
+    size_key = frame__name_key((const frame__u8 *)size_name, size_len, 0);
     for (p++;; p++) {
         if (p >= end || *p != '"' || n == FRAME__FAST_MEMBERS) return 0;
         q = frame__plain_end(p + 1, end);
-        if (q >= end || *q != '"') return 0;
+        if (q >= end) return 0;
+        if (*q != '"') return 0;
         len = (size_t)(q - p - 1);
+        key = frame__name_key(p + 1, len, (size_t)(end - p - 1));
         for (i = 0; i < n; i++) /* a duplicate is for the general path to report */
-            if (lens[i] == len && names[i][0] == p[1] && memcmp(names[i], p + 1, len) == 0) return 0;
+            if (keys[i] == key && (len < 8 || memcmp(names[i], p + 1, len) == 0)) return 0;
         names[n] = p + 1;
-        lens[n++] = len;
+        keys[n++] = key;
         p = q + 1;
-        if (p >= end || *p != ':') return 0;
-        if (++p >= end) return 0;
-        if (!have_size && memcmp(q - len, size_name, len) == 0 && size_name[len] == '\0') {
-            uint64_t v = 0;
+        if (p + 1 >= end || *p != ':') return 0;
+        p++;
+        if (!have_size && key == size_key &&
+            (len < 8 || (memcmp(q - len, size_name, len) == 0 && size_name[len] == '\0'))) {
             have_size = 1;
-            if (!FRAME__IS_DIGIT(*p) || (*p == '0' && p + 1 < end && FRAME__IS_DIGIT(p[1]))) return 0;
-            for (q = p; p < end && FRAME__IS_DIGIT(*p); p++) {
-                if (p - q > 15) return 0; /* 17 digits and up: beyond 2^53 - 1 anyway */
-                v = v * 10 + (unsigned)(*p - '0');
-            }
-            if (v > frame__max_body(job->cfg)) return 0;
-            size = v;
+            if (!FRAME__IS_DIGIT(*p) || (*p == '0' && FRAME__IS_DIGIT(p[1]))) return 0;
+            for (q = p; p < end && FRAME__IS_DIGIT(*p); p++) size = size * 10 + (unsigned)(*p - '0');
+            /* 17 digits and up are beyond 2^53 - 1, and could overflow. */
+            if (p - q > 16 || size > frame__max_body(job->cfg)) return 0;
         } else if (*p == '"') {
             q = frame__plain_end(p + 1, end);
             if (q >= end || *q != '"') return 0;
@@ -671,9 +685,11 @@ int frame__fast_header(frame__json_job *job) {
             p = frame__number(p, end, &plain, &err);
             if (err) return 0;
         } else {
-            const char *lit = *p == 't' ? "true" : *p == 'f' ? "false" : *p == 'n' ? "null" : NULL;
-            if (!lit || (size_t)(end - p) < strlen(lit) || memcmp(p, lit, strlen(lit)) != 0) return 0;
-            p += strlen(lit);
+            const char *lit = *p == 't' ? "true" : *p == 'f' ? "false" : *p == 'n' ? "null" : "";
+            for (i = 0; lit[i]; i++)
+                if (p + i >= end || p[i] != (frame__u8)lit[i]) return 0;
+            if (!i) return 0;
+            p += i;
         }
         if (p >= end) return 0;
         if (*p == '}') break;
