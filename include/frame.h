@@ -7,8 +7,8 @@
  *
  * Zero allocation: the caller owns every struct and buffer declared here. The
  * library keeps no global mutable state and uses nothing from the C library
- * beyond mem* functions, so two decoders in two threads never interact and the
- * code builds freestanding for microcontrollers.
+ * beyond mem* and str* functions, so two decoders in two threads never
+ * interact and the code builds freestanding for microcontrollers.
  *
  * The structs below are allocated by the caller, so their size is part of the
  * ABI. Fields that start with an underscore are private: read them through the
@@ -311,10 +311,12 @@ FRAME_API size_t frame_feed(frame_decoder *d, const void *data, size_t len);
 
 /*
  * Tells the decoder the stream has ended. Returns FRAME_OK at a frame
- * boundary; otherwise fails the decoder with FRAME_E_TRUNCATED (the error
- * offset is the stream length) and stores in *missing (may be NULL) the least
- * number of bytes that were still needed (frame_decoder_needed()).
- * A decoder that had already failed returns its error.
+ * boundary (after delivering an on_frame_end still due); otherwise fails the
+ * decoder with FRAME_E_TRUNCATED (the error offset is the stream length) and
+ * stores in *missing (may be NULL) the least number of bytes that were still
+ * needed (frame_decoder_needed()). A failed decoder returns its error; a
+ * paused one, or one whose on_frame_end pauses here, returns FRAME_E_PAUSED:
+ * resume it and call frame_finish() again.
  */
 FRAME_API frame_errno frame_finish(frame_decoder *d, uint64_t *missing);
 
@@ -377,7 +379,7 @@ typedef struct frame_builder {
     const frame_config *_cfg;
     uint64_t _body_size;
     unsigned _members;
-    unsigned char _errno, _finished;
+    unsigned char _errno, _finished, _dry;
 } frame_builder;
 
 /*

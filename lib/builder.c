@@ -14,11 +14,84 @@ static frame_errno frame__builder_fail(frame_builder *b, frame_errno err) {
 /* Room left for member text (the closing brace excluded). */
 static size_t frame__room(const frame_builder *b) { return b->_cap - 1 - b->_len; }
 
+/* Appends n bytes; in a dry run only counts them. */
 static frame_errno frame__put(frame_builder *b, const void *s, size_t n) {
+    if (b->_dry) {
+        b->_len += n;
+        return FRAME_OK;
+    }
     if (n > frame__room(b)) return FRAME_E_BUFFER_TOO_SMALL;
     memcpy(b->_buf + b->_len, s, n);
     b->_len += n;
     return FRAME_OK;
+}
+
+/* Appends one decoded string byte, escaped canonically (SPEC.md "Canonical
+ * encoding"): only '"', '\\' and controls are escaped. */
+static frame_errno frame__put_escaped(frame_builder *b, frame__u8 c) {
+    static const char controls[] = "\b\f\n\r\t", letters[] = "bfnrt", hex[] = "0123456789abcdef";
+    char e[6];
+    size_t k = 0, i;
+    if (c >= 0x20) {
+        if (c == '"' || c == '\\') e[k++] = '\\';
+        e[k++] = (char)c;
+        return frame__put(b, e, k);
+    }
+    e[k++] = '\\';
+    for (i = 0; i < 5; i++)
+        if (c == (frame__u8)controls[i]) e[k++] = letters[i];
+    if (k == 1) {
+        e[k++] = 'u';
+        e[k++] = '0';
+        e[k++] = '0';
+        e[k++] = hex[c >> 4];
+        e[k++] = hex[c & 15];
+    }
+    return frame__put(b, e, k);
+}
+
+/* Appends `len` bytes of UTF-8 as a canonical JSON string. */
+static frame_errno frame__put_string(frame_builder *b, const frame__u8 *s, size_t len) {
+    const frame__u8 *p = s, *end = s + len;
+    frame_errno err = frame__put(b, "\"", 1);
+    while (!err && p < end) {
+        const frame__u8 *run = frame__plain_end(p, end);
+        if (run > p) {
+            err = frame__put(b, p, (size_t)(run - p));
+            p = run;
+        } else if (*p >= 0x80) {
+            size_t n = frame__utf8_len(p, end);
+            if (!n) return FRAME_E_BAD_UTF8;
+            err = frame__put(b, p, n);
+            p += n;
+        } else {
+            err = frame__put_escaped(b, *p++);
+        }
+    }
+    return err ? err : frame__put(b, "\"", 1);
+}
+
+/* Appends validated JSON text canonically: white space dropped, strings
+ * decoded and escaped again, everything else (numbers too) as written. */
+static frame_errno frame__put_canonical(frame_builder *b, const frame__u8 *p, const frame__u8 *end) {
+    frame_errno err = FRAME_OK;
+    while (!err && p < end) {
+        const frame__u8 *q = p;
+        if (*p == '"') {
+            frame__siter it;
+            int c;
+            frame__siter_init(&it, p, end);
+            err = frame__put(b, "\"", 1);
+            while (!err && (c = frame__siter_next(&it)) >= 0) err = frame__put_escaped(b, (frame__u8)c);
+            if (!err) err = frame__put(b, "\"", 1);
+            p = it.p + 1;
+            continue;
+        }
+        while (q < end && *q != '"' && !FRAME__IS_WS(*q)) q++;
+        err = frame__put(b, p, (size_t)(q - p));
+        for (p = q; p < end && FRAME__IS_WS(*p); p++) {}
+    }
+    return err;
 }
 
 static frame_errno frame__put_uint(frame_builder *b, uint64_t v) {
@@ -63,63 +136,84 @@ FRAME_API frame_errno frame_builder_init(frame_builder *b, const frame_config *c
     return FRAME_OK;
 }
 
-/* Writes `,"name":` after checking the name; *mark is where the member starts. */
-static frame_errno frame__begin_member(frame_builder *b, const char *name, size_t *mark) {
+/* A member's value as the add functions hand it to frame__add(). */
+enum { FRAME__STRING, FRAME__NUMBER, FRAME__LITERAL, FRAME__RAW };
+typedef struct frame__value_in {
+    int kind;
+    const frame__u8 *s; /* string bytes, literal or raw JSON text */
+    size_t len;
+    uint64_t magnitude; /* numbers */
+    int negative;
+} frame__value_in;
+
+/* Checks that a member named `name` may be added next. */
+static frame_errno frame__check_member(frame_builder *b, const char *name) {
     frame_value obj;
     frame_member m;
-    size_t cursor = 0, len, pos;
-    frame_errno err;
+    size_t cursor = 0, len;
     if (b->_errno) return (frame_errno)b->_errno;
     if (!name || b->_finished || (b->_cfg && b->_cfg->raw)) return frame__builder_fail(b, FRAME_E_ARGUMENT);
     len = strlen(name);
     if (strcmp(name, frame__size_name(b->_cfg)) == 0) return frame__builder_fail(b, FRAME_E_RESERVED_NAME);
-    if (b->_members + 1 > FRAME_MAX_MEMBERS)
-        return frame__builder_fail(b, FRAME_E_TOO_MANY_MEMBERS);
+    if (b->_members + 1 > FRAME_MAX_MEMBERS) return frame__builder_fail(b, FRAME_E_TOO_MANY_MEMBERS);
     /* The object so far (not yet closed) holds the names to compare with. */
     obj.json = (const char *)b->_buf + frame__width(b->_cfg);
     obj.len = b->_len - frame__width(b->_cfg);
     obj.type = FRAME_TYPE_OBJECT;
     while (frame_value_next(&obj, &cursor, &m))
-        if (frame_value_string_equals(&m.name, name, len))
-            return frame__builder_fail(b, FRAME_E_DUPLICATE_NAME);
-    *mark = b->_len;
-    err = frame__put(b, ",", 1);
-    pos = b->_len;
-    if (!err) err = frame__put_string(b->_buf, b->_cap - 1, &pos, (const frame__u8 *)name, len);
-    if (!err) {
-        b->_len = pos;
-        err = frame__put(b, ":", 1);
-    }
-    if (err) {
-        b->_len = *mark;
-        return frame__builder_fail(b, err);
-    }
+        if (frame_value_string_equals(&m.name, name, len)) return frame__builder_fail(b, FRAME_E_DUPLICATE_NAME);
     return FRAME_OK;
 }
 
-/* Completes a member, or takes all of it back on error. */
-static frame_errno frame__end_member(frame_builder *b, size_t mark, frame_errno err) {
-    if (!err && frame__header_len(b) > frame__max_header(b->_cfg)) err = FRAME_E_HEADER_TOO_LARGE;
-    if (err) {
-        b->_len = mark;
-        return frame__builder_fail(b, err);
+/* Writes `,"name":value`. */
+static frame_errno frame__put_member(frame_builder *b, const char *name, const frame__value_in *v) {
+    frame_errno err = frame__put(b, ",", 1);
+    if (!err) err = frame__put_string(b, (const frame__u8 *)name, strlen(name));
+    if (!err) err = frame__put(b, ":", 1);
+    if (err) return err;
+    switch (v->kind) {
+    case FRAME__STRING: return frame__put_string(b, v->s, v->len);
+    case FRAME__NUMBER:
+        err = v->negative ? frame__put(b, "-", 1) : FRAME_OK;
+        return err ? err : frame__put_uint(b, v->magnitude);
+    case FRAME__RAW: return frame__put_canonical(b, v->s, v->s + v->len);
+    default: return frame__put(b, v->s, v->len);
     }
-    b->_members++;
+}
+
+/* Adds a checked member that brings `members` members into the header. A dry
+ * run measures it first, so one that does not fit leaves no byte behind. */
+static frame_errno frame__add(frame_builder *b, const char *name, const frame__value_in *v,
+                              unsigned members) {
+    size_t mark = b->_len, need;
+    frame_errno err;
+    b->_dry = 1;
+    err = frame__put_member(b, name, v);
+    b->_dry = 0;
+    need = b->_len - mark;
+    b->_len = mark;
+    if (!err && need > frame__room(b)) err = FRAME_E_BUFFER_TOO_SMALL;
+    if (!err && frame__header_len(b) + need > frame__max_header(b->_cfg)) err = FRAME_E_HEADER_TOO_LARGE;
+    if (err) return frame__builder_fail(b, err);
+    frame__put_member(b, name, v);
+    b->_members += members;
     return FRAME_OK;
+}
+
+static frame_errno frame__add_simple(frame_builder *b, const char *name, const frame__value_in *v) {
+    frame_errno err;
+    if (!b) return FRAME_E_ARGUMENT;
+    err = frame__check_member(b, name);
+    return err ? err : frame__add(b, name, v, 1);
 }
 
 FRAME_API frame_errno frame_builder_add_stringn(frame_builder *b, const char *name, const char *value,
                                                 size_t len) {
-    size_t mark, pos;
-    frame_errno err;
-    if (!b) return FRAME_E_ARGUMENT;
-    if (!value && len) return frame__builder_fail(b, FRAME_E_ARGUMENT);
-    err = frame__begin_member(b, name, &mark);
-    if (err) return err;
-    pos = b->_len;
-    err = frame__put_string(b->_buf, b->_cap - 1, &pos, (const frame__u8 *)(value ? value : ""), len);
-    if (!err) b->_len = pos;
-    return frame__end_member(b, mark, err);
+    frame__value_in v = {FRAME__STRING, NULL, 0, 0, 0};
+    if (b && !value && len) return frame__builder_fail(b, FRAME_E_ARGUMENT);
+    v.s = (const frame__u8 *)(value ? value : "");
+    v.len = len;
+    return frame__add_simple(b, name, &v);
 }
 
 FRAME_API frame_errno frame_builder_add_string(frame_builder *b, const char *name, const char *value) {
@@ -128,32 +222,24 @@ FRAME_API frame_errno frame_builder_add_string(frame_builder *b, const char *nam
 }
 
 FRAME_API frame_errno frame_builder_add_uint64(frame_builder *b, const char *name, uint64_t value) {
-    size_t mark;
-    frame_errno err;
-    if (!b) return FRAME_E_ARGUMENT;
-    err = frame__begin_member(b, name, &mark);
-    return err ? err : frame__end_member(b, mark, frame__put_uint(b, value));
+    frame__value_in v = {FRAME__NUMBER, NULL, 0, 0, 0};
+    v.magnitude = value;
+    return frame__add_simple(b, name, &v);
 }
 
 FRAME_API frame_errno frame_builder_add_int64(frame_builder *b, const char *name, int64_t value) {
-    size_t mark;
-    frame_errno err;
+    frame__value_in v = {FRAME__NUMBER, NULL, 0, 0, 0};
     /* The magnitude of INT64_MIN does not fit in int64_t, so negate unsigned. */
-    uint64_t magnitude = value < 0 ? 0 - (uint64_t)value : (uint64_t)value;
-    if (!b) return FRAME_E_ARGUMENT;
-    err = frame__begin_member(b, name, &mark);
-    if (err) return err;
-    if (value < 0) err = frame__put(b, "-", 1);
-    if (!err) err = frame__put_uint(b, magnitude);
-    return frame__end_member(b, mark, err);
+    v.magnitude = value < 0 ? 0 - (uint64_t)value : (uint64_t)value;
+    v.negative = value < 0;
+    return frame__add_simple(b, name, &v);
 }
 
 static frame_errno frame__add_literal(frame_builder *b, const char *name, const char *lit) {
-    size_t mark;
-    frame_errno err;
-    if (!b) return FRAME_E_ARGUMENT;
-    err = frame__begin_member(b, name, &mark);
-    return err ? err : frame__end_member(b, mark, frame__put(b, lit, strlen(lit)));
+    frame__value_in v = {FRAME__LITERAL, NULL, 0, 0, 0};
+    v.s = (const frame__u8 *)lit;
+    v.len = strlen(lit);
+    return frame__add_simple(b, name, &v);
 }
 
 FRAME_API frame_errno frame_builder_add_bool(frame_builder *b, const char *name, int value) {
@@ -166,12 +252,12 @@ FRAME_API frame_errno frame_builder_add_null(frame_builder *b, const char *name)
 
 FRAME_API frame_errno frame_builder_add_raw(frame_builder *b, const char *name, const char *json,
                                             size_t len) {
+    frame__value_in v = {FRAME__RAW, NULL, 0, 0, 0};
     frame__json_job job;
-    size_t mark;
     frame_errno err;
     if (!b) return FRAME_E_ARGUMENT;
     if (!json) return frame__builder_fail(b, FRAME_E_ARGUMENT);
-    err = frame__begin_member(b, name, &mark);
+    err = frame__check_member(b, name);
     if (err) return err;
     memset(&job, 0, sizeof job);
     job.start = (const frame__u8 *)json;
@@ -179,15 +265,11 @@ FRAME_API frame_errno frame_builder_add_raw(frame_builder *b, const char *name, 
     job.depth = 1; /* inside the header object */
     job.members = b->_members + 1;
     job.cfg = b->_cfg;
-    job.out = b->_buf + b->_len;
-    job.out_cap = frame__room(b);
     err = frame__json_validate(&job);
-    if (!err && job.out_len > job.out_cap) err = FRAME_E_BUFFER_TOO_SMALL;
-    if (!err) {
-        b->_len += job.out_len;
-        b->_members = job.members - 1; /* frame__end_member counts this member */
-    }
-    return frame__end_member(b, mark, err);
+    if (err) return frame__builder_fail(b, err);
+    v.s = job.start;
+    v.len = len;
+    return frame__add(b, name, &v, job.members - b->_members);
 }
 
 FRAME_API frame_errno frame_builder_finish(frame_builder *b, const void **out, size_t *len) {

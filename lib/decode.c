@@ -43,25 +43,6 @@ static frame_errno frame__check_prefix(const frame_decoder *d, uint64_t value) {
                                  raw ? FRAME_E_BODY_TOO_LARGE : FRAME_E_HEADER_TOO_LARGE);
 }
 
-/* Validates a header; on error *pos is the offset within it. */
-static frame_errno frame__parse(const frame_decoder *d, const frame__u8 *json, size_t len,
-                                frame_header *h, size_t *pos) {
-    frame__json_job job;
-    frame_errno err;
-    memset(&job, 0, sizeof job);
-    job.start = json;
-    job.end = json + len;
-    job.header = 1;
-    job.cfg = d->_cfg;
-    err = frame__fast_header(&job) ? FRAME_OK : frame__json_validate(&job);
-    h->root.json = (const char *)json;
-    h->root.len = len;
-    h->root.type = FRAME_TYPE_OBJECT;
-    h->body_size = job.size;
-    *pos = job.err_pos;
-    return err;
-}
-
 /* The header is known: enter the body and tell the application. */
 static int frame__begin_body(frame_decoder *d, const frame_header *h) {
     d->_declared = d->_remaining = h->body_size;
@@ -94,7 +75,7 @@ static int frame__prefix_done(frame_decoder *d, uint64_t value) {
 static int frame__header_done(frame_decoder *d, const frame__u8 *json, size_t len) {
     frame_header h;
     size_t pos;
-    frame_errno err = frame__parse(d, json, len, &h, &pos);
+    frame_errno err = frame__parse_header(d->_cfg, json, len, &h, &pos);
     if (err) {
         if (err == FRAME_E_BODY_TOO_LARGE) d->_declared = h.body_size;
         frame__fail(d, err, d->_offset - len + pos);
@@ -231,7 +212,7 @@ FRAME_API frame_errno frame_feed_datagram(frame_decoder *d, const void *data, si
     if (!(cfg && cfg->raw)) {
         size_t pos;
         if (len - w < value) goto truncated;
-        err = frame__parse(d, p + w, (size_t)value, &h, &pos);
+        err = frame__parse_header(cfg, p + w, (size_t)value, &h, &pos);
         if (err) {
             d->_declared = err == FRAME_E_BODY_TOO_LARGE ? h.body_size : value;
             frame__fail(d, err, w + pos);
@@ -274,9 +255,9 @@ FRAME_API frame_errno frame_finish(frame_decoder *d, uint64_t *missing) {
     uint64_t need;
     if (!d) return FRAME_E_ARGUMENT;
     if (missing) *missing = 0;
-    /* An empty body's frame end may still be due. */
-    if (d->_errno == FRAME_OK) frame_feed(d, NULL, 0);
-    if (d->_errno && d->_errno != FRAME_E_PAUSED) return (frame_errno)d->_errno;
+    /* An empty body's frame end may still be due; its callback may pause. */
+    if (!d->_errno) frame_feed(d, NULL, 0);
+    if (d->_errno) return (frame_errno)d->_errno;
     need = frame_decoder_needed(d);
     if (need == 0) return FRAME_OK;
     if (missing) *missing = need;

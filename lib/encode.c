@@ -4,6 +4,8 @@
  */
 #include "internal.h"
 
+#include <limits.h>
+
 enum { FRAME__IDLE, FRAME__WHOLE, FRAME__STREAM, FRAME__FAILED };
 
 FRAME_API frame_errno frame_encoder_init(frame_encoder *e, frame_write_fn write, void *ctx) {
@@ -22,7 +24,8 @@ static frame_errno frame__flush(frame_encoder *e) {
     int i;
     for (i = 0; i < 2; i++) {
         while (e->_pending_len[i]) {
-            size_t len = e->_pending_len[i];
+            /* What the callback can report taking is at most LONG_MAX. */
+            size_t len = e->_pending_len[i] > (size_t)LONG_MAX ? (size_t)LONG_MAX : e->_pending_len[i];
             long r = e->_write(e->_ctx, e->_pending[i], len);
             if (r < 0 || (unsigned long)r > len) {
                 e->_write_result = r;

@@ -42,17 +42,39 @@ uint64_t frame__get_prefix(const frame__u8 *in, const frame_config *cfg);
  * LOOKS_LIKE_TEXT, or `otherwise`. */
 frame_errno frame__foreign_prefix(const frame__u8 *prefix, unsigned width, frame_errno otherwise);
 
-/* Where decoded string bytes go. buf may be NULL (count only). */
+/* Size-optimised builds (-Os, or FRAME_SMALL defined) leave out the code
+ * that only buys speed: the fast header path and word-at-a-time scanning. */
+#if defined(FRAME_SMALL) || defined(__OPTIMIZE_SIZE__)
+#define FRAME__SMALL 1
+#else
+#define FRAME__SMALL 0
+#endif
+
+#define FRAME__IS_DIGIT(c) ((c) >= '0' && (c) <= '9')
+/* One step of the member-name hash used to find duplicates. */
+#define FRAME__MIX(h, w) ((h) = (((h) ^ (w)) * 0x9e3779b97f4a7c15ull) ^ ((h) >> 29))
+
+/* Where decoded string bytes go: counted always, hashed on request (as the
+ * fast path hashes plain names, so both agree), stored when buf is set. */
 typedef struct frame__sink {
     frame__u8 *buf;
     size_t cap;
-    size_t len;     /* decoded bytes seen */
-    size_t out_len; /* bytes stored (or that would be, past cap) */
-    int want_hash;  /* hash the decoded bytes, as the plain-name fast path does */
-    int escape;     /* store them escaped canonically */
-    uint64_t hash, word; /* hash state: whole words mixed in, and the word being filled */
+    size_t len;          /* decoded bytes seen (stored: at most cap) */
+    int want_hash;
+    uint64_t hash, word; /* whole words mixed in, and the word being filled */
 } frame__sink;
 
+/* The end of a name hash over n bytes whose words are all mixed into h. */
+uint32_t frame__hash_final(uint64_t h, size_t n);
+uint32_t frame__sink_hash(const frame__sink *s);
+
+/* Length of the well-formed UTF-8 sequence whose lead byte (>= 0x80) is at p,
+ * or 0 if it is ill-formed (RFC 3629: no overlongs, surrogates or > U+10FFFF). */
+size_t frame__utf8_len(const frame__u8 *p, const frame__u8 *end);
+
+/* The first byte at or after p that a string scan must look at ('"', '\\',
+ * control, non-ASCII), or end. */
+const frame__u8 *frame__plain_end(const frame__u8 *p, const frame__u8 *end);
 
 /*
  * Scans the JSON string starting at the quote *p. On success returns FRAME_OK
@@ -61,6 +83,16 @@ typedef struct frame__sink {
  * escapes, surrogates and UTF-8; feeds decoded bytes to sink (may be NULL).
  */
 frame_errno frame__scan_string(const frame__u8 **p, const frame__u8 *end, frame__sink *sink);
+
+/* Yields the decoded bytes of a JSON string one at a time. */
+typedef struct frame__siter {
+    const frame__u8 *p, *end;
+    frame__u8 buf[4];
+    size_t n, i;
+} frame__siter;
+void frame__siter_init(frame__siter *it, const frame__u8 *quote, const frame__u8 *end);
+/* The next byte (0..255), -1 at the closing quote, -2 on malformed text. */
+int frame__siter_next(frame__siter *it);
 
 /*
  * Compares the decoded content of the JSON string at `a` (its opening quote,
@@ -72,29 +104,27 @@ int frame__string_equals_bytes(const frame__u8 *a, const frame__u8 *a_end, const
 int frame__string_equals_string(const frame__u8 *a, const frame__u8 *a_end, const frame__u8 *b,
                                 const frame__u8 *b_end);
 
-/* What the validator is asked to check, and where it reports. */
+/* What the validator is asked to check, and what it reports. */
 typedef struct frame__json_job {
     const frame__u8 *start, *end;
     int header;          /* 1: a header (object, size member, BOM); 0: any one value */
     unsigned depth;      /* nesting levels already used around this text */
-    unsigned members;    /* members already counted against FRAME_MAX_MEMBERS */
+    unsigned members;    /* members already counted against FRAME_MAX_MEMBERS; updated */
     const frame_config *cfg;
-    /* canonical copy of the text (white space dropped, strings re-escaped);
-     * out NULL = none. On overflow `out_len` exceeds out_cap. */
-    frame__u8 *out;
-    size_t out_cap, out_len;
-    /* results */
     uint64_t size;       /* the size member's value (saturated on BODY_TOO_LARGE) */
     size_t err_pos;      /* offset of the error from start */
 } frame__json_job;
 
 frame_errno frame__json_validate(frame__json_job *job);
+#if !FRAME__SMALL
 /* Accepts the common compact header quickly; 0 means "ask the validator". */
 int frame__fast_header(frame__json_job *job);
+#endif
 
-/* Writes the canonical JSON string for the `len` UTF-8 bytes at s.
- * Returns FRAME_OK, FRAME_E_BAD_UTF8, or FRAME_E_BUFFER_TOO_SMALL. */
-frame_errno frame__put_string(frame__u8 *out, size_t cap, size_t *pos, const frame__u8 *s, size_t len);
+/* Validates a header (config already checked) and fills *out; on error
+ * *err_pos is the offset within it. */
+frame_errno frame__parse_header(const frame_config *cfg, const void *json, size_t len,
+                                frame_header *out, size_t *err_pos);
 
 /* Skips one value starting at *p (no validation, bounded by end); returns its
  * type, FRAME_TYPE_INVALID when no value starts there. */

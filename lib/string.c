@@ -1,0 +1,225 @@
+/*
+ * JSON strings: UTF-8 validation, escapes and surrogate pairs, scanning with
+ * an optional sink for the decoded bytes, and comparing decoded contents.
+ */
+#include "internal.h"
+
+size_t frame__utf8_len(const frame__u8 *p, const frame__u8 *end) {
+    frame__u8 c = p[0], lo = 0x80, hi = 0xbf;
+    size_t n, i;
+    if (c < 0xc2) return 0;
+    if (c < 0xe0) {
+        n = 2;
+    } else if (c < 0xf0) {
+        n = 3;
+        if (c == 0xe0) lo = 0xa0;
+        if (c == 0xed) hi = 0x9f;
+    } else if (c < 0xf5) {
+        n = 4;
+        if (c == 0xf0) lo = 0x90;
+        if (c == 0xf4) hi = 0x8f;
+    } else {
+        return 0;
+    }
+    if ((size_t)(end - p) < n || p[1] < lo || p[1] > hi) return 0;
+    for (i = 2; i < n; i++)
+        if ((p[i] & 0xc0) != 0x80) return 0;
+    return n;
+}
+
+static size_t frame__put_utf8(frame__u8 *out, uint32_t cp) {
+    size_t n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4, i;
+    static const frame__u8 lead[5] = {0, 0, 0xc0, 0xe0, 0xf0};
+    if (n == 1) {
+        out[0] = (frame__u8)cp;
+        return 1;
+    }
+    for (i = n - 1; i > 0; i--, cp >>= 6) out[i] = (frame__u8)(0x80 | (cp & 0x3f));
+    out[0] = (frame__u8)(lead[n] | cp);
+    return n;
+}
+
+/* Four hex digits at p; on failure *bad is the offending byte (or end). */
+static int frame__hex4(const frame__u8 *p, const frame__u8 *end, uint32_t *out,
+                       const frame__u8 **bad) {
+    uint32_t v = 0;
+    int i;
+    for (i = 0; i < 4; i++) {
+        frame__u8 c;
+        if (p + i >= end) {
+            *bad = end;
+            return 0;
+        }
+        c = p[i];
+        if (FRAME__IS_DIGIT(c)) v = v * 16 + (uint32_t)(c - '0');
+        else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f') v = v * 16 + (uint32_t)((c | 0x20) - 'a' + 10);
+        else {
+            *bad = p + i;
+            return 0;
+        }
+    }
+    *out = v;
+    return 1;
+}
+
+/* Decodes the escape at p (p[0] == '\\') into a code point. On success *next
+ * is past it; on failure *next is the offending byte. */
+static frame_errno frame__escape(const frame__u8 *p, const frame__u8 *end, uint32_t *cp,
+                                 const frame__u8 **next) {
+    static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+    const frame__u8 *bad;
+    uint32_t lo;
+    int i;
+    if (p + 1 >= end) {
+        *next = end;
+        return FRAME_E_JSON_SYNTAX;
+    }
+    *next = p + 2;
+    for (i = 0; from[i]; i++) {
+        if (p[1] == (frame__u8)from[i]) {
+            *cp = (frame__u8)to[i];
+            return FRAME_OK;
+        }
+    }
+    if (p[1] != 'u') {
+        *next = p + 1;
+        return FRAME_E_JSON_SYNTAX;
+    }
+    if (!frame__hex4(p + 2, end, cp, &bad)) {
+        *next = bad;
+        return FRAME_E_JSON_SYNTAX;
+    }
+    *next = p + 6;
+    if (*cp < 0xd800 || *cp > 0xdfff) return FRAME_OK;
+    /* A high surrogate must be followed at once by a low one; anything else,
+     * a malformed escape included, leaves it unpaired. */
+    if (*cp <= 0xdbff && end - p >= 12 && p[6] == '\\' && p[7] == 'u' &&
+        frame__hex4(p + 8, end, &lo, &bad) && lo >= 0xdc00 && lo <= 0xdfff) {
+        *cp = 0x10000 + ((*cp - 0xd800) << 10) + (lo - 0xdc00);
+        *next = p + 12;
+        return FRAME_OK;
+    }
+    *next = p;
+    return FRAME_E_LONE_SURROGATE;
+}
+
+/* Appends decoded bytes to a sink: counts, hashes and stores them. */
+static void frame__sink_put(frame__sink *s, const frame__u8 *b, size_t n) {
+    size_t i;
+    if (s->want_hash) {
+        for (i = 0; i < n; i++) {
+            s->word |= (uint64_t)b[i] << (8 * ((s->len + i) & 7));
+            if (((s->len + i) & 7) == 7) {
+                FRAME__MIX(s->hash, s->word);
+                s->word = 0;
+            }
+        }
+    }
+    if (s->buf && s->len < s->cap) memcpy(s->buf + s->len, b, n < s->cap - s->len ? n : s->cap - s->len);
+    s->len += n;
+}
+
+uint32_t frame__hash_final(uint64_t h, size_t n) {
+    FRAME__MIX(h, (uint64_t)n);
+    return (uint32_t)(h >> 32);
+}
+
+uint32_t frame__sink_hash(const frame__sink *s) {
+    uint64_t h = s->hash;
+    if (s->len & 7) FRAME__MIX(h, s->word);
+    return frame__hash_final(h, s->len);
+}
+
+frame_errno frame__scan_string(const frame__u8 **pp, const frame__u8 *end, frame__sink *sink) {
+    const frame__u8 *p = *pp + 1;
+    for (;;) {
+        const frame__u8 *run = p;
+        frame__u8 c;
+        p = frame__plain_end(p, end);
+        if (sink && p > run) frame__sink_put(sink, run, (size_t)(p - run));
+        if (p >= end) {
+            *pp = end;
+            return FRAME_E_JSON_SYNTAX;
+        }
+        c = *p;
+        if (c == '"') {
+            *pp = p + 1;
+            return FRAME_OK;
+        }
+        if (c == '\\') {
+            uint32_t cp;
+            const frame__u8 *next;
+            frame_errno err = frame__escape(p, end, &cp, &next);
+            if (err) {
+                *pp = next;
+                return err;
+            }
+            if (sink) {
+                frame__u8 u[4];
+                frame__sink_put(sink, u, frame__put_utf8(u, cp));
+            }
+            p = next;
+        } else if (c < 0x20) {
+            *pp = p;
+            return FRAME_E_JSON_SYNTAX;
+        } else {
+            size_t n = frame__utf8_len(p, end);
+            if (!n) {
+                *pp = p;
+                return FRAME_E_BAD_UTF8;
+            }
+            if (sink) frame__sink_put(sink, p, n);
+            p += n;
+        }
+    }
+}
+
+int frame__siter_next(frame__siter *it) {
+    uint32_t cp;
+    const frame__u8 *next;
+    frame__u8 c;
+    if (it->i < it->n) return it->buf[it->i++];
+    if (it->p >= it->end) return -2;
+    c = *it->p;
+    if (c == '"') return -1;
+    if (c != '\\') {
+        it->p++;
+        return c;
+    }
+    if (frame__escape(it->p, it->end, &cp, &next)) return -2;
+    it->p = next;
+    it->n = frame__put_utf8(it->buf, cp);
+    it->i = 1;
+    return it->buf[0];
+}
+
+void frame__siter_init(frame__siter *it, const frame__u8 *quote, const frame__u8 *end) {
+    it->p = quote + 1;
+    it->end = end;
+    it->n = it->i = 0;
+}
+
+int frame__string_equals_bytes(const frame__u8 *a, const frame__u8 *a_end, const frame__u8 *s,
+                               size_t len) {
+    frame__siter it;
+    size_t i;
+    if (a >= a_end || *a != '"') return 0;
+    frame__siter_init(&it, a, a_end);
+    for (i = 0; i < len; i++)
+        if (frame__siter_next(&it) != s[i]) return 0;
+    return frame__siter_next(&it) == -1;
+}
+
+int frame__string_equals_string(const frame__u8 *a, const frame__u8 *a_end, const frame__u8 *b,
+                                const frame__u8 *b_end) {
+    frame__siter x, y;
+    int cx, cy;
+    frame__siter_init(&x, a, a_end);
+    frame__siter_init(&y, b, b_end);
+    do {
+        cx = frame__siter_next(&x);
+        cy = frame__siter_next(&y);
+        if (cx != cy || cx == -2) return 0;
+    } while (cx >= 0);
+    return 1;
+}
