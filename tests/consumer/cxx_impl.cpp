@@ -1,0 +1,3 @@
+/* The single header's implementation compiled as C++. */
+#define FRAME_IMPLEMENTATION
+#include "frame.h"
