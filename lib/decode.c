@@ -190,9 +190,10 @@ FRAME_API frame_errno frame_feed_datagram(frame_decoder *d, const void *data, si
     const frame_config *cfg;
     frame_header h;
     uint64_t value, body_at, size;
+    size_t fed;
     unsigned w;
     frame_errno err;
-    int rc, paused = 0;
+    int paused = 0;
     if (!d || (!data && len)) return FRAME_E_ARGUMENT;
     if (d->_errno) return (frame_errno)d->_errno;
     if (d->_state != FRAME__PREFIX || d->_prefix_have) return FRAME_E_ARGUMENT;
@@ -226,25 +227,17 @@ FRAME_API frame_errno frame_feed_datagram(frame_decoder *d, const void *data, si
         frame__fail(d, FRAME_E_DATAGRAM_TRAILING, body_at + size);
         return FRAME_E_DATAGRAM_TRAILING;
     }
-    /* The frame is whole: now the application hears of it. A pause waits
-     * for the end of the frame, since a datagram cannot be fed again. */
-    d->_offset = body_at;
-    d->_declared = size;
-    d->_state = FRAME__PREFIX;
-    rc = d->_cb->on_header ? d->_cb->on_header(d, &h) : FRAME_CONTINUE;
-    if (rc == FRAME_PAUSE) paused = 1, rc = FRAME_CONTINUE;
-    if (rc != FRAME_CONTINUE && rc != FRAME_SKIP && frame__stop(d, rc, 0)) return (frame_errno)d->_errno;
-    d->_offset = len;
-    if (rc != FRAME_SKIP && size && d->_cb->on_body) {
-        rc = d->_cb->on_body(d, p + body_at, (size_t)size);
-        if (rc == FRAME_PAUSE) paused = 1, rc = FRAME_CONTINUE;
-        if (frame__stop(d, rc, 0)) return (frame_errno)d->_errno;
+    /* The frame is whole: decode it like a stream whose offsets start at the
+     * datagram. A pause waits for the frame's end, since a datagram cannot be
+     * fed again. */
+    d->_offset = 0;
+    fed = frame_feed(d, p, len);
+    while (d->_errno == FRAME_E_PAUSED && (fed < len || d->_state != FRAME__PREFIX)) {
+        paused = 1;
+        d->_errno = FRAME_OK;
+        fed += frame_feed(d, p + fed, len - fed);
     }
-    rc = d->_cb->on_frame_end ? d->_cb->on_frame_end(d) : FRAME_CONTINUE;
-    if (rc == FRAME_PAUSE) paused = 1, rc = FRAME_CONTINUE;
-    if (frame__stop(d, rc, 0)) return (frame_errno)d->_errno;
-    d->_frame++;
-    if (paused) d->_errno = FRAME_E_PAUSED;
+    if (paused && !d->_errno) d->_errno = FRAME_E_PAUSED;
     return (frame_errno)d->_errno;
 truncated:
     frame__fail(d, FRAME_E_DATAGRAM_TRUNCATED, len);
