@@ -288,8 +288,9 @@ struct frame_decoder {
 /*
  * Prepares a decoder at the start of a stream. `cfg` (NULL = defaults) and
  * `cb` must outlive it. `header_buf` of `header_cap` bytes receives each
- * header while it arrives: header_cap must be at least the configured
- * max_header (it may be NULL/0 in the raw profile). `data` is stored in
+ * header while it arrives: header_cap must be at least the effective maximum
+ * header length, max_header or the largest value the prefix can hold if that
+ * is smaller (NULL/0 is fine in the raw profile). `data` is stored in
  * d->data. Returns FRAME_OK, FRAME_E_CONFIG, or FRAME_E_ARGUMENT (NULL d or
  * cb, header buffer too small). A decoder is never half-initialised: on an
  * error it is left failed with that error.
@@ -301,10 +302,12 @@ FRAME_API frame_errno frame_decoder_init(frame_decoder *d, const frame_config *c
 /*
  * Consumes bytes of the stream, any amount, split anywhere: feeding a stream
  * whole or one byte at a time gives the same callbacks in the same order.
- * Returns the number of bytes consumed. That is `len` unless the decoder
- * paused or failed; then frame_decoder_errno() says which, and the unconsumed
- * rest must be fed again after frame_decoder_resume() (pause) or is not wanted
- * (error). A failed decoder consumes nothing until frame_decoder_reset().
+ * Returns the number of bytes consumed: all `len` of them unless a pause or
+ * an error stopped the decoder early. Check frame_decoder_errno() after every
+ * call, since a pause or an error can also come with the last byte. After a
+ * pause, call frame_decoder_resume() and feed the unconsumed rest again; after
+ * an error the rest is not wanted. A failed decoder consumes nothing until
+ * frame_decoder_reset().
  * Not thread-safe for one decoder; distinct decoders are independent.
  */
 FRAME_API size_t frame_feed(frame_decoder *d, const void *data, size_t len);

@@ -123,10 +123,10 @@ FRAME_API frame_errno frame_builder_init(frame_builder *b, const frame_config *c
     if (!buf) return frame__builder_fail(b, FRAME_E_ARGUMENT);
     if (body_size > frame__max_body(cfg)) return frame__builder_fail(b, FRAME_E_BODY_TOO_LARGE);
     w = frame__width(cfg);
-    if (cap < (size_t)w + 1) return frame__builder_fail(b, FRAME_E_BUFFER_TOO_SMALL);
     b->_cap = cap;
     b->_len = w; /* the prefix is filled in by finish */
-    if (cfg && cfg->raw) return FRAME_OK;
+    if (cfg && cfg->raw) return cap < w ? frame__builder_fail(b, FRAME_E_BUFFER_TOO_SMALL) : FRAME_OK;
+    if (cap < (size_t)w + 1) return frame__builder_fail(b, FRAME_E_BUFFER_TOO_SMALL);
     if (frame__put(b, "{\"", 2) || frame__put(b, frame__size_name(cfg), strlen(frame__size_name(cfg))) ||
         frame__put(b, "\":", 2) || frame__put_uint(b, body_size))
         return frame__builder_fail(b, FRAME_E_BUFFER_TOO_SMALL);
@@ -192,8 +192,9 @@ static frame_errno frame__add(frame_builder *b, const char *name, const frame__v
     b->_dry = 0;
     need = b->_len - mark;
     b->_len = mark;
-    if (!err && need > frame__room(b)) err = FRAME_E_BUFFER_TOO_SMALL;
+    /* Over the limit is the answer whatever the buffer, so it is checked first. */
     if (!err && frame__header_len(b) + need > frame__max_header(b->_cfg)) err = FRAME_E_HEADER_TOO_LARGE;
+    if (!err && need > frame__room(b)) err = FRAME_E_BUFFER_TOO_SMALL;
     if (err) return frame__builder_fail(b, err);
     frame__put_member(b, name, v);
     b->_members += members;

@@ -68,6 +68,13 @@ typedef struct frame__sink {
 uint32_t frame__hash_final(uint64_t h, size_t n);
 uint32_t frame__sink_hash(const frame__sink *s);
 
+/* Writes code point cp as UTF-8 into out (4 bytes room); returns the length. */
+size_t frame__put_utf8(frame__u8 *out, uint32_t cp);
+/* Decodes the escape at p (p[0] == '\\') into a code point. On success *next
+ * is past it; on failure *next is the offending byte (or end). */
+frame_errno frame__escape(const frame__u8 *p, const frame__u8 *end, uint32_t *cp,
+                          const frame__u8 **next);
+
 /* Length of the well-formed UTF-8 sequence whose lead byte (>= 0x80) is at p,
  * or 0 if it is ill-formed (RFC 3629: no overlongs, surrogates or > U+10FFFF). */
 size_t frame__utf8_len(const frame__u8 *p, const frame__u8 *end);

@@ -68,6 +68,83 @@ const frame__u8 *frame__plain_end(const frame__u8 *p, const frame__u8 *end) {
     return frame__plain_run(p, end);
 }
 
+/* Appends decoded bytes to a sink: counts, hashes and stores them. */
+static void frame__sink_put(frame__sink *s, const frame__u8 *b, size_t n) {
+    size_t i;
+    if (s->want_hash) {
+        for (i = 0; i < n; i++) {
+            s->word |= (uint64_t)b[i] << (8 * ((s->len + i) & 7));
+            if (((s->len + i) & 7) == 7) {
+                FRAME__MIX(s->hash, s->word);
+                s->word = 0;
+            }
+        }
+    }
+    if (s->buf && s->len < s->cap) memcpy(s->buf + s->len, b, n < s->cap - s->len ? n : s->cap - s->len);
+    s->len += n;
+}
+
+uint32_t frame__hash_final(uint64_t h, size_t n) {
+    FRAME__MIX(h, (uint64_t)n);
+    return (uint32_t)(h >> 32);
+}
+
+uint32_t frame__sink_hash(const frame__sink *s) {
+    uint64_t h = s->hash;
+    if (s->len & 7) FRAME__MIX(h, s->word);
+    return frame__hash_final(h, s->len);
+}
+
+frame_errno frame__scan_string(const frame__u8 **pp, const frame__u8 *end, frame__sink *sink) {
+    const frame__u8 *p = *pp + 1;
+    for (;;) {
+        const frame__u8 *run = p;
+        frame__u8 c;
+        /* A run of bytes that stand for themselves: printable ASCII other
+         * than '"' and '\\', and well-formed UTF-8 sequences. */
+        for (;;) {
+            p = frame__plain_run(p, end);
+            if (p < end && *p >= 0x80) {
+                size_t n = frame__utf8_len(p, end);
+                if (!n) {
+                    *pp = p;
+                    return FRAME_E_BAD_UTF8;
+                }
+                p += n;
+                continue;
+            }
+            break;
+        }
+        if (sink && p > run) frame__sink_put(sink, run, (size_t)(p - run));
+        if (p >= end) {
+            *pp = end;
+            return FRAME_E_JSON_SYNTAX;
+        }
+        c = *p;
+        if (c == '"') {
+            *pp = p + 1;
+            return FRAME_OK;
+        }
+        if (c == '\\') {
+            uint32_t cp;
+            const frame__u8 *next;
+            frame_errno err = frame__escape(p, end, &cp, &next);
+            if (err) {
+                *pp = next;
+                return err;
+            }
+            if (sink) {
+                frame__u8 u[4];
+                frame__sink_put(sink, u, frame__put_utf8(u, cp));
+            }
+            p = next;
+        } else { /* a control character */
+            *pp = p;
+            return FRAME_E_JSON_SYNTAX;
+        }
+    }
+}
+
 #if !FRAME__SMALL
 /*
  * The fast path for a string body at q (just past the opening quote): when it
@@ -144,12 +221,14 @@ static const frame__u8 *frame__string_token(const frame__u8 *p, const frame__u8 
     frame__sink sink;
     const frame__u8 *start = p;
 #if !FRAME__SMALL
-    uint64_t h = 0;
-    const frame__u8 *q = frame__plain_string(p + 1, end, hash ? &h : NULL);
-    if (q) {
-        *plain = 1;
-        if (hash) *hash = frame__hash_final(h, (size_t)(q - p - 1));
-        return q + 1;
+    if (hash) {
+        uint64_t h = 0;
+        const frame__u8 *q = frame__plain_string(p + 1, end, &h);
+        if (q) {
+            *plain = 1;
+            *hash = frame__hash_final(h, (size_t)(q - p - 1));
+            return q + 1;
+        }
     }
 #endif
     memset(&sink, 0, sizeof sink);
@@ -173,10 +252,18 @@ static const frame__u8 *frame__string_token(const frame__u8 *p, const frame__u8 
 frame_errno frame__json_validate(frame__json_job *job) {
     const frame__u8 *p = job->start, *end = job->end, *at, *fail_at;
     /* Names of the open objects, for the duplicate check: an object's names
-     * are name_off[first[level]] up to name_off[nnames]. */
-    uint32_t name_off[FRAME_MAX_MEMBERS], name_hash[FRAME_MAX_MEMBERS];
+     * are name_off[first[level]] up to name_off[nnames]. They are found by
+     * hash in `table` (linear probing; an entry is a 6-bit hash tag and the
+     * name's index + 1). Entries of closed objects stay behind: an index
+     * outside the current object is skipped, and one that was reused names a
+     * member of the current object, so comparing with it is still right. At
+     * most FRAME_MAX_MEMBERS entries ever go in, so the table is never more
+     * than half full, and checking a name costs O(1), not O(members). */
+    uint32_t name_off[FRAME_MAX_MEMBERS];
+    uint16_t table[2 * FRAME_MAX_MEMBERS];
     uint16_t first[FRAME_MAX_DEPTH + 1];
-    unsigned nnames = 0, level = 0, depth = job->depth, members = job->members, i;
+    size_t most = (size_t)(end - p) / 5 + 1; /* a member takes 5 bytes at least: "":0, */
+    unsigned nnames = 0, level = 0, depth = job->depth, members = job->members, i, mask = 15;
     uint32_t arrays = 0; /* bit level-1 set: that level is an array */
     const char *size_name = frame__size_name(job->cfg);
     size_t size_len = strlen(size_name);
@@ -185,6 +272,8 @@ frame_errno frame__json_validate(frame__json_job *job) {
     frame_errno err = FRAME_OK;
 
     if ((uint64_t)(end - p) > UINT32_MAX) FRAME__FAIL(FRAME_E_HEADER_TOO_LARGE, p);
+    while (mask + 1 < 2 * most && mask + 1 < 2 * FRAME_MAX_MEMBERS) mask = mask * 2 + 1;
+    memset(table, 0, (mask + 1) * sizeof table[0]);
     if (job->header) {
         if (end - p >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf) FRAME__FAIL(FRAME_E_BOM, p);
         FRAME__SKIP_WS();
@@ -244,11 +333,14 @@ member:
     at = p;
     p = frame__string_token(p, end, &hash, &plain, &err);
     if (err) FRAME__FAIL(err, p);
-    for (i = first[level]; i < nnames; i++)
-        if (name_hash[i] == hash && frame__string_equals_string(job->start + name_off[i], end, at, end))
+    for (i = hash & mask; table[i]; i = (i + 1) & mask) {
+        unsigned k = (table[i] & 1023u) - 1u;
+        if (table[i] >> 10 == hash >> 26 && k >= first[level] && k < nnames &&
+            frame__string_equals_string(job->start + name_off[k], end, at, end))
             FRAME__FAIL(FRAME_E_DUPLICATE_NAME, at);
-    name_off[nnames] = (uint32_t)(at - job->start);
-    name_hash[nnames++] = hash;
+    }
+    table[i] = (uint16_t)((hash >> 26) << 10 | (nnames + 1));
+    name_off[nnames++] = (uint32_t)(at - job->start);
     FRAME__SKIP_WS();
     if (p >= end) FRAME__FAIL(FRAME_E_JSON_SYNTAX, end);
     if (*p != ':') FRAME__FAIL(FRAME_E_JSON_SYNTAX, p);

@@ -1,6 +1,6 @@
 /*
- * JSON strings: UTF-8 validation, escapes and surrogate pairs, scanning with
- * an optional sink for the decoded bytes, and comparing decoded contents.
+ * JSON strings: UTF-8 validation, escapes and surrogate pairs, and comparing
+ * decoded contents.
  */
 #include "internal.h"
 
@@ -27,7 +27,7 @@ size_t frame__utf8_len(const frame__u8 *p, const frame__u8 *end) {
     return n;
 }
 
-static size_t frame__put_utf8(frame__u8 *out, uint32_t cp) {
+size_t frame__put_utf8(frame__u8 *out, uint32_t cp) {
     size_t n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4, i;
     static const frame__u8 lead[5] = {0, 0, 0xc0, 0xe0, 0xf0};
     if (n == 1) {
@@ -62,9 +62,7 @@ static int frame__hex4(const frame__u8 *p, const frame__u8 *end, uint32_t *out,
     return 1;
 }
 
-/* Decodes the escape at p (p[0] == '\\') into a code point. On success *next
- * is past it; on failure *next is the offending byte. */
-static frame_errno frame__escape(const frame__u8 *p, const frame__u8 *end, uint32_t *cp,
+frame_errno frame__escape(const frame__u8 *p, const frame__u8 *end, uint32_t *cp,
                                  const frame__u8 **next) {
     static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
     const frame__u8 *bad;
@@ -101,77 +99,6 @@ static frame_errno frame__escape(const frame__u8 *p, const frame__u8 *end, uint3
     }
     *next = p;
     return FRAME_E_LONE_SURROGATE;
-}
-
-/* Appends decoded bytes to a sink: counts, hashes and stores them. */
-static void frame__sink_put(frame__sink *s, const frame__u8 *b, size_t n) {
-    size_t i;
-    if (s->want_hash) {
-        for (i = 0; i < n; i++) {
-            s->word |= (uint64_t)b[i] << (8 * ((s->len + i) & 7));
-            if (((s->len + i) & 7) == 7) {
-                FRAME__MIX(s->hash, s->word);
-                s->word = 0;
-            }
-        }
-    }
-    if (s->buf && s->len < s->cap) memcpy(s->buf + s->len, b, n < s->cap - s->len ? n : s->cap - s->len);
-    s->len += n;
-}
-
-uint32_t frame__hash_final(uint64_t h, size_t n) {
-    FRAME__MIX(h, (uint64_t)n);
-    return (uint32_t)(h >> 32);
-}
-
-uint32_t frame__sink_hash(const frame__sink *s) {
-    uint64_t h = s->hash;
-    if (s->len & 7) FRAME__MIX(h, s->word);
-    return frame__hash_final(h, s->len);
-}
-
-frame_errno frame__scan_string(const frame__u8 **pp, const frame__u8 *end, frame__sink *sink) {
-    const frame__u8 *p = *pp + 1;
-    for (;;) {
-        const frame__u8 *run = p;
-        frame__u8 c;
-        p = frame__plain_end(p, end);
-        if (sink && p > run) frame__sink_put(sink, run, (size_t)(p - run));
-        if (p >= end) {
-            *pp = end;
-            return FRAME_E_JSON_SYNTAX;
-        }
-        c = *p;
-        if (c == '"') {
-            *pp = p + 1;
-            return FRAME_OK;
-        }
-        if (c == '\\') {
-            uint32_t cp;
-            const frame__u8 *next;
-            frame_errno err = frame__escape(p, end, &cp, &next);
-            if (err) {
-                *pp = next;
-                return err;
-            }
-            if (sink) {
-                frame__u8 u[4];
-                frame__sink_put(sink, u, frame__put_utf8(u, cp));
-            }
-            p = next;
-        } else if (c < 0x20) {
-            *pp = p;
-            return FRAME_E_JSON_SYNTAX;
-        } else {
-            size_t n = frame__utf8_len(p, end);
-            if (!n) {
-                *pp = p;
-                return FRAME_E_BAD_UTF8;
-            }
-            if (sink) frame__sink_put(sink, p, n);
-            p += n;
-        }
-    }
 }
 
 int frame__siter_next(frame__siter *it) {
