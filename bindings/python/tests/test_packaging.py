@@ -1,0 +1,99 @@
+"""`pip install ./bindings/python` works offline with the in-tree backend, and
+the versions agree."""
+
+import os
+import re
+import subprocess
+import sys
+import tarfile
+import tempfile
+import unittest
+import zipfile
+
+from support import REPO, libframe
+
+PKG_DIR = os.path.join(REPO, "bindings", "python")
+
+
+def pip_available() -> bool:
+    try:
+        return subprocess.run([sys.executable, "-m", "pip", "--version"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              timeout=60).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+class Packaging(unittest.TestCase):
+
+    def test_versions_agree(self) -> None:
+        with open(os.path.join(REPO, "include", "frame.h"), encoding="utf-8") as f:
+            header = re.search(r'#define FRAME_VERSION_STRING "([^"]+)"', f.read()).group(1)
+        with open(os.path.join(PKG_DIR, "pyproject.toml"), encoding="utf-8") as f:
+            project = re.search(r'^version = "([^"]+)"', f.read(), re.M).group(1)
+        self.assertEqual((libframe.__version__, project), (header, header))
+
+    def test_backend_builds_wheel_and_sdist(self) -> None:
+        sys.path.insert(0, PKG_DIR)
+        try:
+            import _build_backend as backend
+        finally:
+            sys.path.remove(PKG_DIR)
+        with tempfile.TemporaryDirectory() as tmp:
+            whl = backend.build_wheel(tmp)
+            self.assertEqual(whl, "libframe-%s-py3-none-any.whl" % libframe.__version__)
+            with zipfile.ZipFile(os.path.join(tmp, whl)) as z:
+                names = set(z.namelist())
+                self.assertIn("libframe/__init__.py", names)
+                self.assertIn("libframe/native.py", names)
+                self.assertIn("libframe/py.typed", names)
+                record = z.read("libframe-%s.dist-info/RECORD" % libframe.__version__).decode()
+                self.assertEqual(len(record.splitlines()), len(names))
+                self.assertFalse([n for n in names if "__pycache__" in n or "tests/" in n])
+            sdist = backend.build_sdist(tmp)
+            with tarfile.open(os.path.join(tmp, sdist)) as t:
+                top = "libframe-%s/" % libframe.__version__
+                members = set(t.getnames())
+                for name in ("PKG-INFO", "pyproject.toml", "_build_backend.py",
+                             "libframe/_scan.py", "tests/c_peer.c"):
+                    self.assertIn(top + name, members)
+
+    def test_pip_install_offline(self) -> None:
+        if not pip_available():
+            self.skipTest("pip is not available")
+        with tempfile.TemporaryDirectory() as tmp:
+            target = os.path.join(tmp, "site")
+            env = dict(os.environ, PIP_NO_INDEX="1", PIP_DISABLE_PIP_VERSION_CHECK="1",
+                       PYTHONDONTWRITEBYTECODE="1")
+            r = subprocess.run([sys.executable, "-m", "pip", "install", "--no-build-isolation",
+                                "--no-index", "--quiet", "--target", target, PKG_DIR],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
+                               cwd=tmp, timeout=120)
+            self.assertEqual(r.returncode, 0, r.stdout.decode("utf-8", "replace"))
+            self.assertTrue(os.path.exists(os.path.join(target, "libframe", "_scan.py")))
+            code = ("import libframe; f = libframe.encode({'a': 'é'}, b'x'); "
+                    "print(libframe.IMPLEMENTATION, libframe.__file__, "
+                    "next(libframe.Decoder().feed(f)).header['a'] == 'é')")
+            run_env = {k: v for k, v in os.environ.items()
+                       if k not in ("PYTHONPATH", "LIBFRAME_LIBRARY")}
+            run_env["PYTHONPATH"] = target
+            run_env["LIBFRAME_IMPL"] = "python"
+            r = subprocess.run([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, env=run_env, cwd=tmp, timeout=60)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            impl, path, ok = r.stdout.split()
+            self.assertEqual((impl, ok), (b"python", b"True"))
+            self.assertTrue(path.decode().startswith(target))
+            lib = os.environ.get("LIBFRAME_LIBRARY")
+            if lib:
+                run_env["LIBFRAME_IMPL"] = "native"
+                run_env["LIBFRAME_LIBRARY"] = lib
+                r = subprocess.run([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, env=run_env, cwd=tmp, timeout=60)
+                self.assertEqual(r.stdout.split()[0], b"native", r.stderr)
+        leftovers = [n for n in os.listdir(PKG_DIR) if n.endswith(".egg-info") or n == "build"]
+        self.assertEqual(leftovers, [], "the build wrote into the source tree")
+
+
+if __name__ == "__main__":
+    unittest.main()
