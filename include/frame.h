@@ -221,7 +221,9 @@ FRAME_API int frame_value_is_null(const frame_value *v);
  * NUL (the string may itself contain U+0000, so use *len, not strlen).
  * Returns FRAME_OK; FRAME_E_TYPE if v is not a string; FRAME_E_BUFFER_TOO_SMALL
  * when cap < *len + 1, with *len set to the length needed (buf untouched).
- * Pass buf NULL and cap 0 to ask for the length.
+ * Pass buf NULL and cap 0 to ask for the length; len may be NULL when the
+ * length is not wanted. Malformed text (only possible in a view the caller
+ * made up) gives its JSON_SYNTAX, BAD_UTF8 or LONE_SURROGATE.
  */
 FRAME_API frame_errno frame_value_string(const frame_value *v, char *buf, size_t cap, size_t *len);
 
