@@ -434,7 +434,7 @@ int frame__fast_header(frame__json_job *job) {
     size_key = frame__name_key((const frame__u8 *)size_name, size_len < 8 ? size_len : 0, 0);
     for (p++;; p++) {
         if (p >= end || *p != '"' || n == FRAME__FAST_MEMBERS) return 0;
-        q = frame__plain_end(p + 1, end);
+        q = frame__plain_run(p + 1, end);
         if (q >= end) return 0;
         if (*q != '"') return 0;
         len = (size_t)(q - p - 1);
@@ -454,7 +454,7 @@ int frame__fast_header(frame__json_job *job) {
             /* 17 digits and up are beyond 2^53 - 1, and could overflow. */
             if (p - q > 16 || size > frame__max_body(job->cfg)) return 0;
         } else if (*p == '"') {
-            q = frame__plain_end(p + 1, end);
+            q = frame__plain_run(p + 1, end);
             if (q >= end || *q != '"') return 0;
             p = q + 1;
         } else if (*p == '-' || FRAME__IS_DIGIT(*p)) {
