@@ -384,7 +384,7 @@ typedef struct frame_builder {
     const frame_config *_cfg;
     uint64_t _body_size;
     unsigned _members;
-    unsigned char _errno, _finished, _dry;
+    unsigned char _errno, _finished, _dry, _nested;
 } frame_builder;
 
 /*

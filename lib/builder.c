@@ -156,6 +156,19 @@ static frame_errno frame__check_member(frame_builder *b, const char *name) {
     len = strlen(name);
     if (strcmp(name, frame__size_name(b->_cfg)) == 0) return frame__builder_fail(b, FRAME_E_RESERVED_NAME);
     if (b->_members + 1 > FRAME_MAX_MEMBERS) return frame__builder_fail(b, FRAME_E_TOO_MANY_MEMBERS);
+    if (!b->_nested && frame__plain_end((const frame__u8 *)name, (const frame__u8 *)name + len) ==
+                           (const frame__u8 *)name + len) {
+        /* In canonical text every '"' inside a string is escaped, so without
+         * nested objects `,"name":` stands only where the member does. */
+        const frame__u8 *p = b->_buf + frame__width(b->_cfg), *end = b->_buf + b->_len;
+        while ((p = (const frame__u8 *)memchr(p, ',', (size_t)(end - p))) != NULL) {
+            if ((size_t)(end - p) >= len + 4 && p[1] == '"' && memcmp(p + 2, name, len) == 0 &&
+                p[2 + len] == '"' && p[3 + len] == ':')
+                return frame__builder_fail(b, FRAME_E_DUPLICATE_NAME);
+            p++;
+        }
+        return FRAME_OK;
+    }
     /* The object so far (not yet closed) holds the names to compare with. */
     obj.json = (const char *)b->_buf + frame__width(b->_cfg);
     obj.len = b->_len - frame__width(b->_cfg);
@@ -270,7 +283,11 @@ FRAME_API frame_errno frame_builder_add_raw(frame_builder *b, const char *name, 
     if (err) return frame__builder_fail(b, err);
     v.s = job.start;
     v.len = len;
-    return frame__add(b, name, &v, job.members - b->_members);
+    err = frame__add(b, name, &v, job.members - b->_members);
+    /* Objects inside the value bring names the quick duplicate search would
+     * mistake for members. */
+    if (!err && memchr(json, '{', len)) b->_nested = 1;
+    return err;
 }
 
 FRAME_API frame_errno frame_builder_finish(frame_builder *b, const void **out, size_t *len) {

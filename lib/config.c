@@ -1,36 +1,5 @@
-/* The parameters of SPEC.md: checking a config and reading its effective values. */
+/* The parameters of SPEC.md: checking a config; reading and writing prefixes. */
 #include "internal.h"
-
-static const frame_config frame__defaults = {4, 0, 0, "size", FRAME_DEFAULT_MAX_HEADER,
-                                             FRAME_MAX_BODY_LIMIT};
-
-const frame_config *frame__cfg(const frame_config *cfg) { return cfg ? cfg : &frame__defaults; }
-
-unsigned frame__width(const frame_config *cfg) {
-    return cfg && cfg->prefix_width ? cfg->prefix_width : 4u;
-}
-
-uint64_t frame__width_max(unsigned width) {
-    return width >= 8 ? UINT64_MAX : ((uint64_t)1 << (8 * width)) - 1;
-}
-
-static uint64_t frame__min(uint64_t a, uint64_t b) { return a < b ? a : b; }
-
-uint64_t frame__max_header(const frame_config *cfg) {
-    uint64_t max = cfg && cfg->max_header ? cfg->max_header : FRAME_DEFAULT_MAX_HEADER;
-    return frame__min(max, frame__width_max(frame__width(cfg)));
-}
-
-uint64_t frame__max_body(const frame_config *cfg) {
-    uint64_t max = cfg && cfg->max_body ? cfg->max_body : FRAME_MAX_BODY_LIMIT;
-    /* In the raw profile the prefix itself carries the body length. */
-    if (cfg && cfg->raw) max = frame__min(max, frame__width_max(frame__width(cfg)));
-    return max;
-}
-
-const char *frame__size_name(const frame_config *cfg) {
-    return cfg && cfg->size_name ? cfg->size_name : "size";
-}
 
 FRAME_API frame_errno frame_config_check(const frame_config *cfg) {
     const char *name;

@@ -22,18 +22,39 @@ typedef unsigned char frame__u8;
 #if defined(__GNUC__)
 #define FRAME__INLINE inline __attribute__((always_inline))
 #else
-#define FRAME__INLINE
+#define FRAME__INLINE inline
 #endif
+
+/* The effective parameters of a config (NULL or zeroed fields = defaults).
+ * Inline: the decoder asks for them on every frame. */
+static FRAME__INLINE unsigned frame__width(const frame_config *cfg) {
+    return cfg && cfg->prefix_width ? cfg->prefix_width : 4u;
+}
+
+/* The largest value a prefix of `width` octets holds. */
+static FRAME__INLINE uint64_t frame__width_max(unsigned width) {
+    return width >= 8 ? UINT64_MAX : ((uint64_t)1 << (8 * width)) - 1;
+}
+
+static FRAME__INLINE uint64_t frame__max_header(const frame_config *cfg) {
+    uint64_t max = cfg && cfg->max_header ? cfg->max_header : FRAME_DEFAULT_MAX_HEADER;
+    uint64_t fits = frame__width_max(frame__width(cfg));
+    return max < fits ? max : fits;
+}
+
+static FRAME__INLINE uint64_t frame__max_body(const frame_config *cfg) {
+    uint64_t max = cfg && cfg->max_body ? cfg->max_body : FRAME_MAX_BODY_LIMIT;
+    /* In the raw profile the prefix itself carries the body length. */
+    if (cfg && cfg->raw && max > frame__width_max(frame__width(cfg))) max = frame__width_max(frame__width(cfg));
+    return max;
+}
+
+static FRAME__INLINE const char *frame__size_name(const frame_config *cfg) {
+    return cfg && cfg->size_name ? cfg->size_name : "size";
+}
 
 #define FRAME__IS_WS(c) ((c) == ' ' || (c) == '\n' || (c) == '\r' || (c) == '\t')
 
-/* The effective parameters of a config (NULL = defaults). */
-const frame_config *frame__cfg(const frame_config *cfg);
-unsigned frame__width(const frame_config *cfg);
-uint64_t frame__width_max(unsigned width); /* largest value a prefix of `width` holds */
-uint64_t frame__max_header(const frame_config *cfg);
-uint64_t frame__max_body(const frame_config *cfg);
-const char *frame__size_name(const frame_config *cfg);
 
 /* Prefix bytes <-> value, in the configured byte order. */
 void frame__put_prefix(frame__u8 *out, const frame_config *cfg, uint64_t value);

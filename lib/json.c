@@ -70,9 +70,12 @@ const frame__u8 *frame__plain_end(const frame__u8 *p, const frame__u8 *end) {
 
 /* Appends decoded bytes to a sink: counts, hashes and stores them. */
 static void frame__sink_put(frame__sink *s, const frame__u8 *b, size_t n) {
-    size_t i;
+    size_t i = 0;
     if (s->want_hash) {
-        for (i = 0; i < n; i++) {
+#if !FRAME__SMALL
+        for (; !(s->len & 7) && i + 8 <= n; i += 8) FRAME__MIX(s->hash, frame__load64(b + i));
+#endif
+        for (; i < n; i++) {
             s->word |= (uint64_t)b[i] << (8 * ((s->len + i) & 7));
             if (((s->len + i) & 7) == 7) {
                 FRAME__MIX(s->hash, s->word);
@@ -423,7 +426,7 @@ static FRAME__INLINE uint64_t frame__name_key(const frame__u8 *name, size_t len,
 int frame__fast_header(frame__json_job *job) {
     const frame__u8 *p = job->start, *end = job->end, *q;
     const frame__u8 *names[FRAME__FAST_MEMBERS];
-    uint64_t keys[FRAME__FAST_MEMBERS], key, size_key;
+    uint64_t keys[FRAME__FAST_MEMBERS], key;
     const char *size_name = frame__size_name(job->cfg);
     size_t size_len = strlen(size_name), len;
     unsigned n = 0, i;
@@ -431,7 +434,6 @@ int frame__fast_header(frame__json_job *job) {
     uint64_t size = 0;
     frame_errno err = FRAME_OK;
     if (end - p < 2 || *p != '{' || !job->header) return 0;
-    size_key = frame__name_key((const frame__u8 *)size_name, size_len < 8 ? size_len : 0, 0);
     for (p++;; p++) {
         if (p >= end || *p != '"' || n == FRAME__FAST_MEMBERS) return 0;
         q = frame__plain_run(p + 1, end);
@@ -446,8 +448,7 @@ int frame__fast_header(frame__json_job *job) {
         p = q + 1;
         if (p + 1 >= end || *p != ':') return 0;
         p++;
-        if (!have_size && len == size_len &&
-            (len < 8 ? key == size_key : memcmp(q - len, size_name, len) == 0)) {
+        if (!have_size && len == size_len && memcmp(q - len, size_name, len) == 0) {
             have_size = 1;
             if (!FRAME__IS_DIGIT(*p) || (*p == '0' && p + 1 < end && FRAME__IS_DIGIT(p[1]))) return 0;
             for (q = p; p < end && FRAME__IS_DIGIT(*p); p++) size = size * 10 + (unsigned)(*p - '0');
@@ -484,11 +485,13 @@ frame_errno frame__parse_header(const frame_config *cfg, const void *json, size_
     frame__json_job job;
     frame_errno err;
     const frame__u8 *start = (const frame__u8 *)json, *end = start + len;
-    memset(&job, 0, sizeof job);
     job.start = start;
     job.end = end;
     job.header = 1;
+    job.depth = job.members = 0;
     job.cfg = cfg;
+    job.size = 0;
+    job.err_pos = 0;
 #if !FRAME__SMALL
     if (frame__fast_header(&job))
         err = FRAME_OK;

@@ -63,25 +63,23 @@ static int frame__hex4(const frame__u8 *p, const frame__u8 *end, uint32_t *out,
 }
 
 frame_errno frame__escape(const frame__u8 *p, const frame__u8 *end, uint32_t *cp,
-                                 const frame__u8 **next) {
-    static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+                          const frame__u8 **next) {
     const frame__u8 *bad;
     uint32_t lo;
-    int i;
     if (p + 1 >= end) {
         *next = end;
         return FRAME_E_JSON_SYNTAX;
     }
     *next = p + 2;
-    for (i = 0; from[i]; i++) {
-        if (p[1] == (frame__u8)from[i]) {
-            *cp = (frame__u8)to[i];
-            return FRAME_OK;
-        }
-    }
-    if (p[1] != 'u') {
-        *next = p + 1;
-        return FRAME_E_JSON_SYNTAX;
+    switch (p[1]) {
+    case '"': case '\\': case '/': *cp = p[1]; return FRAME_OK;
+    case 'b': *cp = '\b'; return FRAME_OK;
+    case 'f': *cp = '\f'; return FRAME_OK;
+    case 'n': *cp = '\n'; return FRAME_OK;
+    case 'r': *cp = '\r'; return FRAME_OK;
+    case 't': *cp = '\t'; return FRAME_OK;
+    case 'u': break;
+    default: *next = p + 1; return FRAME_E_JSON_SYNTAX;
     }
     if (!frame__hex4(p + 2, end, cp, &bad)) {
         *next = bad;
