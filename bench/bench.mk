@@ -1,0 +1,68 @@
+# bench/bench.mk: the benchmark (included by the top Makefile). See docs/BENCH.md.
+#   make bench           builds build/bench/bench and build/bench/loopback
+#                        (installs libcjson-dev, libjansson-dev when missing)
+#   make bench-run       runs everything once (wall clock, callgrind, Python,
+#                        loopback), prints the table, writes build/bench/results.md
+#   make bench-record    bench-run, then writes the table to bench/RESULTS.md (the
+#                        committed copy) and its summary into docs/BENCH.md
+#   make bench-profile   callgrind profiles of libframe on every workload,
+#                        per function and per line, into build/bench/profile/
+# BENCH_ARGS passes options to bench/run.py, e.g. BENCH_ARGS='--quick' or
+# BENCH_ARGS='--skip loopback'.
+
+BENCH_BUILD := $(BUILD)/bench
+BENCH_BIN := $(BENCH_BUILD)/bench
+BENCH_LOOPBACK := $(BENCH_BUILD)/loopback
+BENCH_HDRS := bench/bench.h include/frame.h
+BENCH_LIBS := -lcjson -ljansson
+# run.py copies $(BUILD)/$(SONAME) into $(BENCH_BUILD) and points the Python
+# binding at the copy, so a rebuild of the library during a run changes nothing.
+BENCH_ENV = PYTHONPATH=$(abspath bindings/python) PYTHONDONTWRITEBYTECODE=1
+BENCH_RUN = $(BENCH_ENV) $(PYTHON) bench/run.py --build $(BENCH_BUILD) --repo $(CURDIR) \
+            --library $(abspath $(BUILD)/$(SONAME)) --examples $(abspath $(BUILD)/examples)
+# frame-files and its raw-copy baseline (examples/frame_files/files.mk), for the
+# loopback rows; built when that makefile exists, and the rows stay "pending"
+# if they do not build.
+BENCH_FF_BINS := $(FF_BINS) $(filter %/files_rawcopy,$(FF_TEST_BINS))
+BENCH_ARGS ?=
+
+.PHONY: bench-deps bench-tools bench-run bench-record bench-profile
+bench: $(BENCH_BIN) $(BENCH_LOOPBACK)
+
+# Bench-only dependencies, installed when missing (Debian; root or sudo).
+bench-deps:
+	@if [ ! -f /usr/include/cjson/cJSON.h ] || [ ! -f /usr/include/jansson.h ]; then \
+	    echo "bench: installing libcjson-dev libjansson-dev"; \
+	    s=; [ "$$(id -u)" = 0 ] || s=sudo; \
+	    DEBIAN_FRONTEND=noninteractive $$s apt-get install -y -qq --no-install-recommends \
+	        libcjson-dev libjansson-dev; \
+	fi
+bench-tools:
+	@if ! command -v valgrind >/dev/null || ! command -v callgrind_annotate >/dev/null; then \
+	    echo "bench: installing valgrind"; \
+	    s=; [ "$$(id -u)" = 0 ] || s=sudo; \
+	    DEBIAN_FRONTEND=noninteractive $$s apt-get install -y -qq --no-install-recommends valgrind; \
+	fi
+
+$(BENCH_BUILD)/%.o: bench/%.c $(BENCH_HDRS) | bench-deps
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Ibench -c $< -o $@
+
+# -z now: no lazy symbol binding inside the measured loops (callgrind counts).
+$(BENCH_BIN): $(BENCH_BUILD)/bench.o $(BENCH_BUILD)/workload.o $(BENCH_BUILD)/peers.o $(LIBA)
+	$(CC) $(LDFLAGS) -Wl,-z,now -o $@ $^ $(BENCH_LIBS)
+
+$(BENCH_LOOPBACK): $(BENCH_BUILD)/loopback.o $(LIBA)
+	$(CC) $(LDFLAGS) -o $@ $^
+
+bench-run: bench bench-tools $(LIBSO)
+	$(if $(BENCH_FF_BINS),-@$(MAKE) --no-print-directory $(BENCH_FF_BINS))
+	$(BENCH_RUN) $(BENCH_ARGS)
+
+bench-record: bench bench-tools $(LIBSO)
+	$(if $(BENCH_FF_BINS),-@$(MAKE) --no-print-directory $(BENCH_FF_BINS))
+	$(BENCH_RUN) --record bench/RESULTS.md --doc docs/BENCH.md $(BENCH_ARGS)
+
+# Builds its own binary from a snapshot of lib/ (so lines match the source shown).
+bench-profile: bench-deps bench-tools
+	$(BENCH_RUN) --profile --cc "$(CC)" --cflags "$(CFLAGS)" $(BENCH_ARGS)
