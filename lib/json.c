@@ -458,7 +458,10 @@ int frame__fast_header(frame__json_job *job) {
             q = frame__plain_run(p + 1, end);
             if (q >= end || *q != '"') return 0;
             p = q + 1;
-        } else if (*p == '-' || FRAME__IS_DIGIT(*p)) {
+        } else if (*p >= '1' && *p <= '9') { /* the usual number: a plain integer */
+            while (++p < end && FRAME__IS_DIGIT(*p)) {}
+            if (p < end && (*p == '.' || (*p | 0x20) == 'e')) return 0;
+        } else if (*p == '-' || *p == '0') {
             p = frame__number(p, end, &plain, &err);
             if (err) return 0;
         } else {
