@@ -194,22 +194,43 @@ static frame_errno frame__put_member(frame_builder *b, const char *name, const f
     }
 }
 
-/* Adds a checked member that brings `members` members into the header. A dry
- * run measures it first, so one that does not fit leaves no byte behind. */
+/* The most bytes `,"name":value` can take: escaping makes a byte 6 at worst,
+ * and the canonical copy of raw JSON is never longer than the raw text.
+ * Saturates instead of wrapping (a 32-bit size_t and a huge string). */
+static size_t frame__times6_plus(size_t n, size_t plus) {
+    size_t max = (size_t)-1;
+    return n > (max - plus) / 6 ? max : 6 * n + plus;
+}
+
+static size_t frame__member_bound(const char *name, const frame__value_in *v) {
+    size_t value = v->kind == FRAME__STRING ? frame__times6_plus(v->len, 2)
+                   : v->kind == FRAME__NUMBER ? 21
+                                              : v->len;
+    return frame__times6_plus(strlen(name), 4 + (value < (size_t)-1 - 4 ? value : (size_t)-1 - 4));
+}
+
+/* Adds a checked member that brings `members` members into the header. When
+ * it might not fit, a dry run measures it first, so one that does not fit
+ * leaves no byte behind. */
 static frame_errno frame__add(frame_builder *b, const char *name, const frame__value_in *v,
                               unsigned members) {
-    size_t mark = b->_len, need;
-    frame_errno err;
-    b->_dry = 1;
-    err = frame__put_member(b, name, v);
-    b->_dry = 0;
-    need = b->_len - mark;
-    b->_len = mark;
-    /* Over the limit is the answer whatever the buffer, so it is checked first. */
-    if (!err && frame__header_len(b) + need > frame__max_header(b->_cfg)) err = FRAME_E_HEADER_TOO_LARGE;
-    if (!err && need > frame__room(b)) err = FRAME_E_BUFFER_TOO_SMALL;
-    if (err) return frame__builder_fail(b, err);
-    frame__put_member(b, name, v);
+    size_t mark = b->_len, need = frame__member_bound(name, v);
+    frame_errno err = FRAME_OK;
+    if (need > frame__room(b) || frame__header_len(b) + need > frame__max_header(b->_cfg)) {
+        b->_dry = 1;
+        err = frame__put_member(b, name, v);
+        b->_dry = 0;
+        need = b->_len - mark;
+        b->_len = mark;
+        /* Over the limit is the answer whatever the buffer, so it is checked first. */
+        if (!err && frame__header_len(b) + need > frame__max_header(b->_cfg)) err = FRAME_E_HEADER_TOO_LARGE;
+        if (!err && need > frame__room(b)) err = FRAME_E_BUFFER_TOO_SMALL;
+    }
+    if (!err) err = frame__put_member(b, name, v); /* can only fail on bad UTF-8 now */
+    if (err) {
+        b->_len = mark;
+        return frame__builder_fail(b, err);
+    }
     b->_members += members;
     return FRAME_OK;
 }
