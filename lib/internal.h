@@ -18,8 +18,17 @@
 
 typedef unsigned char frame__u8;
 
+/* Size-optimised builds (-Os, or FRAME_SMALL defined) leave out the code
+ * that only buys speed: the fast header path, word-at-a-time scanning and
+ * forced inlining. */
+#if defined(FRAME_SMALL) || defined(__OPTIMIZE_SIZE__)
+#define FRAME__SMALL 1
+#else
+#define FRAME__SMALL 0
+#endif
+
 /* For the few hot helpers whose call costs more than their body. */
-#if defined(__GNUC__)
+#if defined(__GNUC__) && !FRAME__SMALL
 #define FRAME__INLINE inline __attribute__((always_inline))
 #else
 #define FRAME__INLINE inline
@@ -62,14 +71,6 @@ uint64_t frame__get_prefix(const frame__u8 *in, const frame_config *cfg);
 /* Classifies a prefix whose value is over its limit: LOOKS_LIKE_TLS,
  * LOOKS_LIKE_TEXT, or `otherwise`. */
 frame_errno frame__foreign_prefix(const frame__u8 *prefix, unsigned width, frame_errno otherwise);
-
-/* Size-optimised builds (-Os, or FRAME_SMALL defined) leave out the code
- * that only buys speed: the fast header path and word-at-a-time scanning. */
-#if defined(FRAME_SMALL) || defined(__OPTIMIZE_SIZE__)
-#define FRAME__SMALL 1
-#else
-#define FRAME__SMALL 0
-#endif
 
 #define FRAME__IS_DIGIT(c) ((c) >= '0' && (c) <= '9')
 /* One step of the member-name hash used to find duplicates. */
