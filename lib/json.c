@@ -516,7 +516,7 @@ frame_errno frame__parse_header(const frame_config *cfg, const void *json, size_
 
 FRAME_API frame_errno frame_header_parse(frame_header *out, const frame_config *cfg,
                                          const void *json, size_t len, size_t *err_pos) {
-    size_t pos;
+    size_t pos = 0;
     frame_errno err;
     if (!out || (!json && len)) return FRAME_E_ARGUMENT;
     err = frame_config_check(cfg);
