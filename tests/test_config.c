@@ -91,6 +91,34 @@ Test(config, size_name_needing_escapes_or_non_ascii_is_rejected)
     }
 }
 
+Test(config, flags_other_than_0_or_1_are_rejected)
+{
+    frame_config c;
+    memset(&c, 0, sizeof c);
+    c.big_endian = 2;
+    cr_expect_eq(frame_config_check(&c), FRAME_E_CONFIG);
+    c.big_endian = 1;
+    cr_expect_eq(frame_config_check(&c), FRAME_OK);
+    c.raw = -1;
+    cr_expect_eq(frame_config_check(&c), FRAME_E_CONFIG);
+    c.raw = 1;
+    cr_expect_eq(frame_config_check(&c), FRAME_OK);
+}
+
+Test(config, a_decoder_that_failed_init_needs_nothing_and_stays_failed)
+{
+    frame_config c;
+    frame_decoder d;
+    static const frame_callbacks cb = {NULL, NULL, NULL};
+    memset(&c, 0, sizeof c);
+    c.prefix_width = 3;
+    cr_assert_eq(frame_decoder_init(&d, &c, &cb, NULL, 0, NULL), FRAME_E_CONFIG);
+    cr_expect_eq(frame_decoder_needed(&d), 0u);
+    frame_decoder_reset(&d);
+    cr_expect_eq(frame_decoder_errno(&d), FRAME_E_CONFIG, "reset cannot mend a failed init");
+    cr_expect_eq(frame_feed(&d, "\x0a\0\0\0", 4), 0u);
+}
+
 Test(config, decoder_init_reports_config_errors_and_stays_failed)
 {
     frame_decoder d;

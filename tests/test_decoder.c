@@ -1199,6 +1199,57 @@ Test(datagram, pause_in_frame_end_returns_paused_with_the_frame_complete)
     sb_free(&a);
 }
 
+Test(decoder, foreign_protocol_reports_the_limit_it_broke)
+{
+    frame_config c;
+    fx f;
+    fx_init(&f, NULL);
+    cr_expect_eq(frame_feed(&f.d, "GET / HTTP/1.1\r\n", 16), 4u);
+    cr_expect_eq(frame_decoder_errno(&f.d), FRAME_E_LOOKS_LIKE_TEXT);
+    cr_expect_eq(frame_decoder_limit(&f.d), FRAME_DEFAULT_MAX_HEADER);
+    cr_expect_eq(frame_decoder_declared_size(&f.d), 0x20544547u);
+    fx_free(&f);
+
+    memset(&c, 0, sizeof c);
+    c.raw = 1;
+    c.max_body = 1000;
+    fx_init(&f, &c);
+    cr_expect_eq(frame_feed(&f.d, "\x16\x03\x01\x02", 4), 4u);
+    cr_expect_eq(frame_decoder_errno(&f.d), FRAME_E_LOOKS_LIKE_TLS);
+    cr_expect_eq(frame_decoder_limit(&f.d), 1000u, "raw profile: the body limit");
+    fx_free(&f);
+}
+
+Test(datagram, pause_in_header_or_body_still_delivers_the_whole_frame)
+{
+    /* A datagram cannot be fed again, so a pause asked for by on_header or
+     * on_body takes effect at the end of the frame: every callback of the
+     * frame has run when frame_feed_datagram returns FRAME_E_PAUSED. */
+    static const unsigned masks[] = {REC_HEADER, REC_BODY, REC_HEADER | REC_BODY | REC_END};
+    size_t i;
+    for (i = 0; i < sizeof masks / sizeof masks[0]; i++) {
+        sbuf a = {0};
+        fx f;
+        sb_frame(&a, 4, 0, H0, B0, 5);
+        fx_init(&f, NULL);
+        f.r.pause_mask = masks[i];
+        f.r.feed_lo = (const unsigned char *)a.p;
+        f.r.feed_hi = f.r.feed_lo + a.len;
+        f.r.datagram = 1;
+        cr_expect_eq(frame_feed_datagram(&f.d, a.p, a.len), FRAME_E_PAUSED, "mask %u", masks[i]);
+        cr_expect_eq(f.r.n_header, 1ul, "mask %u", masks[i]);
+        cr_expect_eq(f.r.n_end, 1ul, "mask %u: the frame end came too", masks[i]);
+        cr_expect_eq(f.r.nframes, 1u, "mask %u", masks[i]);
+        cr_expect_eq(frame_decoder_frame_index(&f.d), 1u, "mask %u", masks[i]);
+        cr_expect_eq(frame_decoder_needed(&f.d), 0u, "mask %u: at a frame boundary", masks[i]);
+        frame_decoder_resume(&f.d);
+        cr_expect_eq(frame_decoder_errno(&f.d), FRAME_OK, "mask %u", masks[i]);
+        cr_assert_not(f.r.bad, "%s", f.r.why);
+        fx_free(&f);
+        sb_free(&a);
+    }
+}
+
 Test(datagram, skip_and_callback_errors)
 {
     sbuf a = {0};
