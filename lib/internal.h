@@ -53,9 +53,9 @@ static FRAME__INLINE uint64_t frame__max_header(const frame_config *cfg) {
 
 static FRAME__INLINE uint64_t frame__max_body(const frame_config *cfg) {
     uint64_t max = cfg && cfg->max_body ? cfg->max_body : FRAME_MAX_BODY_LIMIT;
+    uint64_t fits = frame__width_max(frame__width(cfg));
     /* In the raw profile the prefix itself carries the body length. */
-    if (cfg && cfg->raw && max > frame__width_max(frame__width(cfg))) max = frame__width_max(frame__width(cfg));
-    return max;
+    return cfg && cfg->raw && max > fits ? fits : max;
 }
 
 static FRAME__INLINE const char *frame__size_name(const frame_config *cfg) {
@@ -63,7 +63,7 @@ static FRAME__INLINE const char *frame__size_name(const frame_config *cfg) {
 }
 
 #define FRAME__IS_WS(c) ((c) == ' ' || (c) == '\n' || (c) == '\r' || (c) == '\t')
-
+#define FRAME__IS_DIGIT(c) ((c) >= '0' && (c) <= '9')
 
 /* Prefix bytes <-> value, in the configured byte order. */
 void frame__put_prefix(frame__u8 *out, const frame_config *cfg, uint64_t value);
@@ -72,7 +72,6 @@ uint64_t frame__get_prefix(const frame__u8 *in, const frame_config *cfg);
  * LOOKS_LIKE_TEXT, or `otherwise`. */
 frame_errno frame__foreign_prefix(const frame__u8 *prefix, unsigned width, frame_errno otherwise);
 
-#define FRAME__IS_DIGIT(c) ((c) >= '0' && (c) <= '9')
 /* One step of the member-name hash used to find duplicates. */
 #define FRAME__MIX(h, w) ((h) = (((h) ^ (w)) * 0x9e3779b97f4a7c15ull) ^ ((h) >> 29))
 
@@ -85,10 +84,6 @@ typedef struct frame__sink {
     int want_hash;
     uint64_t hash, word; /* whole words mixed in, and the word being filled */
 } frame__sink;
-
-/* The end of a name hash over n bytes whose words are all mixed into h. */
-uint32_t frame__hash_final(uint64_t h, size_t n);
-uint32_t frame__sink_hash(const frame__sink *s);
 
 /* Writes code point cp as UTF-8 into out (4 bytes room); returns the length. */
 size_t frame__put_utf8(frame__u8 *out, uint32_t cp);

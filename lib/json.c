@@ -87,12 +87,13 @@ static void frame__sink_put(frame__sink *s, const frame__u8 *b, size_t n) {
     s->len += n;
 }
 
-uint32_t frame__hash_final(uint64_t h, size_t n) {
+/* The end of a name hash over n bytes whose words are all mixed into h. */
+static uint32_t frame__hash_final(uint64_t h, size_t n) {
     FRAME__MIX(h, (uint64_t)n);
     return (uint32_t)(h >> 32);
 }
 
-uint32_t frame__sink_hash(const frame__sink *s) {
+static uint32_t frame__sink_hash(const frame__sink *s) {
     uint64_t h = s->hash;
     if (s->len & 7) FRAME__MIX(h, s->word);
     return frame__hash_final(h, s->len);
@@ -150,10 +151,10 @@ frame_errno frame__scan_string(const frame__u8 **pp, const frame__u8 *end, frame
 
 #if !FRAME__SMALL
 /*
- * The fast path for a string body at q (just past the opening quote): when it
- * is plain (no escape, control or non-ASCII byte before the closing quote),
- * returns the closing quote and, with h, mixes the content into *h word by
- * word exactly as a hashing sink would. Otherwise returns NULL.
+ * The fast path for a name at q (just past the opening quote): when it is
+ * plain (no escape, control or non-ASCII byte before the closing quote),
+ * returns the closing quote and mixes the content into *h word by word,
+ * exactly as a hashing sink would. Otherwise returns NULL.
  */
 static const frame__u8 *frame__plain_string(const frame__u8 *q, const frame__u8 *end, uint64_t *h) {
     uint64_t word = 0;
@@ -163,15 +164,15 @@ static const frame__u8 *frame__plain_string(const frame__u8 *q, const frame__u8 
         if (m) {
             k = frame__first_byte(m);
             if (q[k] != '"') return NULL;
-            if (h && k) FRAME__MIX(*h, w & ((1ull << (8 * k)) - 1));
+            if (k) FRAME__MIX(*h, w & ((1ull << (8 * k)) - 1));
             return q + k;
         }
-        if (h) FRAME__MIX(*h, w);
+        FRAME__MIX(*h, w);
         q += 8;
     }
     for (k = 0; q + k < end && !frame__special[q[k]]; k++) word |= (uint64_t)q[k] << (8 * k);
     if (q + k >= end || q[k] != '"') return NULL;
-    if (h && k) FRAME__MIX(*h, word);
+    if (k) FRAME__MIX(*h, word);
     return q + k;
 }
 #endif
@@ -277,13 +278,13 @@ frame_errno frame__json_validate(frame__json_job *job) {
     if ((uint64_t)(end - p) > UINT32_MAX) FRAME__FAIL(FRAME_E_HEADER_TOO_LARGE, p);
     while (mask + 1 < 2 * most && mask + 1 < 2 * FRAME_MAX_MEMBERS) mask = mask * 2 + 1;
     memset(table, 0, (mask + 1) * sizeof table[0]);
+    if (job->header && end - p >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf)
+        FRAME__FAIL(FRAME_E_BOM, p);
+    FRAME__SKIP_WS();
     if (job->header) {
-        if (end - p >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf) FRAME__FAIL(FRAME_E_BOM, p);
-        FRAME__SKIP_WS();
         if (p >= end) FRAME__FAIL(FRAME_E_JSON_SYNTAX, end);
         if (*p != '{') FRAME__FAIL(frame__is_value_start(*p) ? FRAME_E_NOT_OBJECT : FRAME_E_JSON_SYNTAX, p);
     }
-    FRAME__SKIP_WS();
 
 value:
     if (p >= end) FRAME__FAIL(FRAME_E_JSON_SYNTAX, end);
@@ -321,7 +322,6 @@ value:
     }
     default:
         if (*p == '-' || FRAME__IS_DIGIT(*p)) {
-            at = p;
             p = frame__number(p, end, &plain, &err);
             if (err) FRAME__FAIL(err, p);
             goto after_value;
