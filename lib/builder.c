@@ -156,10 +156,14 @@ static frame_errno frame__check_member(frame_builder *b, const char *name) {
     len = strlen(name);
     if (strcmp(name, frame__size_name(b->_cfg)) == 0) return frame__builder_fail(b, FRAME_E_RESERVED_NAME);
     if (b->_members + 1 > FRAME_MAX_MEMBERS) return frame__builder_fail(b, FRAME_E_TOO_MANY_MEMBERS);
-    if (!b->_nested && frame__plain_end((const frame__u8 *)name, (const frame__u8 *)name + len) ==
-                           (const frame__u8 *)name + len) {
-        /* In canonical text every '"' inside a string is escaped, so without
-         * nested objects `,"name":` stands only where the member does. */
+    if (!b->_nested && (!len || !strchr(":,}]", name[0])) &&
+        frame__plain_end((const frame__u8 *)name, (const frame__u8 *)name + len) ==
+            (const frame__u8 *)name + len) {
+        /* In canonical text every '"' inside a string is escaped. So, without
+         * nested objects, `,"name":` can start inside an earlier string only
+         * where that string's closing quote is followed by the name's first
+         * byte: ':' after a name, ',' or ']' after a value. For other names
+         * it stands only where the member does. */
         const frame__u8 *p = b->_buf + frame__width(b->_cfg), *end = b->_buf + b->_len;
         while ((p = (const frame__u8 *)memchr(p, ',', (size_t)(end - p))) != NULL) {
             if ((size_t)(end - p) >= len + 4 && p[1] == '"' && memcmp(p + 2, name, len) == 0 &&

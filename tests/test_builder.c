@@ -606,3 +606,20 @@ Test(builder, output_parses_back_to_the_same_members)
     cr_expect_eq(slen, 2u);
     cr_expect_arr_eq(s, "\0\x1f", 2);
 }
+
+Test(builder, a_name_is_not_found_inside_earlier_strings)
+{
+    /* `,":":` occurs in `,"x,":":y"` across a name's end and a value's start,
+     * but no member is named ":". (Found by fuzz_roundtrip.) */
+    unsigned char buf[128];
+    frame_builder b;
+    const void *out;
+    size_t len;
+    cr_assert_eq(frame_builder_init(&b, NULL, buf, sizeof buf, 0), FRAME_OK);
+    cr_assert_eq(frame_builder_add_string(&b, "x,", ":y"), FRAME_OK);
+    cr_expect_eq(frame_builder_add_string(&b, ":", "v"), FRAME_OK);
+    cr_expect_eq(frame_builder_add_string(&b, "v", "]z"), FRAME_OK);
+    cr_expect_eq(frame_builder_add_string(&b, "z\",", "w"), FRAME_OK);
+    cr_expect_eq(frame_builder_add_null(&b, "x,"), FRAME_E_DUPLICATE_NAME, "a real duplicate is still found");
+    cr_assert_eq(frame_builder_finish(&b, &out, &len), FRAME_E_DUPLICATE_NAME);
+}
