@@ -28,7 +28,7 @@ LIBSO := $(BUILD)/libframe.so.$(VERSION)
 
 TEST_TARGETS :=
 
-.PHONY: all lib demo test test-readme check clean install uninstall dist examples fuzz bench bench-run coverage
+.PHONY: all lib demo test test-readme test-vectors-fresh check clean install uninstall dist examples fuzz bench bench-run coverage
 all: lib
 lib: $(LIBA) $(LIBSO)
 
@@ -59,6 +59,11 @@ test-readme: $(LIBA)
 	$(BUILD)/readme/example > $(BUILD)/readme/out.txt
 	grep -q "^hello$$" $(BUILD)/readme/out.txt
 TEST_TARGETS += test-readme
+
+# tests/vectors/*.json are generated: they must be what make_vectors.py writes.
+test-vectors-fresh:
+	$(PYTHON) tests/vectors/make_vectors.py --check
+TEST_TARGETS += test-vectors-fresh
 
 -include tests/tests.mk
 -include mk/dist.mk

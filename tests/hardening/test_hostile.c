@@ -612,6 +612,12 @@ Test(hostile, every_vector_before_a_guard_page, .timeout = 300) {
         json_get_bool(&vec, "datagram", &datagram);
         if (datagram) decode_datagram(&cfg, stream, slen, &o);
         else decode_all_ways(&cfg, stream, slen, 1u << 14, &o);
+        {
+            frame_value frames;
+            if (json_get(&vec, "frames", &frames) && frames.type == FRAME_TYPE_ARRAY)
+                cr_expect_eq(o.frames, json_count(&frames), "%s: %zu frames, the vector lists %zu",
+                             de->d_name, o.frames, json_count(&frames));
+        }
         if (json_get(&vec, "error", &err) && err.type == FRAME_TYPE_OBJECT) {
             uint64_t off;
             ename = json_get_str(&err, "name", &hlen);
