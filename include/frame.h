@@ -400,7 +400,8 @@ FRAME_API frame_errno frame_builder_init(frame_builder *b, const frame_config *c
 /*
  * Adds a member. `name` is NUL-terminated UTF-8 (escaped as needed). Each
  * returns FRAME_OK or: FRAME_E_BUFFER_TOO_SMALL (buf is full; nothing of the
- * member is left in it), FRAME_E_BAD_UTF8 (name or string not UTF-8),
+ * member is left in it), FRAME_E_HEADER_TOO_LARGE (the header would outgrow
+ * max_header), FRAME_E_BAD_UTF8 (name or string not UTF-8),
  * FRAME_E_DUPLICATE_NAME, FRAME_E_RESERVED_NAME (the size member's name),
  * FRAME_E_TOO_MANY_MEMBERS, FRAME_E_ARGUMENT (raw profile, after finish).
  */
