@@ -6,7 +6,7 @@ from ._config import Config, ConfigLike, make_config
 from ._errors import ArgumentError, FrameError, error
 from ._scan import ScanError, scan
 from ._types import (BodyChunk, Event, Frame, FrameEnd, HeaderEvent, as_bytes, load_header,
-                     wrong_mode)
+                     enter_mode)
 
 _PREFIX, _HEADER, _BODY, _FAILED = range(4)
 _TEXT_BYTES = frozenset(range(0x20, 0x7F)) | frozenset(b"\t\r\n")
@@ -152,11 +152,7 @@ class Decoder:
         if self._error is not None:
             return _raise_after([], self._error)
         data = as_bytes(data)
-        mode = "feed" if whole else "feed_events"
-        if self._mode != mode:
-            if not self.at_boundary:
-                raise wrong_mode(self._mode)
-            self._mode = mode
+        enter_mode(self, whole)
         out: List[Any] = []
         try:
             self._run(data, whole, out)

@@ -116,6 +116,12 @@ def as_bytes(data: Any, what: str = "data") -> bytes:
         raise TypeError("%s must be bytes-like, not %s" % (what, type(data).__name__)) from None
 
 
-def wrong_mode(decoder_mode: str) -> FrameError:
-    return ArgumentError("this decoder is in the middle of a frame read with %s(); finish it "
-                         "with the same method" % decoder_mode)
+def enter_mode(decoder: Any, whole: bool) -> None:
+    """Switches a decoder between feed() and feed_events(), which is only
+    allowed between frames: a frame is read whole or as events, not both."""
+    mode = "feed" if whole else "feed_events"
+    if decoder._mode != mode:
+        if not decoder.at_boundary:
+            raise ArgumentError("this decoder is in the middle of a frame read with %s(); "
+                                "finish it with the same method" % decoder._mode)
+        decoder._mode = mode

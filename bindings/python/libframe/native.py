@@ -25,7 +25,7 @@ from ._encode import value_json
 from ._encode import build_head as _pure_build_head
 from ._errors import ArgumentError, FrameError, errname, error
 from ._types import (BodyChunk, Event, Frame, FrameEnd, HeaderEvent, RawJSON, as_bytes,
-                     int_text, load_header, wrong_mode)
+                     int_text, load_header, enter_mode)
 
 IMPLEMENTATION = "native"
 
@@ -298,11 +298,7 @@ class Decoder:
         if self._error is not None:
             return _raise_after([], self._error)
         data = as_bytes(data)
-        mode = "feed" if whole else "feed_events"
-        if self._mode != mode:
-            if not self.at_boundary:
-                raise wrong_mode(self._mode)
-            self._mode = mode
+        enter_mode(self, whole)
         base = int(_d_offset(self._dp))
         n = len(data)
         consumed = _feed(self._dp, data, n) if n else 0
