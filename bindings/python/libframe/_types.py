@@ -3,7 +3,7 @@
 import json
 from typing import Any, Callable, Dict, NamedTuple, Optional, Union
 
-from ._errors import ArgumentError, FrameError
+from ._errors import ArgumentError
 
 
 class Frame(NamedTuple):
