@@ -284,7 +284,7 @@ struct frame_decoder {
     uint64_t _declared;  /* prefix value, then body size (also reported on errors) */
     uint32_t _have;      /* header bytes buffered */
     int _callback_code;
-    unsigned char _state, _errno, _prefix_have;
+    unsigned char _state, _errno;
 };
 
 /*
@@ -330,8 +330,8 @@ FRAME_API frame_errno frame_finish(frame_decoder *d, uint64_t *missing);
  * "Datagrams"). Everything is checked before any callback runs, so a bad
  * datagram never produces a partial frame: FRAME_E_DATAGRAM_TRUNCATED,
  * FRAME_E_DATAGRAM_TRAILING or a header error, with the offset counted from
- * the datagram's start. The header is read in place (the header buffer is not
- * used). The decoder must be at a frame boundary; it counts frames across
+ * the datagram's start. A whole header is read in place (the header buffer
+ * holds at most the start of a truncated one). The decoder must be at a frame boundary; it counts frames across
  * datagrams and fails like frame_feed (reset it to go on after an error).
  * Returns FRAME_OK, FRAME_E_PAUSED (a callback paused: the frame is
  * complete, resume before the next datagram) or the error.

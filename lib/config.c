@@ -23,6 +23,26 @@ FRAME_API frame_errno frame_config_check(const frame_config *cfg) {
     return i ? FRAME_OK : FRAME_E_CONFIG;
 }
 
+/* The largest value a prefix of `width` octets holds, for widths below 8:
+ * 32-bit arithmetic, which small targets do in one instruction. */
+static uint32_t frame__width_max32(unsigned width) {
+    return width >= 4 ? 0xffffffffu : (1u << (8 * width)) - 1;
+}
+
+uint32_t frame__max_header(const frame_config *cfg) {
+    uint32_t max = cfg && cfg->max_header ? (uint32_t)cfg->max_header : FRAME_DEFAULT_MAX_HEADER;
+    uint32_t fits = frame__width_max32(frame__width(cfg));
+    return max < fits ? max : fits;
+}
+
+uint64_t frame__max_body(const frame_config *cfg) {
+    uint64_t max = cfg && cfg->max_body ? cfg->max_body : FRAME_MAX_BODY_LIMIT;
+    unsigned w = frame__width(cfg);
+    /* In the raw profile the prefix itself carries the body length. */
+    if (cfg && cfg->raw && w < 8 && max > frame__width_max32(w)) max = frame__width_max32(w);
+    return max;
+}
+
 void frame__put_prefix(frame__u8 *out, const frame_config *cfg, uint64_t value) {
     unsigned w = frame__width(cfg), i;
     int big = cfg && cfg->big_endian;

@@ -5,7 +5,9 @@
  */
 #include "internal.h"
 
-/* FRAME__BROKEN: init failed, and reset cannot mend that. */
+/* Every state has a part of known length still to come (_remaining bytes):
+ * the prefix (its width), the header (the prefix value), the body.
+ * FRAME__BROKEN: init failed, and reset cannot mend that. */
 enum { FRAME__PREFIX, FRAME__HEADER, FRAME__BODY, FRAME__SKIP_BODY, FRAME__BROKEN };
 
 /* Stops the decoder with `err`, the error's stream offset being `offset`. */
@@ -30,6 +32,17 @@ static int frame__stop(frame_decoder *d, int rc, int may_skip) {
     return 1;
 }
 
+/* Waits for the next frame's prefix. */
+static void frame__expect_prefix(frame_decoder *d) {
+    d->_state = FRAME__PREFIX;
+    d->_remaining = frame__width(d->_cfg);
+}
+
+/* Between frames: a whole prefix still to come. */
+static int frame__at_boundary(const frame_decoder *d) {
+    return d->_state == FRAME__PREFIX && d->_remaining == frame__width(d->_cfg);
+}
+
 /* Checks a complete prefix; FRAME_OK or the error (SPEC.md "Errors"). */
 static frame_errno frame__check_prefix(const frame_decoder *d, uint64_t value) {
     const frame_config *cfg = d->_cfg;
@@ -43,45 +56,54 @@ static frame_errno frame__check_prefix(const frame_decoder *d, uint64_t value) {
                                  raw ? FRAME_E_BODY_TOO_LARGE : FRAME_E_HEADER_TOO_LARGE);
 }
 
-/* The header is known: enter the body and tell the application. */
+/* The body of `size` bytes comes next: tell the application. */
 static int frame__begin_body(frame_decoder *d, const frame_header *h) {
     d->_declared = d->_remaining = h->body_size;
     d->_state = FRAME__BODY;
     return d->_cb->on_header && frame__stop(d, d->_cb->on_header(d, h), 1);
 }
 
-/* A whole prefix has arrived; returns 1 when the decoder must stop. */
-static int frame__prefix_done(frame_decoder *d, uint64_t value) {
-    frame_errno err;
-    d->_declared = value;
-    d->_prefix_have = 0;
-    err = frame__check_prefix(d, value);
-    if (err) {
-        frame__fail(d, err, d->_offset - frame__width(d->_cfg));
-        return 1;
-    }
-    if (d->_cfg && d->_cfg->raw) {
-        frame_header h;
-        memset(&h, 0, sizeof h);
-        h.body_size = value;
-        return frame__begin_body(d, &h);
-    }
-    d->_state = FRAME__HEADER;
-    d->_have = 0;
-    return 0;
-}
-
-/* A whole header has arrived (the offset is already past it). */
-static int frame__header_done(frame_decoder *d, const frame__u8 *json, size_t len) {
+/* The current part is complete; returns 1 when the decoder must stop.
+ * `header_end` is where a header that arrived whole ends. */
+static int frame__part_done(frame_decoder *d, const frame__u8 *header_end) {
     frame_header h;
+    frame_errno err;
     size_t pos;
-    frame_errno err = frame__parse_header(d->_cfg, json, len, &h, &pos);
-    if (err) {
-        if (err == FRAME_E_BODY_TOO_LARGE) d->_declared = h.body_size;
-        frame__fail(d, err, d->_offset - len + pos);
-        return 1;
+    switch (d->_state) {
+    case FRAME__PREFIX:
+        err = frame__check_prefix(d, d->_declared);
+        if (err) {
+            frame__fail(d, err, d->_offset - frame__width(d->_cfg));
+            return 1;
+        }
+        if (d->_cfg && d->_cfg->raw) {
+            memset(&h, 0, sizeof h);
+            h.body_size = d->_declared;
+            return frame__begin_body(d, &h);
+        }
+        d->_state = FRAME__HEADER;
+        d->_remaining = d->_declared;
+        d->_have = 0;
+        return 0;
+    case FRAME__HEADER:
+        /* A header that came in pieces is in the buffer; a whole one is
+         * parsed where it lies. */
+        err = frame__parse_header(d->_cfg, d->_have ? d->_buf : header_end - d->_declared,
+                                  (size_t)d->_declared, &h, &pos);
+        if (err) {
+            frame__fail(d, err, d->_offset - d->_declared + pos);
+            if (err == FRAME_E_BODY_TOO_LARGE) d->_declared = h.body_size;
+            return 1;
+        }
+        return frame__begin_body(d, &h);
+    default: /* the body: the frame is complete */
+        frame__expect_prefix(d);
+        if (d->_cb->on_frame_end && frame__stop(d, d->_cb->on_frame_end(d), 0) &&
+            d->_errno != FRAME_E_PAUSED)
+            return 1; /* an error belongs to the frame that ends; a pause does not */
+        d->_frame++;
+        return d->_errno != FRAME_OK;
     }
-    return frame__begin_body(d, &h);
 }
 
 FRAME_API frame_errno frame_decoder_init(frame_decoder *d, const frame_config *cfg,
@@ -98,150 +120,111 @@ FRAME_API frame_errno frame_decoder_init(frame_decoder *d, const frame_config *c
     if (!err && (!cb || (!(cfg && cfg->raw) && (!header_buf || header_cap < frame__max_header(cfg)))))
         err = FRAME_E_ARGUMENT;
     d->_errno = (unsigned char)err;
-    if (err) d->_state = FRAME__BROKEN;
+    d->_state = FRAME__BROKEN;
+    if (!err) frame__expect_prefix(d);
     return err;
 }
 
 FRAME_API void frame_decoder_reset(frame_decoder *d) {
     if (!d || d->_state == FRAME__BROKEN) return;
-    d->_offset = d->_remaining = d->_frame = d->_declared = 0;
-    d->_have = 0;
+    d->_offset = d->_frame = d->_declared = 0;
     d->_callback_code = 0;
-    d->_state = FRAME__PREFIX;
     d->_errno = FRAME_OK;
-    d->_prefix_have = 0;
+    frame__expect_prefix(d);
 }
 
 FRAME_API size_t frame_feed(frame_decoder *d, const void *data, size_t len) {
     const frame__u8 *p = data ? (const frame__u8 *)data : (const frame__u8 *)"";
     const frame__u8 *start = p, *end = p + (data ? len : 0);
+    size_t n, i;
     if (!d || d->_errno) return 0;
     for (;;) {
-        size_t avail = (size_t)(end - p);
+        if (!d->_remaining) {
+            if (frame__part_done(d, p)) break;
+            continue;
+        }
+        n = (size_t)(end - p);
+        if (!n) break;
+        if (n > d->_remaining) n = (size_t)d->_remaining;
+        d->_remaining -= n;
+        d->_offset += n;
+        p += n;
         switch (d->_state) {
-        case FRAME__PREFIX: {
-            unsigned w = frame__width(d->_cfg);
-            uint64_t value;
-            if (!avail) goto out;
-            if (d->_prefix_have == 0 && avail >= w) {
-                value = frame__get_prefix(p, d->_cfg);
-                p += w;
-                d->_offset += w;
-            } else {
-                /* A prefix in pieces: gather its value a byte at a time. */
+        case FRAME__PREFIX:
+            for (i = 0; i < n; i++) {
+                /* the byte's position in the prefix */
+                unsigned at = frame__width(d->_cfg) - (unsigned)d->_remaining - (unsigned)(n - i);
+                frame__u8 c = p[i - n];
+                if (!at) d->_declared = 0;
                 if (d->_cfg && d->_cfg->big_endian)
-                    d->_declared = (d->_prefix_have ? d->_declared << 8 : 0) | *p;
+                    d->_declared = d->_declared << 8 | c;
                 else
-                    d->_declared = (d->_prefix_have ? d->_declared : 0) |
-                                   ((uint64_t)*p << (8 * d->_prefix_have));
-                p++;
-                d->_offset++;
-                if (++d->_prefix_have < w) continue;
-                value = d->_declared;
+                    d->_declared |= (uint64_t)c << (8 * at);
             }
-            if (frame__prefix_done(d, value)) goto out;
             break;
-        }
-        case FRAME__HEADER: {
-            size_t want = (size_t)d->_declared - d->_have;
-            if (d->_have == 0 && avail >= want) {
-                p += want;
-                d->_offset += want;
-                if (frame__header_done(d, p - want, want)) goto out;
-                break;
+        case FRAME__HEADER:
+            if (d->_have || d->_remaining) {
+                memcpy(d->_buf + d->_have, p - n, n);
+                d->_have += (uint32_t)n;
             }
-            if (!avail) goto out;
-            if (avail > want) avail = want;
-            memcpy(d->_buf + d->_have, p, avail);
-            d->_have += (uint32_t)avail;
-            p += avail;
-            d->_offset += avail;
-            if (avail < want) goto out;
-            if (frame__header_done(d, d->_buf, (size_t)d->_declared)) goto out;
             break;
-        }
-        default: { /* FRAME__BODY, FRAME__SKIP_BODY */
-            if (d->_remaining == 0) {
-                d->_state = FRAME__PREFIX;
-                if (d->_cb->on_frame_end && frame__stop(d, d->_cb->on_frame_end(d), 0) &&
-                    d->_errno != FRAME_E_PAUSED)
-                    goto out;
-                d->_frame++;
-                if (d->_errno) goto out;
-                break;
-            }
-            if (!avail) goto out;
-            if (avail > d->_remaining) avail = (size_t)d->_remaining;
-            d->_remaining -= avail;
-            d->_offset += avail;
-            p += avail;
-            if (d->_state == FRAME__BODY && d->_cb->on_body &&
-                frame__stop(d, d->_cb->on_body(d, p - avail, avail), 0))
-                goto out;
-        }
+        case FRAME__BODY:
+            if (d->_cb->on_body && frame__stop(d, d->_cb->on_body(d, p - n, n), 0)) goto out;
+            break;
+        default: /* FRAME__SKIP_BODY */
+            break;
         }
     }
 out:
     return (size_t)(p - start);
 }
 
+/* The callbacks of the checking pass of frame_feed_datagram(): none, and a
+ * stop at the frame's end. */
+static int frame__stop_at_end(frame_decoder *d) {
+    (void)d;
+    return FRAME_PAUSE;
+}
+static const frame_callbacks frame__checking = {NULL, NULL, frame__stop_at_end};
+
 FRAME_API frame_errno frame_feed_datagram(frame_decoder *d, const void *data, size_t len) {
-    const frame__u8 *p = (const frame__u8 *)data;
-    const frame_config *cfg;
-    frame_header h;
-    uint64_t value, body_at, size;
+    const frame_callbacks *cb;
+    uint64_t frame;
     size_t fed;
-    unsigned w;
-    frame_errno err;
     int paused = 0;
     if (!d || (!data && len)) return FRAME_E_ARGUMENT;
     if (d->_errno) return (frame_errno)d->_errno;
-    if (d->_state != FRAME__PREFIX || d->_prefix_have) return FRAME_E_ARGUMENT;
-    cfg = d->_cfg;
-    w = frame__width(cfg);
-    if (len < w) goto truncated;
-    value = frame__get_prefix(p, cfg);
-    err = frame__check_prefix(d, value);
-    if (err) {
-        d->_declared = value;
-        frame__fail(d, err, 0);
-        return err;
+    if (!frame__at_boundary(d)) return FRAME_E_ARGUMENT;
+    /* Offsets count from the datagram's start. A first pass without the
+     * application's callbacks checks everything and stops at the frame's end,
+     * so a bad datagram never produces a partial frame. */
+    cb = d->_cb;
+    frame = d->_frame;
+    d->_cb = &frame__checking;
+    d->_offset = 0;
+    fed = frame_feed(d, data, len);
+    d->_cb = cb;
+    d->_frame = frame;
+    if (d->_errno != FRAME_E_PAUSED) {
+        if (!d->_errno) frame__fail(d, FRAME_E_DATAGRAM_TRUNCATED, len);
+        return (frame_errno)d->_errno;
     }
-    memset(&h, 0, sizeof h);
-    h.body_size = value;
-    body_at = w;
-    if (!(cfg && cfg->raw)) {
-        size_t pos;
-        if (len - w < value) goto truncated;
-        err = frame__parse_header(cfg, p + w, (size_t)value, &h, &pos);
-        if (err) {
-            d->_declared = err == FRAME_E_BODY_TOO_LARGE ? h.body_size : value;
-            frame__fail(d, err, w + pos);
-            return err;
-        }
-        body_at += value;
-    }
-    size = h.body_size;
-    if (len - body_at < size) goto truncated;
-    if (len - body_at > size) {
-        frame__fail(d, FRAME_E_DATAGRAM_TRAILING, body_at + size);
+    if (fed < len) {
+        frame__fail(d, FRAME_E_DATAGRAM_TRAILING, fed);
         return FRAME_E_DATAGRAM_TRAILING;
     }
-    /* The frame is whole: decode it like a stream whose offsets start at the
-     * datagram. A pause waits for the frame's end, since a datagram cannot be
-     * fed again. */
+    /* The frame is whole: decode it for real. A pause waits for the frame's
+     * end, since a datagram cannot be fed again. */
+    d->_errno = FRAME_OK;
     d->_offset = 0;
-    fed = frame_feed(d, p, len);
-    while (d->_errno == FRAME_E_PAUSED && (fed < len || d->_state != FRAME__PREFIX)) {
+    fed = frame_feed(d, data, len);
+    while (d->_errno == FRAME_E_PAUSED && (fed < len || !frame__at_boundary(d))) {
         paused = 1;
         d->_errno = FRAME_OK;
-        fed += frame_feed(d, p + fed, len - fed);
+        fed += frame_feed(d, (const frame__u8 *)data + fed, len - fed);
     }
     if (paused && !d->_errno) d->_errno = FRAME_E_PAUSED;
     return (frame_errno)d->_errno;
-truncated:
-    frame__fail(d, FRAME_E_DATAGRAM_TRUNCATED, len);
-    return FRAME_E_DATAGRAM_TRUNCATED;
 }
 
 FRAME_API frame_errno frame_finish(frame_decoder *d, uint64_t *missing) {
@@ -292,11 +275,5 @@ FRAME_API int frame_decoder_callback_code(const frame_decoder *d) {
 }
 
 FRAME_API uint64_t frame_decoder_needed(const frame_decoder *d) {
-    if (!d) return 0;
-    switch (d->_state) {
-    case FRAME__PREFIX: return d->_prefix_have ? frame__width(d->_cfg) - d->_prefix_have : 0;
-    case FRAME__HEADER: return d->_declared - d->_have;
-    case FRAME__BROKEN: return 0;
-    default: return d->_remaining;
-    }
+    return !d || d->_state == FRAME__BROKEN || frame__at_boundary(d) ? 0 : d->_remaining;
 }

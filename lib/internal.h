@@ -40,23 +40,9 @@ static FRAME__INLINE unsigned frame__width(const frame_config *cfg) {
     return cfg && cfg->prefix_width ? cfg->prefix_width : 4u;
 }
 
-/* The largest value a prefix of `width` octets holds. */
-static FRAME__INLINE uint64_t frame__width_max(unsigned width) {
-    return width >= 8 ? UINT64_MAX : ((uint64_t)1 << (8 * width)) - 1;
-}
-
-static FRAME__INLINE uint64_t frame__max_header(const frame_config *cfg) {
-    uint64_t max = cfg && cfg->max_header ? cfg->max_header : FRAME_DEFAULT_MAX_HEADER;
-    uint64_t fits = frame__width_max(frame__width(cfg));
-    return max < fits ? max : fits;
-}
-
-static FRAME__INLINE uint64_t frame__max_body(const frame_config *cfg) {
-    uint64_t max = cfg && cfg->max_body ? cfg->max_body : FRAME_MAX_BODY_LIMIT;
-    uint64_t fits = frame__width_max(frame__width(cfg));
-    /* In the raw profile the prefix itself carries the body length. */
-    return cfg && cfg->raw && max > fits ? fits : max;
-}
+/* The limits of a checked config (max_header is then at most 2^32-1). */
+uint32_t frame__max_header(const frame_config *cfg);
+uint64_t frame__max_body(const frame_config *cfg);
 
 static FRAME__INLINE const char *frame__size_name(const frame_config *cfg) {
     return cfg && cfg->size_name ? cfg->size_name : "size";

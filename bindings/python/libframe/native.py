@@ -55,8 +55,7 @@ class _Decoder(ctypes.Structure):
                 ("_remaining", ctypes.c_uint64), ("_frame", ctypes.c_uint64),
                 ("_declared", ctypes.c_uint64), ("_have", ctypes.c_uint32),
                 ("_callback_code", ctypes.c_int), ("_state", ctypes.c_ubyte),
-                ("_errno", ctypes.c_ubyte), ("_paused_errno", ctypes.c_ubyte),
-                ("_prefix_have", ctypes.c_ubyte)]
+                ("_errno", ctypes.c_ubyte)]
 
 
 _ON_HEADER = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.POINTER(_Header))
