@@ -5,11 +5,6 @@
  */
 #include "internal.h"
 
-static const frame__u8 *frame__skip_ws(const frame__u8 *p, const frame__u8 *end) {
-    while (p < end && FRAME__IS_WS(*p)) p++;
-    return p;
-}
-
 FRAME_API int frame_value_next(const frame_value *c, size_t *cursor, frame_member *m) {
     const frame__u8 *start, *end, *p;
     int object;

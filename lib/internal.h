@@ -61,14 +61,17 @@ frame_errno frame__foreign_prefix(const frame__u8 *prefix, unsigned width, frame
 /* One step of the member-name hash used to find duplicates. */
 #define FRAME__MIX(h, w) ((h) = (((h) ^ (w)) * 0x9e3779b97f4a7c15ull) ^ ((h) >> 29))
 
-/* Where decoded string bytes go: counted always, hashed on request (as the
- * fast path hashes plain names, so both agree), stored when buf is set. */
+/* Where decoded string bytes go: counted always, stored when buf is set,
+ * hashed on request where names are found by hash (as the fast path hashes
+ * plain names, so both agree). */
 typedef struct frame__sink {
     frame__u8 *buf;
     size_t cap;
     size_t len;          /* decoded bytes seen (stored: at most cap) */
+#if !FRAME__SMALL
     int want_hash;
     uint64_t hash, word; /* whole words mixed in, and the word being filled */
+#endif
 } frame__sink;
 
 /* Writes code point cp as UTF-8 into out (4 bytes room); returns the length. */
@@ -81,6 +84,9 @@ frame_errno frame__escape(const frame__u8 *p, const frame__u8 *end, uint32_t *cp
 /* Length of the well-formed UTF-8 sequence whose lead byte (>= 0x80) is at p,
  * or 0 if it is ill-formed (RFC 3629: no overlongs, surrogates or > U+10FFFF). */
 size_t frame__utf8_len(const frame__u8 *p, const frame__u8 *end);
+
+/* The first byte at or after p that is not JSON white space, or end. */
+const frame__u8 *frame__skip_ws(const frame__u8 *p, const frame__u8 *end);
 
 /* The first byte at or after p that a string scan must look at ('"', '\\',
  * control, non-ASCII), or end. */

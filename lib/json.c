@@ -64,17 +64,22 @@ static FRAME__INLINE const frame__u8 *frame__plain_run(const frame__u8 *p, const
     return p;
 }
 
+const frame__u8 *frame__skip_ws(const frame__u8 *p, const frame__u8 *end) {
+    while (p < end && FRAME__IS_WS(*p)) p++;
+    return p;
+}
+
 const frame__u8 *frame__plain_end(const frame__u8 *p, const frame__u8 *end) {
     return frame__plain_run(p, end);
 }
 
-/* Appends decoded bytes to a sink: counts, hashes and stores them. */
+/* Appends decoded bytes to a sink: counts and stores them (and hashes them,
+ * in builds with the hash table). */
 static void frame__sink_put(frame__sink *s, const frame__u8 *b, size_t n) {
+#if !FRAME__SMALL
     size_t i = 0;
     if (s->want_hash) {
-#if !FRAME__SMALL
         for (; !(s->len & 7) && i + 8 <= n; i += 8) FRAME__MIX(s->hash, frame__load64(b + i));
-#endif
         for (; i < n; i++) {
             s->word |= (uint64_t)b[i] << (8 * ((s->len + i) & 7));
             if (((s->len + i) & 7) == 7) {
@@ -83,10 +88,12 @@ static void frame__sink_put(frame__sink *s, const frame__u8 *b, size_t n) {
             }
         }
     }
+#endif
     if (s->buf && s->len < s->cap) memcpy(s->buf + s->len, b, n < s->cap - s->len ? n : s->cap - s->len);
     s->len += n;
 }
 
+#if !FRAME__SMALL
 /* The end of a name hash over n bytes whose words are all mixed into h. */
 static uint32_t frame__hash_final(uint64_t h, size_t n) {
     FRAME__MIX(h, (uint64_t)n);
@@ -98,6 +105,7 @@ static uint32_t frame__sink_hash(const frame__sink *s) {
     if (s->len & 7) FRAME__MIX(h, s->word);
     return frame__hash_final(h, s->len);
 }
+#endif
 
 frame_errno frame__scan_string(const frame__u8 **pp, const frame__u8 *end, frame__sink *sink) {
     const frame__u8 *p = *pp + 1;
@@ -210,204 +218,224 @@ bad:
     return p;
 }
 
+/* A byte that starts a JSON value (for NOT_OBJECT and SIZE_INVALID). */
 static int frame__is_value_start(frame__u8 c) {
-    return c == '{' || c == '[' || c == '"' || c == '-' || FRAME__IS_DIGIT(c) || c == 't' ||
-           c == 'f' || c == 'n';
+    return c && strchr("{[\"-0123456789tfn", c) != NULL;
 }
 
-/*
- * Scans the string token at p and returns its end. With hash non-NULL the
- * decoded content is hashed; *plain tells whether the raw bytes are the
- * content. On error sets *err and returns the offending byte.
- */
-static const frame__u8 *frame__string_token(const frame__u8 *p, const frame__u8 *end,
-                                            uint32_t *hash, int *plain, frame_errno *err) {
-    frame__sink sink;
-    const frame__u8 *start = p;
 #if !FRAME__SMALL
-    if (hash) {
-        uint64_t h = 0;
-        const frame__u8 *q = frame__plain_string(p + 1, end, &h);
-        if (q) {
-            *plain = 1;
-            *hash = frame__hash_final(h, (size_t)(q - p - 1));
-            return q + 1;
-        }
+/* Scans the name at p (its opening quote) and returns its end; *hash is the
+ * hash of its decoded content. On error sets *err and returns the offending
+ * byte. */
+static const frame__u8 *frame__name_token(const frame__u8 *p, const frame__u8 *end, uint32_t *hash,
+                                          frame_errno *err) {
+    frame__sink sink;
+    uint64_t h = 0;
+    const frame__u8 *q = frame__plain_string(p + 1, end, &h);
+    if (q) {
+        *hash = frame__hash_final(h, (size_t)(q - p - 1));
+        return q + 1;
     }
-#endif
     memset(&sink, 0, sizeof sink);
-    sink.want_hash = hash != NULL;
-    *err = frame__scan_string(&p, end, hash ? &sink : NULL);
-    if (hash) *hash = frame__sink_hash(&sink);
-    /* Without escapes the decoded content is the raw bytes between the quotes. */
-    *plain = hash && sink.len + 2 == (size_t)(p - start);
+    sink.want_hash = 1;
+    *err = frame__scan_string(&p, end, &sink);
+    *hash = frame__sink_hash(&sink);
     return p;
 }
-
-#define FRAME__FAIL(e, where) \
-    do {                      \
-        err = (e);            \
-        fail_at = (where);    \
-        goto fail;            \
-    } while (0)
-#define FRAME__SKIP_WS() \
-    while (p < end && *p <= ' ' && FRAME__IS_WS(*p)) p++
+#endif
 
 frame_errno frame__json_validate(frame__json_job *job) {
-    const frame__u8 *p = job->start, *end = job->end, *at, *fail_at;
-    /* Names of the open objects, for the duplicate check: an object's names
-     * are name_off[first[level]] up to name_off[nnames]. They are found by
-     * hash in `table` (linear probing; an entry is a 6-bit hash tag and the
-     * name's index + 1). Entries of closed objects stay behind: an index
-     * outside the current object is skipped, and one that was reused names a
-     * member of the current object, so comparing with it is still right. At
-     * most FRAME_MAX_MEMBERS entries ever go in, so the table is never more
-     * than half full, and checking a name costs O(1), not O(members). */
+    const frame__u8 *p = job->start, *end = job->end, *at = p;
+    /* The names of the open objects, for the duplicate check: an object's
+     * names are name_off[first[level]] up to name_off[nnames]. */
     uint32_t name_off[FRAME_MAX_MEMBERS];
-    uint16_t table[2 * FRAME_MAX_MEMBERS];
     uint16_t first[FRAME_MAX_DEPTH + 1];
+#if !FRAME__SMALL
+    /* Names are found by hash in `table` (linear probing; an entry is a 6-bit
+     * hash tag and the name's index + 1). Entries of closed objects stay
+     * behind: an index outside the current object is skipped, and one that
+     * was reused names a member of the current object, so comparing with it
+     * is still right. At most FRAME_MAX_MEMBERS entries ever go in, so the
+     * table is never more than half full, and checking a name costs O(1), not
+     * O(members). Size-optimised builds compare with each earlier name. */
+    uint16_t table[2 * FRAME_MAX_MEMBERS];
     size_t most = (size_t)(end - p) / 5 + 1; /* a member takes 5 bytes at least: "":0, */
-    unsigned nnames = 0, level = 0, depth = job->depth, members = job->members, i, mask = 15;
-    uint32_t arrays = 0; /* bit level-1 set: that level is an array */
-    const char *size_name = frame__size_name(job->cfg);
-    size_t size_len = strlen(size_name);
+    unsigned mask = 15;
+    uint32_t hash = 0;
+#endif
+    unsigned nnames = 0, level = 0, depth = job->depth, members = job->members, i;
+    uint32_t arrays = 0; /* bit 0: the innermost open container is an array; bit 1 the next... */
+    const char *size_name = frame__size_name(job->cfg), *lit;
     int have_size = 0, plain;
-    uint32_t hash;
+    frame__u8 c;
     frame_errno err = FRAME_OK;
 
-    if ((uint64_t)(end - p) > UINT32_MAX) FRAME__FAIL(FRAME_E_HEADER_TOO_LARGE, p);
+    if ((uint64_t)(end - p) > UINT32_MAX) {
+        err = FRAME_E_HEADER_TOO_LARGE;
+        goto fail;
+    }
+#if !FRAME__SMALL
     while (mask + 1 < 2 * most && mask + 1 < 2 * FRAME_MAX_MEMBERS) mask = mask * 2 + 1;
     memset(table, 0, (mask + 1) * sizeof table[0]);
-    if (job->header && end - p >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf)
-        FRAME__FAIL(FRAME_E_BOM, p);
-    FRAME__SKIP_WS();
-    if (job->header) {
-        if (p >= end) FRAME__FAIL(FRAME_E_JSON_SYNTAX, end);
-        if (*p != '{') FRAME__FAIL(frame__is_value_start(*p) ? FRAME_E_NOT_OBJECT : FRAME_E_JSON_SYNTAX, p);
+#endif
+    if (job->header && end - p >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0) {
+        err = FRAME_E_BOM;
+        goto fail;
+    }
+    p = frame__skip_ws(p, end);
+    if (job->header && p < end && *p != '{') {
+        at = p;
+        if (frame__is_value_start(*p)) err = FRAME_E_NOT_OBJECT;
+        goto syntax;
     }
 
 value:
-    if (p >= end) FRAME__FAIL(FRAME_E_JSON_SYNTAX, end);
-    switch (*p) {
-    case '{':
-    case '[':
-        if (depth >= FRAME_MAX_DEPTH) FRAME__FAIL(FRAME_E_TOO_DEEP, p);
+    at = p;
+    if (p >= end) goto syntax;
+    c = *p;
+    if (c == '{' || c == '[') {
+        if (depth >= FRAME_MAX_DEPTH) {
+            err = FRAME_E_TOO_DEEP;
+            goto fail;
+        }
         depth++;
         level++;
-        if (*p++ == '[') {
-            arrays |= 1u << (level - 1);
-            FRAME__SKIP_WS();
-            if (p < end && *p == ']') goto close;
-            goto value;
-        }
-        arrays &= ~(1u << (level - 1));
+        arrays = arrays << 1 | (c == '[');
         first[level] = (uint16_t)nnames;
-        FRAME__SKIP_WS();
-        if (p < end && *p == '}') goto close;
+        p = frame__skip_ws(p + 1, end);
+        if (p < end && *p == c + 2) goto close; /* ']' is '[' + 2, '}' is '{' + 2 */
+        if (arrays & 1) goto value;
         goto member;
-    case '"':
-        p = frame__string_token(p, end, NULL, &plain, &err);
-        if (err) FRAME__FAIL(err, p);
-        goto after_value;
-    case 't':
-    case 'f':
-    case 'n': {
-        const char *lit = *p == 't' ? "true" : *p == 'f' ? "false" : "null";
-        for (i = 0; lit[i]; i++) {
-            if (p + i >= end) FRAME__FAIL(FRAME_E_JSON_SYNTAX, end);
-            if (p[i] != (frame__u8)lit[i]) FRAME__FAIL(FRAME_E_JSON_SYNTAX, p + i);
-        }
-        p += i;
-        goto after_value;
     }
-    default:
-        if (*p == '-' || FRAME__IS_DIGIT(*p)) {
-            p = frame__number(p, end, &plain, &err);
-            if (err) FRAME__FAIL(err, p);
-            goto after_value;
-        }
-        FRAME__FAIL(FRAME_E_JSON_SYNTAX, p);
+    if (c == '"') {
+        err = frame__scan_string(&p, end, NULL);
+    } else if (c == '-' || FRAME__IS_DIGIT(c)) {
+        p = frame__number(p, end, &plain, &err);
+    } else { /* a literal; anything else fails at its first byte */
+        for (lit = c == 't' ? "true" : c == 'f' ? "false" : "null"; *lit; lit++, p++)
+            if (p >= end || *p != (frame__u8)*lit) break;
+        if (*lit) err = FRAME_E_JSON_SYNTAX;
+    }
+    if (err) {
+        at = p;
+        goto fail;
     }
 
+after_value:
+    p = at = frame__skip_ws(p, end);
+    if (level == 0) {
+        if (p != end) goto syntax;
+        if (job->header && !have_size) {
+            err = FRAME_E_SIZE_MISSING;
+            goto fail;
+        }
+        job->members = members;
+        return FRAME_OK;
+    }
+    if (p >= end) goto syntax;
+    if (*p == ',') {
+        p = frame__skip_ws(p + 1, end);
+        if (arrays & 1) goto value;
+        goto member;
+    }
+    if (*p != ((arrays & 1) ? ']' : '}')) goto syntax;
+
+close:
+    p++;
+    nnames = first[level];
+    arrays >>= 1;
+    level--;
+    depth--;
+    goto after_value;
+
 member:
-    if (p >= end) FRAME__FAIL(FRAME_E_JSON_SYNTAX, end);
-    if (*p != '"') FRAME__FAIL(FRAME_E_JSON_SYNTAX, p);
-    if (++members > FRAME_MAX_MEMBERS) FRAME__FAIL(FRAME_E_TOO_MANY_MEMBERS, p);
     at = p;
-    p = frame__string_token(p, end, &hash, &plain, &err);
-    if (err) FRAME__FAIL(err, p);
+    if (p >= end || *p != '"') goto syntax;
+    if (++members > FRAME_MAX_MEMBERS) {
+        err = FRAME_E_TOO_MANY_MEMBERS;
+        goto fail;
+    }
+#if FRAME__SMALL
+    err = frame__scan_string(&p, end, NULL);
+#else
+    p = frame__name_token(p, end, &hash, &err);
+#endif
+    if (err) {
+        at = p;
+        goto fail;
+    }
+#if FRAME__SMALL
+    for (i = first[level]; i < nnames; i++)
+        if (frame__string_equals_string(job->start + name_off[i], end, at, end)) {
+            err = FRAME_E_DUPLICATE_NAME;
+            goto fail;
+        }
+#else
     for (i = hash & mask; table[i]; i = (i + 1) & mask) {
         unsigned k = (table[i] & 1023u) - 1u;
         if (table[i] >> 10 == hash >> 26 && k >= first[level] && k < nnames &&
-            frame__string_equals_string(job->start + name_off[k], end, at, end))
-            FRAME__FAIL(FRAME_E_DUPLICATE_NAME, at);
+            frame__string_equals_string(job->start + name_off[k], end, at, end)) {
+            err = FRAME_E_DUPLICATE_NAME;
+            goto fail;
+        }
     }
     table[i] = (uint16_t)((hash >> 26) << 10 | (nnames + 1));
+#endif
     name_off[nnames++] = (uint32_t)(at - job->start);
-    FRAME__SKIP_WS();
-    if (p >= end) FRAME__FAIL(FRAME_E_JSON_SYNTAX, end);
-    if (*p != ':') FRAME__FAIL(FRAME_E_JSON_SYNTAX, p);
-    p++;
-    FRAME__SKIP_WS();
+    p = frame__skip_ws(p, end);
+    if (p >= end || *p != ':') {
+        at = p;
+        goto syntax;
+    }
+    p = frame__skip_ws(p + 1, end);
     if (level != 1 || !job->header || have_size ||
-        !(plain ? (size_t)(p - at) >= size_len + 2 && at[size_len + 1] == '"' &&
-                      memcmp(at + 1, size_name, size_len) == 0
-                : frame__string_equals_bytes(at, end, (const frame__u8 *)size_name, size_len)))
+        !frame__string_equals_bytes(at, end, (const frame__u8 *)size_name, strlen(size_name)))
         goto value;
 
     /* The size member (SPEC.md "The size member"), checked as soon as its
      * value is read, before anything after it. */
     have_size = 1;
-    if (p >= end) FRAME__FAIL(FRAME_E_JSON_SYNTAX, end);
-    if (!FRAME__IS_DIGIT(*p)) FRAME__FAIL(frame__is_value_start(*p) ? FRAME_E_SIZE_INVALID : FRAME_E_JSON_SYNTAX, p);
     at = p;
+    if (p >= end) goto syntax;
+    if (!FRAME__IS_DIGIT(*p)) {
+        if (frame__is_value_start(*p)) err = FRAME_E_SIZE_INVALID;
+        goto syntax;
+    }
     p = frame__number(p, end, &plain, &err);
-    if (err) FRAME__FAIL(err, p);
-    if (!plain) FRAME__FAIL(FRAME_E_SIZE_INVALID, at);
+    if (err) {
+        at = p;
+        goto fail;
+    }
+    if (!plain) {
+        err = FRAME_E_SIZE_INVALID;
+        goto fail;
+    }
     {
         const frame__u8 *v;
         uint64_t n = 0;
-        int saturated = 0;
         for (v = at; v < p; v++) {
             unsigned d = (unsigned)(*v - '0');
-            /* Only a number of 20 digits or more can overflow. */
-            if (n >= UINT64_MAX / 10 && (n > UINT64_MAX / 10 || d > UINT64_MAX % 10)) saturated = 1;
+            /* Only a number of 20 digits or more can overflow: it saturates. */
+            if (n > UINT64_MAX / 10 || (n == UINT64_MAX / 10 && d > UINT64_MAX % 10)) {
+                n = UINT64_MAX;
+                break;
+            }
             n = n * 10 + d;
         }
-        job->size = saturated ? UINT64_MAX : n;
-        if (saturated || n > frame__max_body(job->cfg)) FRAME__FAIL(FRAME_E_BODY_TOO_LARGE, at);
+        job->size = n;
+        if (n > frame__max_body(job->cfg)) {
+            err = FRAME_E_BODY_TOO_LARGE;
+            goto fail;
+        }
     }
-
-after_value:
-    FRAME__SKIP_WS();
-    if (level == 0) {
-        if (p != end) FRAME__FAIL(FRAME_E_JSON_SYNTAX, p);
-        if (job->header && !have_size) FRAME__FAIL(FRAME_E_SIZE_MISSING, end);
-        job->members = members;
-        return FRAME_OK;
-    }
-    if (p >= end) FRAME__FAIL(FRAME_E_JSON_SYNTAX, end);
-    if (*p == ',') {
-        p++;
-        FRAME__SKIP_WS();
-        if (arrays & (1u << (level - 1))) goto value;
-        goto member;
-    }
-    if (*p != ((arrays & (1u << (level - 1))) ? ']' : '}')) FRAME__FAIL(FRAME_E_JSON_SYNTAX, p);
-
-close:
-    p++;
-    if (!(arrays & (1u << (level - 1)))) nnames = first[level];
-    level--;
-    depth--;
     goto after_value;
 
+syntax:
+    if (!err) err = FRAME_E_JSON_SYNTAX;
 fail:
-    job->err_pos = (size_t)(fail_at - job->start);
+    job->err_pos = (size_t)(at - job->start);
     return err;
 }
-#undef FRAME__FAIL
-#undef FRAME__SKIP_WS
 
 #if !FRAME__SMALL
 #define FRAME__FAST_MEMBERS 16
