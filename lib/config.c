@@ -52,19 +52,6 @@ void frame__put_prefix(frame__u8 *out, const frame_config *cfg, uint64_t value) 
     }
 }
 
-uint64_t frame__get_prefix(const frame__u8 *in, const frame_config *cfg) {
-    unsigned w = frame__width(cfg), i;
-    uint64_t v = 0;
-    if (w == 4 && !(cfg && cfg->big_endian)) /* the default, worth its own line */
-        return (uint64_t)in[0] | (uint64_t)in[1] << 8 | (uint64_t)in[2] << 16 | (uint64_t)in[3] << 24;
-    if (cfg && cfg->big_endian) {
-        for (i = 0; i < w; i++) v = (v << 8) | in[i];
-    } else {
-        for (i = w; i-- > 0;) v = (v << 8) | in[i];
-    }
-    return v;
-}
-
 frame_errno frame__foreign_prefix(const frame__u8 *prefix, unsigned width, frame_errno otherwise) {
     unsigned i;
     /* A TLS record starts with content type 22 (handshake), version major 3. */

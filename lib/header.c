@@ -5,6 +5,48 @@
  */
 #include "internal.h"
 
+/* Skips one value starting at *p (no validation, bounded by end); returns its
+ * type, FRAME_TYPE_INVALID when no value starts there. */
+static frame_type frame__skip_value(const frame__u8 **pp, const frame__u8 *end) {
+    const frame__u8 *p = *pp;
+    frame_type type;
+    size_t nest = 0;
+    if (p >= end) return FRAME_TYPE_INVALID;
+    switch (*p) {
+    case 't': case 'f': case 'n': {
+        const char *lit = *p == 't' ? "true" : *p == 'f' ? "false" : "null";
+        size_t n = strlen(lit);
+        if ((size_t)(end - p) < n || memcmp(p, lit, n) != 0) return FRAME_TYPE_INVALID;
+        *pp = p + n;
+        return *lit == 'n' ? FRAME_TYPE_NULL : FRAME_TYPE_BOOL;
+    }
+    case '{': type = FRAME_TYPE_OBJECT; break;
+    case '[': type = FRAME_TYPE_ARRAY; break;
+    case '"': type = FRAME_TYPE_STRING; break;
+    default:
+        if (*p != '-' && !FRAME__IS_DIGIT(*p)) return FRAME_TYPE_INVALID;
+        while (p < end && (FRAME__IS_DIGIT(*p) || *p == '-' || *p == '+' || *p == '.' || (*p | 0x20) == 'e')) p++;
+        *pp = p;
+        return FRAME_TYPE_NUMBER;
+    }
+    /* Strings and containers: find the matching end, skipping string contents. */
+    for (; p < end; p++) {
+        if (*p == '"') {
+            for (p++; p < end && *p != '"'; p++)
+                if (*p == '\\' && p + 1 < end) p++;
+            if (p >= end) return FRAME_TYPE_INVALID;
+            if (type == FRAME_TYPE_STRING) break;
+        } else if (*p == '{' || *p == '[') {
+            nest++;
+        } else if (*p == '}' || *p == ']') {
+            if (--nest == 0) break;
+        }
+    }
+    if (p >= end) return FRAME_TYPE_INVALID;
+    *pp = p + 1;
+    return type;
+}
+
 FRAME_API int frame_value_next(const frame_value *c, size_t *cursor, frame_member *m) {
     const frame__u8 *start, *end, *p;
     int object;

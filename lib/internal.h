@@ -51,9 +51,8 @@ static FRAME__INLINE const char *frame__size_name(const frame_config *cfg) {
 #define FRAME__IS_WS(c) ((c) == ' ' || (c) == '\n' || (c) == '\r' || (c) == '\t')
 #define FRAME__IS_DIGIT(c) ((c) >= '0' && (c) <= '9')
 
-/* Prefix bytes <-> value, in the configured byte order. */
+/* Writes the prefix bytes of `value` in the configured byte order. */
 void frame__put_prefix(frame__u8 *out, const frame_config *cfg, uint64_t value);
-uint64_t frame__get_prefix(const frame__u8 *in, const frame_config *cfg);
 /* Classifies a prefix whose value is over its limit: LOOKS_LIKE_TLS,
  * LOOKS_LIKE_TEXT, or `otherwise`. */
 frame_errno frame__foreign_prefix(const frame__u8 *prefix, unsigned width, frame_errno otherwise);
@@ -141,9 +140,5 @@ int frame__fast_header(frame__json_job *job);
  * *err_pos is the offset within it. */
 frame_errno frame__parse_header(const frame_config *cfg, const void *json, size_t len,
                                 frame_header *out, size_t *err_pos);
-
-/* Skips one value starting at *p (no validation, bounded by end); returns its
- * type, FRAME_TYPE_INVALID when no value starts there. */
-frame_type frame__skip_value(const frame__u8 **p, const frame__u8 *end);
 
 #endif /* FRAME_INTERNAL_H */

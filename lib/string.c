@@ -6,22 +6,13 @@
 
 size_t frame__utf8_len(const frame__u8 *p, const frame__u8 *end) {
     frame__u8 c = p[0], lo = 0x80, hi = 0xbf;
-    size_t n, i;
-    if (c < 0xc2) return 0;
-    if (c < 0xe0) {
-        n = 2;
-    } else if (c < 0xf0) {
-        n = 3;
-        if (c == 0xe0) lo = 0xa0;
-        if (c == 0xed) hi = 0x9f;
-    } else if (c < 0xf5) {
-        n = 4;
-        if (c == 0xf0) lo = 0x90;
-        if (c == 0xf4) hi = 0x8f;
-    } else {
-        return 0;
-    }
-    if ((size_t)(end - p) < n || p[1] < lo || p[1] > hi) return 0;
+    size_t n = c < 0xc2 ? 0 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : c < 0xf5 ? 4 : 0, i;
+    /* The second byte's range excludes overlongs, surrogates and > U+10FFFF. */
+    if (c == 0xe0) lo = 0xa0;
+    if (c == 0xed) hi = 0x9f;
+    if (c == 0xf0) lo = 0x90;
+    if (c == 0xf4) hi = 0x8f;
+    if (!n || (size_t)(end - p) < n || p[1] < lo || p[1] > hi) return 0;
     for (i = 2; i < n; i++)
         if ((p[i] & 0xc0) != 0x80) return 0;
     return n;
@@ -29,13 +20,9 @@ size_t frame__utf8_len(const frame__u8 *p, const frame__u8 *end) {
 
 size_t frame__put_utf8(frame__u8 *out, uint32_t cp) {
     size_t n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4, i;
-    static const frame__u8 lead[5] = {0, 0, 0xc0, 0xe0, 0xf0};
-    if (n == 1) {
-        out[0] = (frame__u8)cp;
-        return 1;
-    }
+    /* The lead byte: n high bits set (none for ASCII) above the top bits of cp. */
     for (i = n - 1; i > 0; i--, cp >>= 6) out[i] = (frame__u8)(0x80 | (cp & 0x3f));
-    out[0] = (frame__u8)(lead[n] | cp);
+    out[0] = (frame__u8)((n > 1 ? 0xff00u >> n : 0) | cp);
     return n;
 }
 
@@ -43,20 +30,15 @@ size_t frame__put_utf8(frame__u8 *out, uint32_t cp) {
 static int frame__hex4(const frame__u8 *p, const frame__u8 *end, uint32_t *out,
                        const frame__u8 **bad) {
     uint32_t v = 0;
-    int i;
-    for (i = 0; i < 4; i++) {
-        frame__u8 c;
-        if (p + i >= end) {
-            *bad = end;
+    const frame__u8 *stop = p + 4;
+    for (; p < stop; p++) {
+        unsigned d = p < end ? (unsigned)(*p - '0') : 99u;
+        if (d > 9) d = p < end && (unsigned)((*p | 0x20) - 'a') < 6 ? (unsigned)((*p | 0x20) - 'a' + 10) : 99u;
+        if (d > 15) {
+            *bad = p;
             return 0;
         }
-        c = p[i];
-        if (FRAME__IS_DIGIT(c)) v = v * 16 + (uint32_t)(c - '0');
-        else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f') v = v * 16 + (uint32_t)((c | 0x20) - 'a' + 10);
-        else {
-            *bad = p + i;
-            return 0;
-        }
+        v = v << 4 | d;
     }
     *out = v;
     return 1;
@@ -64,33 +46,25 @@ static int frame__hex4(const frame__u8 *p, const frame__u8 *end, uint32_t *out,
 
 frame_errno frame__escape(const frame__u8 *p, const frame__u8 *end, uint32_t *cp,
                           const frame__u8 **next) {
-    const frame__u8 *bad;
+    static const char letters[] = "\"\\/bfnrt", bytes[] = "\"\\/\b\f\n\r\t";
+    const char *e;
     uint32_t lo;
-    if (p + 1 >= end) {
-        *next = end;
-        return FRAME_E_JSON_SYNTAX;
+    *next = p + 1;
+    if (p + 1 >= end) return FRAME_E_JSON_SYNTAX; /* *next is end */
+    if (p[1] != 'u') {
+        e = p[1] ? strchr(letters, p[1]) : NULL;
+        if (!e) return FRAME_E_JSON_SYNTAX;
+        *cp = (frame__u8)bytes[e - letters];
+        *next = p + 2;
+        return FRAME_OK;
     }
-    *next = p + 2;
-    switch (p[1]) {
-    case '"': case '\\': case '/': *cp = p[1]; return FRAME_OK;
-    case 'b': *cp = '\b'; return FRAME_OK;
-    case 'f': *cp = '\f'; return FRAME_OK;
-    case 'n': *cp = '\n'; return FRAME_OK;
-    case 'r': *cp = '\r'; return FRAME_OK;
-    case 't': *cp = '\t'; return FRAME_OK;
-    case 'u': break;
-    default: *next = p + 1; return FRAME_E_JSON_SYNTAX;
-    }
-    if (!frame__hex4(p + 2, end, cp, &bad)) {
-        *next = bad;
-        return FRAME_E_JSON_SYNTAX;
-    }
+    if (!frame__hex4(p + 2, end, cp, next)) return FRAME_E_JSON_SYNTAX;
     *next = p + 6;
-    if (*cp < 0xd800 || *cp > 0xdfff) return FRAME_OK;
+    if ((*cp & 0xf800) != 0xd800) return FRAME_OK;
     /* A high surrogate must be followed at once by a low one; anything else,
      * a malformed escape included, leaves it unpaired. */
-    if (*cp <= 0xdbff && end - p >= 12 && p[6] == '\\' && p[7] == 'u' &&
-        frame__hex4(p + 8, end, &lo, &bad) && lo >= 0xdc00 && lo <= 0xdfff) {
+    if (*cp < 0xdc00 && end - p >= 12 && p[6] == '\\' && p[7] == 'u' &&
+        frame__hex4(p + 8, end, &lo, next) && (lo & 0xfc00) == 0xdc00) {
         *cp = 0x10000 + ((*cp - 0xd800) << 10) + (lo - 0xdc00);
         *next = p + 12;
         return FRAME_OK;
