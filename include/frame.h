@@ -278,13 +278,13 @@ struct frame_decoder {
     const frame_callbacks *_cb;
     const frame_config *_cfg;
     unsigned char *_buf;
+    uint32_t _have;      /* header bytes buffered */
+    int _callback_code;
+    unsigned char _state, _errno; /* below offset 32: one Thumb instruction away */
     uint64_t _offset;    /* stream offset of the next byte, or of the error */
     uint64_t _remaining; /* bytes left in the current part */
     uint64_t _frame;     /* index of the current frame */
     uint64_t _declared;  /* prefix value, then body size (also reported on errors) */
-    uint32_t _have;      /* header bytes buffered */
-    int _callback_code;
-    unsigned char _state, _errno;
 };
 
 /*
@@ -449,9 +449,9 @@ typedef struct frame_encoder {
     void *_ctx;
     const unsigned char *_pending[2]; /* what a short write left: head rest, body rest */
     size_t _pending_len[2];
-    uint64_t _declared, _written; /* body bytes declared and accepted */
     long _write_result;
     unsigned char _state, _errno;
+    uint64_t _declared, _written; /* body bytes declared and accepted */
 } frame_encoder;
 
 /* Prepares an encoder writing through `write` with `ctx`. Returns FRAME_OK or

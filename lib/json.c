@@ -185,32 +185,33 @@ static const frame__u8 *frame__plain_string(const frame__u8 *q, const frame__u8 
 }
 #endif
 
-/* Scans a number by the RFC 8259 grammar and returns its end; *plain says
- * "digits only". On a malformed number sets *err and returns the offending
- * byte (or end). */
-static const frame__u8 *frame__number(const frame__u8 *p, const frame__u8 *end, int *plain,
-                                      frame_errno *err) {
-    *plain = *p != '-';
+static const frame__u8 *frame__digits(const frame__u8 *p, const frame__u8 *end) {
+    while (p < end && FRAME__IS_DIGIT(*p)) p++;
+    return p;
+}
+
+/* Scans a number by the RFC 8259 grammar and returns its end. On a
+ * malformed number sets *err and returns the offending byte (or end). A
+ * leading zero ends the integer part, so `01` stops at the `1`, which the
+ * caller then refuses. */
+static const frame__u8 *frame__number(const frame__u8 *p, const frame__u8 *end, frame_errno *err) {
+    const frame__u8 *q;
     if (*p == '-') p++;
-    if (p < end && *p == '0') {
-        p++;
-    } else if (p < end && *p >= '1' && *p <= '9') {
-        while (p < end && FRAME__IS_DIGIT(*p)) p++;
-    } else {
-        goto bad;
-    }
+    q = p;
+    p = frame__digits(p, end);
+    if (p == q) goto bad;
+    if (*q == '0') p = q + 1;
     if (p < end && *p == '.') {
-        *plain = 0;
-        p++;
-        if (p >= end || !FRAME__IS_DIGIT(*p)) goto bad;
-        while (p < end && FRAME__IS_DIGIT(*p)) p++;
+        q = ++p;
+        p = frame__digits(p, end);
+        if (p == q) goto bad;
     }
     if (p < end && (*p | 0x20) == 'e') {
-        *plain = 0;
         p++;
         if (p < end && (*p == '+' || *p == '-')) p++;
-        if (p >= end || !FRAME__IS_DIGIT(*p)) goto bad;
-        while (p < end && FRAME__IS_DIGIT(*p)) p++;
+        q = p;
+        p = frame__digits(p, end);
+        if (p == q) goto bad;
     }
     return p;
 bad:
@@ -263,10 +264,10 @@ frame_errno frame__json_validate(frame__json_job *job) {
     unsigned mask = 15;
     uint32_t hash = 0;
 #endif
-    unsigned nnames = 0, level = 0, depth = job->depth, members = job->members, i;
+    unsigned nnames = 0, level = 0, members = job->members, i;
     uint32_t arrays = 0; /* bit 0: the innermost open container is an array; bit 1 the next... */
     const char *size_name = frame__size_name(job->cfg), *lit;
-    int have_size = 0, plain;
+    int have_size = 0;
     frame__u8 c;
     frame_errno err = FRAME_OK;
 
@@ -294,11 +295,10 @@ value:
     if (p >= end) goto syntax;
     c = *p;
     if (c == '{' || c == '[') {
-        if (depth >= FRAME_MAX_DEPTH) {
+        if (job->depth + level >= FRAME_MAX_DEPTH) {
             err = FRAME_E_TOO_DEEP;
             goto fail;
         }
-        depth++;
         level++;
         arrays = arrays << 1 | (c == '[');
         first[level] = (uint16_t)nnames;
@@ -310,7 +310,7 @@ value:
     if (c == '"') {
         err = frame__scan_string(&p, end, NULL);
     } else if (c == '-' || FRAME__IS_DIGIT(c)) {
-        p = frame__number(p, end, &plain, &err);
+        p = frame__number(p, end, &err);
     } else { /* a literal; anything else fails at its first byte */
         for (lit = c == 't' ? "true" : c == 'f' ? "false" : "null"; *lit; lit++, p++)
             if (p >= end || *p != (frame__u8)*lit) break;
@@ -345,7 +345,6 @@ close:
     nnames = first[level];
     arrays >>= 1;
     level--;
-    depth--;
     goto after_value;
 
 member:
@@ -401,12 +400,12 @@ member:
         if (frame__is_value_start(*p)) err = FRAME_E_SIZE_INVALID;
         goto syntax;
     }
-    p = frame__number(p, end, &plain, &err);
+    p = frame__number(p, end, &err);
     if (err) {
         at = p;
         goto fail;
     }
-    if (!plain) {
+    if (frame__digits(at, p) != p) {
         err = FRAME_E_SIZE_INVALID;
         goto fail;
     }
@@ -458,7 +457,7 @@ int frame__fast_header(frame__json_job *job) {
     const char *size_name = frame__size_name(job->cfg);
     size_t size_len = strlen(size_name), len;
     unsigned n = 0, i;
-    int have_size = 0, plain;
+    int have_size = 0;
     uint64_t size = 0;
     frame_errno err = FRAME_OK;
     if (end - p < 2 || *p != '{' || !job->header) return 0;
@@ -490,7 +489,7 @@ int frame__fast_header(frame__json_job *job) {
             while (++p < end && FRAME__IS_DIGIT(*p)) {}
             if (p < end && (*p == '.' || (*p | 0x20) == 'e')) return 0;
         } else if (*p == '-' || *p == '0') {
-            p = frame__number(p, end, &plain, &err);
+            p = frame__number(p, end, &err);
             if (err) return 0;
         } else {
             const char *lit = *p == 't' ? "true" : *p == 'f' ? "false" : *p == 'n' ? "null" : "";
@@ -516,13 +515,11 @@ frame_errno frame__parse_header(const frame_config *cfg, const void *json, size_
     frame__json_job job;
     frame_errno err;
     const frame__u8 *start = (const frame__u8 *)json, *end = start + len;
+    memset(&job, 0, sizeof job);
     job.start = start;
     job.end = end;
     job.header = 1;
-    job.depth = job.members = 0;
     job.cfg = cfg;
-    job.size = 0;
-    job.err_pos = 0;
 #if !FRAME__SMALL
     if (frame__fast_header(&job))
         err = FRAME_OK;
@@ -531,7 +528,7 @@ frame_errno frame__parse_header(const frame_config *cfg, const void *json, size_
         err = frame__json_validate(&job);
     /* The root view is the object itself, without the white space around it. */
     if (!err) {
-        while (FRAME__IS_WS(*start)) start++;
+        start = frame__skip_ws(start, end);
         while (FRAME__IS_WS(end[-1])) end--;
     }
     out->root.json = (const char *)start;
