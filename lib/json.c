@@ -245,6 +245,36 @@ static const frame__u8 *frame__name_token(const frame__u8 *p, const frame__u8 *e
 }
 #endif
 
+/* The size member's value at *p (SPEC.md "The size member"), checked as
+ * soon as it is read, before anything after it. On success *p is past it;
+ * on failure it is the offending byte. */
+static frame_errno frame__size_value(frame__json_job *job, const frame__u8 **pp) {
+    const frame__u8 *at = *pp, *p = at, *end = job->end;
+    frame_errno err = FRAME_OK;
+    uint64_t n = 0;
+    if (p >= end || !FRAME__IS_DIGIT(*p))
+        return p < end && frame__is_value_start(*p) ? FRAME_E_SIZE_INVALID : FRAME_E_JSON_SYNTAX;
+    p = frame__number(p, end, &err);
+    if (err) {
+        *pp = p;
+        return err;
+    }
+    if (frame__digits(at, p) != p) return FRAME_E_SIZE_INVALID;
+    for (; at < p; at++) {
+        unsigned d = (unsigned)(*at - '0');
+        /* Only a number of 20 digits or more can overflow: it saturates. */
+        if (n > UINT64_MAX / 10 || (n == UINT64_MAX / 10 && d > UINT64_MAX % 10)) {
+            n = UINT64_MAX;
+            break;
+        }
+        n = n * 10 + d;
+    }
+    job->size = n;
+    if (n > frame__max_body(job->cfg)) return FRAME_E_BODY_TOO_LARGE;
+    *pp = p;
+    return FRAME_OK;
+}
+
 frame_errno frame__json_validate(frame__json_job *job) {
     const frame__u8 *p = job->start, *end = job->end, *at = p;
     /* The names of the open objects, for the duplicate check: an object's
@@ -391,41 +421,11 @@ member:
         !frame__string_equals_bytes(at, end, (const frame__u8 *)size_name, strlen(size_name)))
         goto value;
 
-    /* The size member (SPEC.md "The size member"), checked as soon as its
-     * value is read, before anything after it. */
     have_size = 1;
-    at = p;
-    if (p >= end) goto syntax;
-    if (!FRAME__IS_DIGIT(*p)) {
-        if (frame__is_value_start(*p)) err = FRAME_E_SIZE_INVALID;
-        goto syntax;
-    }
-    p = frame__number(p, end, &err);
+    err = frame__size_value(job, &p);
     if (err) {
         at = p;
         goto fail;
-    }
-    if (frame__digits(at, p) != p) {
-        err = FRAME_E_SIZE_INVALID;
-        goto fail;
-    }
-    {
-        const frame__u8 *v;
-        uint64_t n = 0;
-        for (v = at; v < p; v++) {
-            unsigned d = (unsigned)(*v - '0');
-            /* Only a number of 20 digits or more can overflow: it saturates. */
-            if (n > UINT64_MAX / 10 || (n == UINT64_MAX / 10 && d > UINT64_MAX % 10)) {
-                n = UINT64_MAX;
-                break;
-            }
-            n = n * 10 + d;
-        }
-        job->size = n;
-        if (n > frame__max_body(job->cfg)) {
-            err = FRAME_E_BODY_TOO_LARGE;
-            goto fail;
-        }
     }
     goto after_value;
 
