@@ -8,19 +8,8 @@
  */
 #include "internal.h"
 
-/* 1 for the bytes a string scan must stop at: '"', '\\', controls, non-ASCII. */
-#define FRAME__ONES16 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
-#define FRAME__ZERO16 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
-static const frame__u8 frame__special[256] = {
-    FRAME__ONES16, FRAME__ONES16,
-    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* '"' */
-    FRAME__ZERO16, FRAME__ZERO16,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, /* '\\' */
-    FRAME__ZERO16, FRAME__ZERO16,
-    FRAME__ONES16, FRAME__ONES16, FRAME__ONES16, FRAME__ONES16,
-    FRAME__ONES16, FRAME__ONES16, FRAME__ONES16, FRAME__ONES16};
-#undef FRAME__ONES16
-#undef FRAME__ZERO16
+/* The bytes a string scan must stop at: '"', '\\', controls, non-ASCII. */
+#define FRAME__SPECIAL(c) ((c) < 0x20 || (c) >= 0x80 || (c) == '"' || (c) == '\\')
 
 #if !FRAME__SMALL
 /* Word-at-a-time helpers. Loads are little-endian on every host, so hashes
@@ -60,7 +49,7 @@ static FRAME__INLINE const frame__u8 *frame__plain_run(const frame__u8 *p, const
         p += 8;
     }
 #endif
-    while (p < end && !frame__special[*p]) p++;
+    while (p < end && !FRAME__SPECIAL(*p)) p++;
     return p;
 }
 
@@ -178,7 +167,7 @@ static const frame__u8 *frame__plain_string(const frame__u8 *q, const frame__u8 
         FRAME__MIX(*h, w);
         q += 8;
     }
-    for (k = 0; q + k < end && !frame__special[q[k]]; k++) word |= (uint64_t)q[k] << (8 * k);
+    for (k = 0; q + k < end && !FRAME__SPECIAL(q[k]); k++) word |= (uint64_t)q[k] << (8 * k);
     if (q + k >= end || q[k] != '"') return NULL;
     if (k) FRAME__MIX(*h, word);
     return q + k;
