@@ -213,15 +213,16 @@ FRAME_API frame_errno frame_feed_datagram(frame_decoder *d, const void *data, si
         frame__fail(d, FRAME_E_DATAGRAM_TRAILING, fed);
         return FRAME_E_DATAGRAM_TRAILING;
     }
-    /* The frame is whole: decode it for real. A pause waits for the frame's
-     * end, since a datagram cannot be fed again. */
+    /* The frame is whole (so data is not NULL): decode it for real. A pause
+     * waits for the frame's end, since a datagram cannot be fed again. */
     d->_errno = FRAME_OK;
     d->_offset = 0;
-    fed = frame_feed(d, data, len);
-    while (d->_errno == FRAME_E_PAUSED && (fed < len || !frame__at_boundary(d))) {
+    fed = 0;
+    for (;;) {
+        fed += frame_feed(d, (const frame__u8 *)data + fed, len - fed);
+        if (d->_errno != FRAME_E_PAUSED || (fed == len && frame__at_boundary(d))) break;
         paused = 1;
         d->_errno = FRAME_OK;
-        fed += frame_feed(d, (const frame__u8 *)data + fed, len - fed);
     }
     if (paused && !d->_errno) d->_errno = FRAME_E_PAUSED;
     return (frame_errno)d->_errno;
