@@ -151,6 +151,13 @@ FRAME_API size_t frame_feed(frame_decoder *d, const void *data, size_t len) {
         p += n;
         switch (d->_state) {
         case FRAME__PREFIX:
+#if !FRAME__SMALL
+            if (n == 4 && !d->_remaining && frame__width(d->_cfg) == 4 && !(d->_cfg && d->_cfg->big_endian)) {
+                /* the usual prefix, whole */
+                d->_declared = (uint32_t)p[-4] | (uint32_t)p[-3] << 8 | (uint32_t)p[-2] << 16 | (uint32_t)p[-1] << 24;
+                break;
+            }
+#endif
             for (i = 0; i < n; i++) {
                 /* the byte's position in the prefix */
                 unsigned at = frame__width(d->_cfg) - (unsigned)d->_remaining - (unsigned)(n - i);
