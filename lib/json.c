@@ -76,11 +76,12 @@ const frame__u8 *frame__plain_end(const frame__u8 *p, const frame__u8 *end) {
     return frame__plain_run(p, end);
 }
 
-/* Appends decoded bytes to a sink: counts and stores them (and hashes them,
- * in builds with the hash table). */
+/* Appends decoded bytes to a sink: counts, hashes and stores them. */
 static void frame__sink_put(frame__sink *s, const frame__u8 *b, size_t n) {
-#if !FRAME__SMALL
     size_t i = 0;
+#if FRAME__SMALL
+    for (; i < n; i++) s->hash = (s->hash ^ b[i]) * 16777619u;
+#else
     if (s->want_hash) {
         for (; !(s->len & 7) && i + 8 <= n; i += 8) FRAME__MIX(s->hash, frame__load64(b + i));
         for (; i < n; i++) {
@@ -291,11 +292,15 @@ frame_errno frame__json_validate(frame__json_job *job) {
      * was reused names a member of the current object, so comparing with it
      * is still right. At most FRAME_MAX_MEMBERS entries ever go in, so the
      * table is never more than half full, and checking a name costs O(1), not
-     * O(members). Size-optimised builds compare with each earlier name. */
+     * O(members). Size-optimised builds compare the name's 16-bit hash with
+     * each earlier one's (`tags`), and the names only when they agree. */
     uint16_t table[2 * FRAME_MAX_MEMBERS];
     size_t most = (size_t)(end - p) / 5 + 1; /* a member takes 5 bytes at least: "":0, */
     unsigned mask = 15;
     uint32_t hash = 0;
+#else
+    uint16_t tags[FRAME_MAX_MEMBERS];
+    frame__sink name;
 #endif
     unsigned nnames = 0, level = 0, members = job->members, i;
     uint32_t arrays = 0; /* bit 0: the innermost open container is an array; bit 1 the next... */
@@ -388,7 +393,8 @@ member:
         goto fail;
     }
 #if FRAME__SMALL
-    err = frame__scan_string(&p, end, NULL);
+    memset(&name, 0, sizeof name);
+    err = frame__scan_string(&p, end, &name);
 #else
     p = frame__name_token(p, end, &hash, &err);
 #endif
@@ -398,10 +404,12 @@ member:
     }
 #if FRAME__SMALL
     for (i = first[level]; i < nnames; i++)
-        if (frame__string_equals_string(job->start + name_off[i], end, at, end)) {
+        if (tags[i] == (uint16_t)name.hash &&
+            frame__string_equals_string(job->start + name_off[i], end, at, end)) {
             err = FRAME_E_DUPLICATE_NAME;
             goto fail;
         }
+    tags[nnames] = (uint16_t)name.hash;
 #else
     for (i = hash & mask; table[i]; i = (i + 1) & mask) {
         unsigned k = (table[i] & 1023u) - 1u;
