@@ -5,76 +5,92 @@
  */
 #include "internal.h"
 
-/* Skips one value starting at *p (no validation, bounded by end); returns its
- * type, FRAME_TYPE_INVALID when no value starts there. */
-static frame_type frame__skip_value(const frame__u8 **pp, const frame__u8 *end) {
-    const frame__u8 *p = *pp;
-    frame_type type;
+/* The end of the value starting at p (no validation, bounded by end), with
+ * its type in *type; NULL (and FRAME_TYPE_INVALID) when no value starts there. */
+static const frame__u8 *frame__skip(const frame__u8 *p, const frame__u8 *end, frame_type *type) {
+    /* The literals, each at its first letter - 'f' and followed by a NUL and
+     * its type; no other letter from 'f' to 't' finds itself at its index. */
+    static const char lits[] = {'f', 'a', 'l', 's', 'e', 0, FRAME_TYPE_BOOL, 0,
+                                'n', 'u', 'l', 'l', 0, FRAME_TYPE_NULL,
+                                't', 'r', 'u', 'e', 0, FRAME_TYPE_BOOL};
+    const frame__u8 *q = p;
+    const char *lit;
     size_t nest = 0;
-    if (p >= end) return FRAME_TYPE_INVALID;
-    switch (*p) {
-    case 't': case 'f': case 'n': {
-        const char *lit = *p == 't' ? "true" : *p == 'f' ? "false" : "null";
-        size_t n = strlen(lit);
-        if ((size_t)(end - p) < n || memcmp(p, lit, n) != 0) return FRAME_TYPE_INVALID;
-        *pp = p + n;
-        return *lit == 'n' ? FRAME_TYPE_NULL : FRAME_TYPE_BOOL;
+    unsigned c;
+    *type = FRAME_TYPE_INVALID;
+    if (q >= end) return NULL;
+    c = *q;
+    if (c >= 'f' && c <= 't') {
+        lit = lits + (c - 'f');
+        do
+            if (q >= end || *q != (frame__u8)*lit) return NULL;
+        while (q++, *++lit);
+        *type = (frame_type)lit[1];
+        return q;
     }
-    case '{': type = FRAME_TYPE_OBJECT; break;
-    case '[': type = FRAME_TYPE_ARRAY; break;
-    case '"': type = FRAME_TYPE_STRING; break;
-    default:
-        if (*p != '-' && !FRAME__IS_DIGIT(*p)) return FRAME_TYPE_INVALID;
-        while (p < end && (FRAME__IS_DIGIT(*p) || *p == '-' || *p == '+' || *p == '.' || (*p | 0x20) == 'e')) p++;
-        *pp = p;
-        return FRAME_TYPE_NUMBER;
+    if (c == '-' || FRAME__IS_DIGIT(c)) {
+        do q++;
+        while (q < end &&
+               (FRAME__IS_DIGIT(*q) || *q == '-' || *q == '+' || *q == '.' || (*q | 0x20) == 'e'));
+        *type = FRAME_TYPE_NUMBER;
+        return q;
     }
-    /* Strings and containers: find the matching end, skipping string contents. */
-    for (; p < end; p++) {
-        if (*p == '"') {
-            for (p++; p < end && *p != '"'; p++)
-                if (*p == '\\' && p + 1 < end) p++;
-            if (p >= end) return FRAME_TYPE_INVALID;
-            if (type == FRAME_TYPE_STRING) break;
-        } else if (*p == '{' || *p == '[') {
+    /* A string or a container: its end is the closing quote at the top level
+     * or the bracket that closes the first one. Brackets of either kind count
+     * alike ((c | 0x20) folds '[' into '{' and ']' into '}'): only the end is
+     * wanted, the text is not validated. */
+    if (c != '"' && (c | 0x20) != '{') return NULL;
+    for (; q < end; q++) {
+        c = *q;
+        if (c == '"') {
+            for (q++; q < end && *q != '"'; q++)
+                if (*q == '\\' && q + 1 < end) q++;
+            if (q >= end) return NULL;
+            if (!nest) break;
+        } else if ((c | 0x20) == '{') {
             nest++;
-        } else if (*p == '}' || *p == ']') {
-            if (--nest == 0) break;
+        } else if ((c | 0x20) == '}' && --nest == 0) {
+            break;
         }
     }
-    if (p >= end) return FRAME_TYPE_INVALID;
-    *pp = p + 1;
-    return type;
+    if (q >= end) return NULL;
+    /* The type from the first byte: '{' 0x7b, '[' 0x5b and '"' 0x22 have 3, 2
+     * and 1 in bits 5-6. */
+    *type = (frame_type)(4 - (*p >> 5));
+    return q + 1;
 }
 
+/* Whether v is a view of type t (the common check of the readers). */
+static int frame__is(const frame_value *v, frame_type t) { return v && v->json && v->type == t; }
+
 FRAME_API int frame_value_next(const frame_value *c, size_t *cursor, frame_member *m) {
-    const frame__u8 *start, *end, *p;
-    int object;
+    const frame__u8 *start, *end, *p, *q;
+    frame_type t;
     if (!c || !cursor || !m || !c->json) return 0;
     if (c->type != FRAME_TYPE_OBJECT && c->type != FRAME_TYPE_ARRAY) return 0;
-    object = c->type == FRAME_TYPE_OBJECT;
     start = (const frame__u8 *)c->json;
     end = start + c->len;
     if (*cursor >= c->len) return 0;
     p = frame__skip_ws(start + (*cursor ? *cursor : 1), end);
-    if (p >= end || *p == '}' || *p == ']') return 0;
+    if (p >= end || (*p | 0x20) == '}') return 0; /* '}' or ']' */
     if (*cursor && *p == ',') p = frame__skip_ws(p + 1, end);
     m->name.json = (const char *)p;
     m->name.len = 0;
     m->name.type = FRAME_TYPE_STRING;
-    if (object) {
-        const frame__u8 *name = p;
-        if (frame__skip_value(&p, end) != FRAME_TYPE_STRING) return 0;
-        m->name.len = (size_t)(p - name);
-        p = frame__skip_ws(p, end);
+    if (c->type == FRAME_TYPE_OBJECT) {
+        /* A name is a string: when skipping worked, its first byte says so. */
+        q = frame__skip(p, end, &t);
+        if (!q || *p != '"') return 0;
+        m->name.len = (size_t)(q - p);
+        p = frame__skip_ws(q, end);
         if (p >= end || *p != ':') return 0;
         p = frame__skip_ws(p + 1, end);
     }
     m->value.json = (const char *)p;
-    m->value.type = frame__skip_value(&p, end);
-    if (m->value.type == FRAME_TYPE_INVALID) return 0;
-    m->value.len = (size_t)((const char *)p - m->value.json);
-    *cursor = (size_t)(p - start);
+    q = frame__skip(p, end, &m->value.type);
+    if (!q) return 0;
+    m->value.len = (size_t)(q - p);
+    *cursor = (size_t)(q - start);
     return 1;
 }
 
@@ -85,9 +101,7 @@ FRAME_API frame_errno frame_value_find(const frame_value *obj, const char *name,
     if (obj->type != FRAME_TYPE_OBJECT) return FRAME_E_TYPE;
     len = strlen(name);
     while (frame_value_next(obj, &cursor, &m)) {
-        if (frame__string_equals_bytes((const frame__u8 *)m.name.json,
-                                       (const frame__u8 *)m.name.json + m.name.len,
-                                       (const frame__u8 *)name, len)) {
+        if (frame_value_string_equals(&m.name, name, len)) {
             *out = m.value;
             return FRAME_OK;
         }
@@ -95,119 +109,118 @@ FRAME_API frame_errno frame_value_find(const frame_value *obj, const char *name,
     return FRAME_E_NOT_FOUND;
 }
 
-/* Reads an integer (digits with an optional minus) as sign and magnitude. */
-static frame_errno frame__integer(const frame_value *v, int *negative, uint64_t *magnitude) {
-    const char *p, *end;
-    uint64_t n = 0;
-    if (!v || !v->json || v->type != FRAME_TYPE_NUMBER) return FRAME_E_TYPE;
-    p = v->json;
-    end = p + v->len;
-    *negative = p < end && *p == '-';
-    if (*negative) p++;
-    if (p >= end) return FRAME_E_TYPE;
-    for (; p < end; p++) {
-        unsigned d;
-        if (*p < '0' || *p > '9') return FRAME_E_TYPE;
-        d = (unsigned)(*p - '0');
-        if (n > (UINT64_MAX - d) / 10) {
-            /* Still a number: what remains decides between TYPE and RANGE. */
-            for (; p < end; p++)
-                if (*p < '0' || *p > '9') return FRAME_E_TYPE;
-            return FRAME_E_RANGE;
-        }
-        n = n * 10 + d;
+/* What frame__read reads: the low bit says "signed", kind >> 1 "not a number". */
+enum { FRAME__AS_UINT64, FRAME__AS_INT64, FRAME__AS_BOOL };
+
+/*
+ * Reads a bool into an int, or an integer (digits with an optional minus)
+ * into a uint64_t, or into an int64_t (stored through the corresponding
+ * unsigned type, as C allows: the bits of 0 - n are -n in two's complement,
+ * which int64_t is by definition). In an integer, a non-digit anywhere is a
+ * type error, even after an overflow; the overflow test needs no 64-bit
+ * division.
+ */
+static frame_errno frame__read(const frame_value *v, void *out, unsigned kind) {
+    const frame__u8 *p, *q, *end;
+    uint64_t n = 0, m;
+    unsigned negative;
+    /* FRAME__AS_BOOL reads a FRAME_TYPE_BOOL, the others a FRAME_TYPE_NUMBER. */
+    if (!frame__is(v, (frame_type)(FRAME_TYPE_NUMBER + (kind >> 1))) || !v->len)
+        return FRAME_E_TYPE;
+    p = (const frame__u8 *)v->json;
+    if (kind == FRAME__AS_BOOL) {
+        *(int *)out = *p == 't';
+        return FRAME_OK;
     }
-    *magnitude = n;
+    end = p + v->len;
+    negative = *p == '-';
+    p += negative;
+    if (p >= end) return FRAME_E_TYPE;
+    for (q = p; q < end; q++)
+        if ((unsigned)*q - '0' > 9) return FRAME_E_TYPE;
+    for (; p < end; p++) {
+        /* Above 0x19999999_ffffffff, n * 10 overflows; at or below it, it
+         * wraps at most once, to far below n, so the high words tell. */
+        uint32_t hi = (uint32_t)(n >> 32);
+        if (hi > 0x19999999u) return FRAME_E_RANGE;
+        m = n * 10 + (unsigned)(*p - '0');
+        if ((uint32_t)(m >> 32) < hi) return FRAME_E_RANGE;
+        n = m;
+    }
+    m = negative ? 0 - n : n;
+    /* Nonzero results: an int64_t keeps the sign asked for, a uint64_t must
+     * not be negative. */
+    if (n && ((unsigned)(m >> 63) & kind) != negative) return FRAME_E_RANGE;
+    *(uint64_t *)out = m;
     return FRAME_OK;
 }
 
 FRAME_API frame_errno frame_value_int64(const frame_value *v, int64_t *out) {
-    int negative;
-    uint64_t n;
-    frame_errno err = frame__integer(v, &negative, &n);
-    if (err) return err;
-    if (negative) {
-        if (n > (uint64_t)INT64_MAX + 1) return FRAME_E_RANGE;
-        *out = n == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)n;
-    } else {
-        if (n > (uint64_t)INT64_MAX) return FRAME_E_RANGE;
-        *out = (int64_t)n;
-    }
-    return FRAME_OK;
+    return frame__read(v, out, FRAME__AS_INT64);
 }
 
 FRAME_API frame_errno frame_value_uint64(const frame_value *v, uint64_t *out) {
-    int negative;
-    uint64_t n;
-    frame_errno err = frame__integer(v, &negative, &n);
-    if (err) return err;
-    if (negative && n) return FRAME_E_RANGE;
-    *out = n;
-    return FRAME_OK;
+    return frame__read(v, out, FRAME__AS_UINT64);
 }
 
 FRAME_API frame_errno frame_value_bool(const frame_value *v, int *out) {
-    if (!v || !v->json || v->type != FRAME_TYPE_BOOL || !v->len) return FRAME_E_TYPE;
-    *out = v->json[0] == 't';
-    return FRAME_OK;
+    return frame__read(v, out, FRAME__AS_BOOL);
 }
 
-FRAME_API int frame_value_is_null(const frame_value *v) {
-    return v && v->json && v->type == FRAME_TYPE_NULL;
-}
+FRAME_API int frame_value_is_null(const frame_value *v) { return frame__is(v, FRAME_TYPE_NULL); }
 
 FRAME_API frame_errno frame_value_string(const frame_value *v, char *buf, size_t cap, size_t *len) {
-    const frame__u8 *p, *end;
+    const frame__u8 *p;
     frame__sink sink;
     frame_errno err;
-    if (!v || !v->json || v->type != FRAME_TYPE_STRING || !v->len || v->json[0] != '"')
-        return FRAME_E_TYPE;
-    p = (const frame__u8 *)v->json;
-    end = p + v->len;
-    /* First the length, so a short buffer is left untouched. */
+    if (!frame__is(v, FRAME_TYPE_STRING) || !v->len || v->json[0] != '"') return FRAME_E_TYPE;
     memset(&sink, 0, sizeof sink);
-    err = frame__scan_string(&p, end, &sink);
-    if (err) return err;
-    if (len) *len = sink.len;
-    if (!buf || cap < sink.len + 1) return FRAME_E_BUFFER_TOO_SMALL;
-    p = (const frame__u8 *)v->json;
-    memset(&sink, 0, sizeof sink);
-    sink.buf = (frame__u8 *)buf;
-    sink.cap = cap;
-    frame__scan_string(&p, end, &sink);
-    buf[sink.len] = '\0';
-    return FRAME_OK;
+    /* Two passes through one call: the length first, so a short buffer is
+     * left untouched; then the bytes. */
+    for (;;) {
+        p = (const frame__u8 *)v->json;
+        err = frame__scan_string(&p, p + v->len, &sink);
+        if (err || sink.buf) break;
+        if (len) *len = sink.len;
+        if (!buf || cap <= sink.len) return FRAME_E_BUFFER_TOO_SMALL;
+        sink.buf = (frame__u8 *)buf;
+        sink.cap = cap;
+        sink.len = 0;
+    }
+    if (!err) buf[sink.len] = '\0';
+    return err;
 }
 
 FRAME_API int frame_value_string_equals(const frame_value *v, const char *s, size_t len) {
-    if (!v || !v->json || v->type != FRAME_TYPE_STRING || (!s && len)) return 0;
+    if (!frame__is(v, FRAME_TYPE_STRING) || (!s && len)) return 0;
     return frame__string_equals_bytes((const frame__u8 *)v->json,
                                       (const frame__u8 *)v->json + v->len, (const frame__u8 *)s,
                                       len);
 }
 
 FRAME_API frame_errno frame_header_find(const frame_header *h, const char *name, frame_value *out) {
-    if (!h) return FRAME_E_ARGUMENT;
-    return frame_value_find(&h->root, name, out);
+    /* frame_value_find's own check turns a NULL h into FRAME_E_ARGUMENT. */
+    return frame_value_find(h ? &h->root : NULL, name, out);
+}
+
+/* The shorthands that take one value of frame__read. */
+static frame_errno frame__get(const frame_header *h, const char *name, void *out, unsigned kind) {
+    frame_value v;
+    frame_errno err = frame_header_find(h, name, &v);
+    return err ? err : frame__read(&v, out, kind);
 }
 
 FRAME_API frame_errno frame_header_get_int64(const frame_header *h, const char *name, int64_t *out) {
-    frame_value v;
-    frame_errno err = frame_header_find(h, name, &v);
-    return err ? err : frame_value_int64(&v, out);
+    return frame__get(h, name, out, FRAME__AS_INT64);
 }
 
 FRAME_API frame_errno frame_header_get_uint64(const frame_header *h, const char *name,
                                               uint64_t *out) {
-    frame_value v;
-    frame_errno err = frame_header_find(h, name, &v);
-    return err ? err : frame_value_uint64(&v, out);
+    return frame__get(h, name, out, FRAME__AS_UINT64);
 }
 
 FRAME_API frame_errno frame_header_get_bool(const frame_header *h, const char *name, int *out) {
-    frame_value v;
-    frame_errno err = frame_header_find(h, name, &v);
-    return err ? err : frame_value_bool(&v, out);
+    return frame__get(h, name, out, FRAME__AS_BOOL);
 }
 
 FRAME_API frame_errno frame_header_get_string(const frame_header *h, const char *name, char *buf,
