@@ -122,7 +122,7 @@ enum { FRAME__AS_UINT64, FRAME__AS_INT64, FRAME__AS_BOOL };
  */
 static frame_errno frame__read(const frame_value *v, void *out, unsigned kind) {
     const frame__u8 *p, *q, *end;
-    uint64_t n = 0, m;
+    uint64_t n, m;
     unsigned negative;
     /* FRAME__AS_BOOL reads a FRAME_TYPE_BOOL, the others a FRAME_TYPE_NUMBER. */
     if (!frame__is(v, (frame_type)(FRAME_TYPE_NUMBER + (kind >> 1))) || !v->len)
@@ -138,15 +138,7 @@ static frame_errno frame__read(const frame_value *v, void *out, unsigned kind) {
     if (p >= end) return FRAME_E_TYPE;
     for (q = p; q < end; q++)
         if ((unsigned)*q - '0' > 9) return FRAME_E_TYPE;
-    for (; p < end; p++) {
-        /* Above 0x19999999_ffffffff, n * 10 overflows; at or below it, it
-         * wraps at most once, to far below n, so the high words tell. */
-        uint32_t hi = (uint32_t)(n >> 32);
-        if (hi > 0x19999999u) return FRAME_E_RANGE;
-        m = n * 10 + (unsigned)(*p - '0');
-        if ((uint32_t)(m >> 32) < hi) return FRAME_E_RANGE;
-        n = m;
-    }
+    if (!frame__decimal(p, end, &n)) return FRAME_E_RANGE;
     m = negative ? 0 - n : n;
     /* Nonzero results: an int64_t keeps the sign asked for, a uint64_t must
      * not be negative. */

@@ -75,6 +75,10 @@ typedef struct frame__sink {
 #endif
 } frame__sink;
 
+/* The value of the decimal digits in [p, end) (digits only); returns 0 and
+ * saturates *out at UINT64_MAX when it does not fit in 64 bits. */
+int frame__decimal(const frame__u8 *p, const frame__u8 *end, uint64_t *out);
+
 /* Writes code point cp as UTF-8 into out (4 bytes room); returns the length. */
 size_t frame__put_utf8(frame__u8 *out, uint32_t cp);
 /* Decodes the escape at p (p[0] == '\\') into a code point. On success *next

@@ -255,7 +255,7 @@ static const frame__u8 *frame__name_token(const frame__u8 *p, const frame__u8 *e
 static frame_errno frame__size_value(frame__json_job *job, const frame__u8 **pp) {
     const frame__u8 *at = *pp, *p = at, *end = job->end;
     frame_errno err = FRAME_OK;
-    uint64_t n = 0;
+    uint64_t n;
     if (p >= end || !FRAME__IS_DIGIT(*p))
         return p < end && frame__is_value_start(*p) ? FRAME_E_SIZE_INVALID : FRAME_E_JSON_SYNTAX;
     p = frame__number(p, end, &err);
@@ -264,15 +264,7 @@ static frame_errno frame__size_value(frame__json_job *job, const frame__u8 **pp)
         return err;
     }
     if (frame__digits(at, p) != p) return FRAME_E_SIZE_INVALID;
-    for (; at < p; at++) {
-        unsigned d = (unsigned)(*at - '0');
-        /* Only a number of 20 digits or more can overflow: it saturates. */
-        if (n > UINT64_MAX / 10 || (n == UINT64_MAX / 10 && d > UINT64_MAX % 10)) {
-            n = UINT64_MAX;
-            break;
-        }
-        n = n * 10 + d;
-    }
+    frame__decimal(at, p, &n); /* saturated when it does not fit */
     job->size = n;
     if (n > frame__max_body(job->cfg)) return FRAME_E_BODY_TOO_LARGE;
     *pp = p;

@@ -18,6 +18,24 @@ size_t frame__utf8_len(const frame__u8 *p, const frame__u8 *end) {
     return n;
 }
 
+int frame__decimal(const frame__u8 *p, const frame__u8 *end, uint64_t *out) {
+    uint64_t n = 0, m;
+    for (; p < end; p++) {
+        /* Above 0x19999999_ffffffff, n * 10 overflows; at or below it, it
+         * wraps at most once, to far below n, so the high words tell (no
+         * 64-bit division, which small targets call a library for). */
+        uint32_t hi = (uint32_t)(n >> 32);
+        m = n * 10 + (unsigned)(*p - '0');
+        if (hi > 0x19999999u || (uint32_t)(m >> 32) < hi) {
+            *out = UINT64_MAX;
+            return 0;
+        }
+        n = m;
+    }
+    *out = n;
+    return 1;
+}
+
 size_t frame__put_utf8(frame__u8 *out, uint32_t cp) {
     size_t n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4, i;
     /* The lead byte: n high bits set (none for ASCII) above the top bits of cp. */
