@@ -161,7 +161,7 @@ FRAME_API size_t frame_feed(frame_decoder *d, const void *data, size_t len) {
             for (i = 0; i < n; i++) {
                 /* the byte's position in the prefix */
                 unsigned at = frame__width(d->_cfg) - (unsigned)d->_remaining - (unsigned)(n - i);
-                frame__u8 c = p[i - n];
+                frame__u8 c = (p - n)[i];
                 if (!at) d->_declared = 0;
                 if (d->_cfg && d->_cfg->big_endian)
                     d->_declared = d->_declared << 8 | c;
