@@ -60,7 +60,7 @@ static frame_errno frame__check_prefix(const frame_decoder *d, uint64_t value) {
 static int frame__begin_body(frame_decoder *d, const frame_header *h) {
     d->_declared = d->_remaining = h->body_size;
     d->_state = FRAME__BODY;
-    return d->_cb->on_header && frame__stop(d, d->_cb->on_header(d, h), 1);
+    return d->_cb && d->_cb->on_header && frame__stop(d, d->_cb->on_header(d, h), 1);
 }
 
 /* The current part is complete; returns 1 when the decoder must stop.
@@ -98,7 +98,10 @@ static int frame__part_done(frame_decoder *d, const frame__u8 *header_end) {
         return frame__begin_body(d, &h);
     default: /* the body: the frame is complete */
         frame__expect_prefix(d);
-        if (d->_cb->on_frame_end && frame__stop(d, d->_cb->on_frame_end(d), 0) &&
+        /* No callbacks at all: the checking pass of a datagram, which stops here. */
+        if (frame__stop(d, !d->_cb                 ? FRAME_PAUSE
+                           : d->_cb->on_frame_end ? d->_cb->on_frame_end(d)
+                                                  : FRAME_CONTINUE, 0) &&
             d->_errno != FRAME_E_PAUSED)
             return 1; /* an error belongs to the frame that ends; a pause does not */
         d->_frame++;
@@ -176,7 +179,7 @@ FRAME_API size_t frame_feed(frame_decoder *d, const void *data, size_t len) {
             }
             break;
         case FRAME__BODY:
-            if (d->_cb->on_body && frame__stop(d, d->_cb->on_body(d, p - n, n), 0)) goto out;
+            if (d->_cb && d->_cb->on_body && frame__stop(d, d->_cb->on_body(d, p - n, n), 0)) goto out;
             break;
         default: /* FRAME__SKIP_BODY */
             break;
@@ -185,14 +188,6 @@ FRAME_API size_t frame_feed(frame_decoder *d, const void *data, size_t len) {
 out:
     return (size_t)(p - start);
 }
-
-/* The callbacks of the checking pass of frame_feed_datagram(): none, and a
- * stop at the frame's end. */
-static int frame__stop_at_end(frame_decoder *d) {
-    (void)d;
-    return FRAME_PAUSE;
-}
-static const frame_callbacks frame__checking = {NULL, NULL, frame__stop_at_end};
 
 FRAME_API frame_errno frame_feed_datagram(frame_decoder *d, const void *data, size_t len) {
     const frame_callbacks *cb;
@@ -203,11 +198,11 @@ FRAME_API frame_errno frame_feed_datagram(frame_decoder *d, const void *data, si
     if (d->_errno) return (frame_errno)d->_errno;
     if (!frame__at_boundary(d)) return FRAME_E_ARGUMENT;
     /* Offsets count from the datagram's start. A first pass without the
-     * application's callbacks checks everything and stops at the frame's end,
-     * so a bad datagram never produces a partial frame. */
+     * application's callbacks (_cb NULL) checks everything and stops at the
+     * frame's end, so a bad datagram never produces a partial frame. */
     cb = d->_cb;
     frame = d->_frame;
-    d->_cb = &frame__checking;
+    d->_cb = NULL;
     d->_offset = 0;
     fed = frame_feed(d, data, len);
     d->_cb = cb;
