@@ -230,9 +230,10 @@ static frame_errno frame__add(frame_builder *b, const char *name, int kind, cons
             err = frame__put_string(b, s, len);
         } else if (kind >= FRAME__NUMBER) {
             /* value is the magnitude, len is 1 for a negative number. */
-            char t[21], *d = frame__format(t + 21, *(const uint64_t *)value);
+            char t[21], *d;
+            d = frame__format(t + sizeof t, *(const uint64_t *)value);
             if (len) *--d = '-';
-            frame__put(b, d, (size_t)(t + 21 - d));
+            frame__put(b, d, (size_t)(t + sizeof t - d));
         } else {
             /* Raw JSON; literals, having nothing to change, go the same way. */
             frame__put_canonical(b, s, s + len);

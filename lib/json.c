@@ -151,7 +151,8 @@ frame_errno frame__scan_string(const frame__u8 **pp, const frame__u8 *end, frame
             }
             if (sink) {
                 frame__u8 u[4];
-                frame__sink_put(sink, u, frame__put_utf8(u, cp));
+                size_t n = frame__put_utf8(u, cp);
+                frame__sink_put(sink, u, n);
             }
             p = next;
         } else { /* a control character */
