@@ -178,13 +178,13 @@ static frame_errno frame__add(frame_builder *b, const char *name, int kind, cons
     frame_errno err;
     if (kind != FRAME__SIZE) {
         if (!b) return FRAME_E_ARGUMENT;
+        err = frame__check_member(b, name); /* first: an earlier error is sticky */
+        if (err) return err;
         if (!s) {
             /* NULL with no bytes is the empty string; NULL raw JSON is refused. */
             if (len || kind == FRAME__RAW) return frame__builder_fail(b, FRAME_E_ARGUMENT);
             s = (const frame__u8 *)"";
         }
-        err = frame__check_member(b, name);
-        if (err) return err;
         /* The count may run ahead of a member that then fails: the error is
          * sticky, so nothing reads the count again. */
         b->_members++;

@@ -177,6 +177,11 @@ Test(builder, errors_are_sticky)
     cr_expect_eq(frame_builder_add_bool(&b, "e", 1), FRAME_E_DUPLICATE_NAME);
     cr_expect_eq(frame_builder_add_null(&b, "f"), FRAME_E_DUPLICATE_NAME);
     cr_expect_eq(frame_builder_add_raw(&b, "g", "1", 1), FRAME_E_DUPLICATE_NAME);
+    /* Arguments that are errors of their own do not replace the first error. */
+    cr_expect_eq(frame_builder_add_string(&b, "h", NULL), FRAME_E_DUPLICATE_NAME);
+    cr_expect_eq(frame_builder_add_stringn(&b, "h", NULL, 3), FRAME_E_DUPLICATE_NAME);
+    cr_expect_eq(frame_builder_add_raw(&b, "h", NULL, 0), FRAME_E_DUPLICATE_NAME);
+    cr_expect_eq(frame_builder_add_null(&b, NULL), FRAME_E_DUPLICATE_NAME);
     cr_expect_eq(frame_builder_finish(&b, NULL, NULL), FRAME_E_DUPLICATE_NAME);
     cr_expect_eq(frame_builder_finish(&b, NULL, NULL), FRAME_E_DUPLICATE_NAME);
 }
