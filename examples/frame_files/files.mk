@@ -27,7 +27,7 @@ $(EX_BUILD)/frame-files: $(FF_DIR)/client.c $(FF_HDRS) $(FF_OBJS) $(EX_BUILD)/co
 	$(CC) $(EX_CFLAGS) $(LDFLAGS) -o $@ $< $(FF_OBJS) $(EX_BUILD)/common/net.o $(LIBA)
 
 $(EX_BUILD)/files_crypto_test: examples/tests/files_crypto_test.c $(FF_HDRS) $(FF_OBJS)
-	$(CC) $(EX_CFLAGS) $(LDFLAGS) -o $@ $< $(EX_BUILD)/frame_files/sha256.o $(EX_BUILD)/frame_files/crc32c.o
+	$(CC) $(EX_CFLAGS) $(LDFLAGS) -o $@ $< $(FF_OBJS)
 
 $(EX_BUILD)/files_rawcopy: examples/tests/files_rawcopy.c $(FF_HDRS) $(FF_OBJS)
 	$(CC) $(EX_CFLAGS) $(LDFLAGS) -o $@ $< $(EX_BUILD)/frame_files/sha256.o $(EX_BUILD)/frame_files/crc32c.o

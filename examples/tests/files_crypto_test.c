@@ -13,6 +13,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "../frame_files/crc32c.h"
+#include "../frame_files/ff.h"
 #include "../frame_files/sha256.h"
 
 #include <stdio.h>
@@ -21,17 +22,6 @@
 #include <time.h>
 
 static int failures, checks;
-
-static void hex(const unsigned char *p, size_t n, char *out)
-{
-    static const char d[] = "0123456789abcdef";
-    size_t i;
-    for (i = 0; i < n; i++) {
-        out[2 * i] = d[p[i] >> 4];
-        out[2 * i + 1] = d[p[i] & 15];
-    }
-    out[2 * n] = 0;
-}
 
 static size_t unhex(const char *s, unsigned char *out, size_t cap)
 {
@@ -50,7 +40,7 @@ static size_t unhex(const char *s, unsigned char *out, size_t cap)
 static void expect(const char *what, const unsigned char *got, size_t n, const char *want)
 {
     char buf[300];
-    hex(got, n, buf);
+    ff_hex(got, n, buf);
     checks++;
     if (strcmp(buf, want) != 0) {
         failures++;
@@ -123,7 +113,7 @@ static void vectors(void)
         snprintf(what, sizeof what, "length %zu split", i);
         {
             char h[65];
-            hex(a, 32, h);
+            ff_hex(a, 32, h);
             expect(what, b, 32, h);
         }
     }
@@ -202,7 +192,7 @@ int main(int argc, char **argv)
             step = step * 7 % 65521 + 1;
         }
         sha256_final(&c, d);
-        hex(d, 32, out);
+        ff_hex(d, 32, out);
         printf("%s\n", out);
         return 0;
     }
@@ -224,7 +214,7 @@ int main(int argc, char **argv)
         static unsigned char k[4096], m[65536];
         size_t kl = unhex(argv[2], k, sizeof k), ml = unhex(argv[3], m, sizeof m);
         hmac_sha256(k, kl, m, ml, d);
-        hex(d, 32, out);
+        ff_hex(d, 32, out);
         printf("%s\n", out);
         return 0;
     }
@@ -235,7 +225,7 @@ int main(int argc, char **argv)
         if (it < 1 || len > sizeof d)
             return 2;
         pbkdf2_sha256(p, pl, s, sl, (uint32_t)it, d, len);
-        hex(d, len, out);
+        ff_hex(d, len, out);
         printf("%s\n", out);
         return 0;
     }
