@@ -280,7 +280,7 @@ struct frame_decoder {
     unsigned char *_buf;
     uint32_t _have;      /* header bytes buffered */
     int _callback_code;
-    unsigned char _state, _errno; /* below offset 32: one Thumb instruction away */
+    unsigned char _state, _errno, _width, _flags; /* below offset 32: one Thumb instruction away */
     uint64_t _offset;    /* stream offset of the next byte, or of the error */
     uint64_t _remaining; /* bytes left in the current part */
     uint64_t _frame;     /* index of the current frame */

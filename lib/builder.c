@@ -214,7 +214,7 @@ static frame_errno frame__add(frame_builder *b, const char *name, int kind, cons
          * so the member takes less than 6 * (n + len + 5): one surely within
          * both limits needs no dry run. */
         size_t room = b->_cap - mark;
-        size_t left = (size_t)frame__max_header(b->_cfg) - frame__header_len(b);
+        size_t left = (size_t)frame__limit(b->_cfg, 0) - frame__header_len(b);
         size_t q = (room < left ? room : left) / 6;
         b->_dry = !(n + 4 < q && len < q - n - 4);
     }
@@ -240,7 +240,7 @@ static frame_errno frame__add(frame_builder *b, const char *name, int kind, cons
         }
         if (err || !b->_dry) break;
         /* Over max_header is the answer whatever the buffer, so it comes first. */
-        if (frame__header_len(b) >= frame__max_header(b->_cfg)) err = FRAME_E_HEADER_TOO_LARGE;
+        if (frame__header_len(b) >= frame__limit(b->_cfg, 0)) err = FRAME_E_HEADER_TOO_LARGE;
         else if (b->_len >= b->_cap) err = FRAME_E_BUFFER_TOO_SMALL;
         if (err) break;
         b->_dry = 0;

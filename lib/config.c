@@ -23,24 +23,19 @@ FRAME_API frame_errno frame_config_check(const frame_config *cfg) {
     return i ? FRAME_OK : FRAME_E_CONFIG;
 }
 
-/* The largest value a prefix of `width` octets holds, for widths below 8:
- * 32-bit arithmetic, which small targets do in one instruction. */
-static uint32_t frame__width_max32(unsigned width) {
-    return width >= 4 ? 0xffffffffu : (1u << (8 * width)) - 1;
-}
-
-uint32_t frame__max_header(const frame_config *cfg) {
-    uint32_t max = cfg && cfg->max_header ? (uint32_t)cfg->max_header : FRAME_DEFAULT_MAX_HEADER;
-    uint32_t fits = frame__width_max32(frame__width(cfg));
-    return max < fits ? max : fits;
-}
-
-uint64_t frame__max_body(const frame_config *cfg) {
-    uint64_t max = cfg && cfg->max_body ? cfg->max_body : FRAME_MAX_BODY_LIMIT;
+uint64_t frame__limit(const frame_config *cfg, int body) {
     unsigned w = frame__width(cfg);
-    /* In the raw profile the prefix itself carries the body length. */
-    if (cfg && cfg->raw && w < 8 && max > frame__width_max32(w)) max = frame__width_max32(w);
-    return max;
+    /* What the prefix holds: 32-bit arithmetic, one instruction on small targets. */
+    uint32_t fits = w >= 4 ? 0xffffffffu : (1u << (8 * w)) - 1;
+    uint64_t max;
+    if (body) {
+        max = cfg && cfg->max_body ? cfg->max_body : FRAME_MAX_BODY_LIMIT;
+        /* Only in the raw profile does the prefix carry the body's length. */
+        if (!(cfg && cfg->raw) || w == 8) return max;
+    } else {
+        max = cfg && cfg->max_header ? cfg->max_header : FRAME_DEFAULT_MAX_HEADER;
+    }
+    return max < fits ? max : fits;
 }
 
 void frame__put_prefix(frame__u8 *out, const frame_config *cfg, uint64_t value) {
@@ -50,15 +45,4 @@ void frame__put_prefix(frame__u8 *out, const frame_config *cfg, uint64_t value) 
         unsigned shift = 8 * (big ? w - 1 - i : i);
         out[i] = (frame__u8)(value >> shift);
     }
-}
-
-frame_errno frame__foreign_prefix(const frame__u8 *prefix, unsigned width, frame_errno otherwise) {
-    unsigned i;
-    /* A TLS record starts with content type 22 (handshake), version major 3. */
-    if (width >= 2 && prefix[0] == 0x16 && prefix[1] == 0x03) return FRAME_E_LOOKS_LIKE_TLS;
-    for (i = 0; i < width; i++) {
-        frame__u8 c = prefix[i];
-        if (!((c >= 0x20 && c <= 0x7e) || c == '\t' || c == '\r' || c == '\n')) return otherwise;
-    }
-    return FRAME_E_LOOKS_LIKE_TEXT;
 }

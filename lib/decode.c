@@ -5,10 +5,15 @@
  */
 #include "internal.h"
 
-/* Every state has a part of known length still to come (_remaining bytes):
- * the prefix (its width), the header (the prefix value), the body.
- * FRAME__BROKEN: init failed, and reset cannot mend that. */
-enum { FRAME__PREFIX, FRAME__HEADER, FRAME__BODY, FRAME__SKIP_BODY, FRAME__BROKEN };
+/* Every state but FRAME__START has a part of known length still to come
+ * (_remaining bytes): the prefix (its width), the header (the prefix value),
+ * the body. FRAME__START: between frames, no byte of the next one yet.
+ * FRAME__BROKEN: init failed, and reset cannot mend that. The order matters:
+ * the states from FRAME__START on need no more bytes. */
+/* _flags: the config's profile and byte order, kept at hand. */
+enum { FRAME__RAW = 1, FRAME__BIG = 2 };
+
+enum { FRAME__PREFIX, FRAME__HEADER, FRAME__BODY, FRAME__SKIP_BODY, FRAME__START, FRAME__BROKEN };
 
 /* Stops the decoder with `err`, the error's stream offset being `offset`. */
 static void frame__fail(frame_decoder *d, frame_errno err, uint64_t offset) {
@@ -32,28 +37,23 @@ static int frame__stop(frame_decoder *d, int rc, int may_skip) {
     return 1;
 }
 
-/* Waits for the next frame's prefix. */
-static void frame__expect_prefix(frame_decoder *d) {
-    d->_state = FRAME__PREFIX;
-    d->_remaining = frame__width(d->_cfg);
+/* Classifies a prefix over its limit from its octets in wire order (`wire`
+ * holds them as a big-endian number): LOOKS_LIKE_TLS, LOOKS_LIKE_TEXT, or
+ * `otherwise`. Read from the last octet back, so that no shift is variable. */
+static frame_errno frame__foreign_prefix(uint64_t wire, unsigned width, frame_errno otherwise) {
+    frame_errno verdict = FRAME_E_LOOKS_LIKE_TEXT;
+    for (; width; width--, wire >>= 8) {
+        frame__u8 c = (frame__u8)wire;
+        /* A TLS record starts with content type 22 (handshake), version major 3. */
+        if (width == 2 && wire == 0x1603) return FRAME_E_LOOKS_LIKE_TLS;
+        if (!((c >= 0x20 && c <= 0x7e) || c == '\t' || c == '\r' || c == '\n')) verdict = otherwise;
+    }
+    return verdict;
 }
 
-/* Between frames: a whole prefix still to come. */
-static int frame__at_boundary(const frame_decoder *d) {
-    return d->_state == FRAME__PREFIX && d->_remaining == frame__width(d->_cfg);
-}
-
-/* Checks a complete prefix; FRAME_OK or the error (SPEC.md "Errors"). */
-static frame_errno frame__check_prefix(const frame_decoder *d, uint64_t value) {
-    const frame_config *cfg = d->_cfg;
-    frame__u8 bytes[8];
-    int raw = cfg && cfg->raw;
-    uint64_t limit = raw ? frame__max_body(cfg) : frame__max_header(cfg);
-    if (!raw && value == 0) return FRAME_E_HEADER_EMPTY;
-    if (value <= limit) return FRAME_OK;
-    frame__put_prefix(bytes, cfg, value);
-    return frame__foreign_prefix(bytes, frame__width(cfg),
-                                 raw ? FRAME_E_BODY_TOO_LARGE : FRAME_E_HEADER_TOO_LARGE);
+/* x with its octets in reverse order (compilers make it one instruction). */
+static uint32_t frame__swap32(uint32_t x) {
+    return x << 24 | (x & 0xff00u) << 8 | (x >> 8 & 0xff00u) | x >> 24;
 }
 
 /* The body of `size` bytes comes next: tell the application. */
@@ -64,31 +64,42 @@ static int frame__begin_body(frame_decoder *d, const frame_header *h) {
 }
 
 /* The current part is complete; returns 1 when the decoder must stop.
- * `header_end` is where a header that arrived whole ends. */
-static int frame__part_done(frame_decoder *d, const frame__u8 *header_end) {
+ * [p, end) is what is left of the data fed; a header that arrived whole ends
+ * at p. */
+static int frame__part_done(frame_decoder *d, const frame__u8 *p, const frame__u8 *end) {
     frame_header h;
-    frame_errno err;
+    frame_errno err = FRAME_OK;
     size_t pos;
+    uint64_t wire, v;
+    int raw = d->_flags & FRAME__RAW;
     switch (d->_state) {
     case FRAME__PREFIX:
-        err = frame__check_prefix(d, d->_declared);
+        /* The octets were gathered in wire order (see frame_feed). */
+        v = wire = d->_declared;
+        if (!(d->_flags & FRAME__BIG))
+            v = d->_width == 8 ? (uint64_t)frame__swap32((uint32_t)wire) << 32 | frame__swap32((uint32_t)(wire >> 32))
+                               : frame__swap32((uint32_t)wire) >> (32 - 8 * d->_width);
+        d->_declared = v;
+        if (!raw && v == 0) err = FRAME_E_HEADER_EMPTY;
+        else if (v > frame__limit(d->_cfg, raw))
+            err = frame__foreign_prefix(wire, d->_width, raw ? FRAME_E_BODY_TOO_LARGE : FRAME_E_HEADER_TOO_LARGE);
         if (err) {
-            frame__fail(d, err, d->_offset - frame__width(d->_cfg));
+            frame__fail(d, err, d->_offset - d->_width);
             return 1;
         }
-        if (d->_cfg && d->_cfg->raw) {
+        if (raw) {
             memset(&h, 0, sizeof h);
-            h.body_size = d->_declared;
+            h.body_size = v;
             return frame__begin_body(d, &h);
         }
         d->_state = FRAME__HEADER;
-        d->_remaining = d->_declared;
+        d->_remaining = v;
         d->_have = 0;
         return 0;
     case FRAME__HEADER:
         /* A header that came in pieces is in the buffer; a whole one is
          * parsed where it lies. */
-        err = frame__parse_header(d->_cfg, d->_have ? d->_buf : header_end - d->_declared,
+        err = frame__parse_header(d->_cfg, d->_have ? d->_buf : p - d->_declared,
                                   (size_t)d->_declared, &h, &pos);
         if (err) {
             frame__fail(d, err, d->_offset - d->_declared + pos);
@@ -97,7 +108,7 @@ static int frame__part_done(frame_decoder *d, const frame__u8 *header_end) {
         }
         return frame__begin_body(d, &h);
     default: /* the body: the frame is complete */
-        frame__expect_prefix(d);
+        d->_state = FRAME__START;
         /* No callbacks at all: the checking pass of a datagram, which stops here. */
         if (frame__stop(d, !d->_cb                 ? FRAME_PAUSE
                            : d->_cb->on_frame_end ? d->_cb->on_frame_end(d)
@@ -105,7 +116,15 @@ static int frame__part_done(frame_decoder *d, const frame__u8 *header_end) {
             d->_errno != FRAME_E_PAUSED)
             return 1; /* an error belongs to the frame that ends; a pause does not */
         d->_frame++;
-        return d->_errno != FRAME_OK;
+        if (d->_errno) return 1;
+        /* The next frame may follow at once. */
+        /* fall through */
+    case FRAME__START:
+        if (p == end) return 1; /* nothing of the next frame yet */
+        d->_state = FRAME__PREFIX;
+        d->_remaining = d->_width;
+        d->_declared = 0;
+        return 0;
     }
 }
 
@@ -119,31 +138,37 @@ FRAME_API frame_errno frame_decoder_init(frame_decoder *d, const frame_config *c
     d->_cb = cb;
     d->_cfg = cfg;
     d->_buf = (unsigned char *)header_buf;
+    d->_state = FRAME__BROKEN;
     err = frame_config_check(cfg);
-    if (!err && (!cb || (!(cfg && cfg->raw) && (!header_buf || header_cap < frame__max_header(cfg)))))
+    if (!err && (!cb || (!(cfg && cfg->raw) && (!header_buf || header_cap < frame__limit(cfg, 0)))))
         err = FRAME_E_ARGUMENT;
     d->_errno = (unsigned char)err;
-    d->_state = FRAME__BROKEN;
-    if (!err) frame__expect_prefix(d);
+    if (!err) {
+        d->_width = (unsigned char)frame__width(cfg);
+        d->_flags = (unsigned char)(cfg ? cfg->raw * FRAME__RAW | cfg->big_endian * FRAME__BIG : 0);
+        d->_state = FRAME__START;
+    }
     return err;
 }
 
 FRAME_API void frame_decoder_reset(frame_decoder *d) {
     if (!d || d->_state == FRAME__BROKEN) return;
-    d->_offset = d->_frame = d->_declared = 0;
+    d->_offset = d->_frame = d->_declared = d->_remaining = 0;
     d->_callback_code = 0;
     d->_errno = FRAME_OK;
-    frame__expect_prefix(d);
+    d->_state = FRAME__START;
 }
 
 FRAME_API size_t frame_feed(frame_decoder *d, const void *data, size_t len) {
-    const frame__u8 *p = data ? (const frame__u8 *)data : (const frame__u8 *)"";
-    const frame__u8 *start = p, *end = p + (data ? len : 0);
-    size_t n, i;
+    const frame__u8 *p, *start, *end;
+    size_t n;
     if (!d || d->_errno) return 0;
+    if (!data) data = "", len = 0;
+    p = start = (const frame__u8 *)data;
+    end = p + len;
     for (;;) {
         if (!d->_remaining) {
-            if (frame__part_done(d, p)) break;
+            if (frame__part_done(d, p, end)) break;
             continue;
         }
         n = (size_t)(end - p);
@@ -153,25 +178,19 @@ FRAME_API size_t frame_feed(frame_decoder *d, const void *data, size_t len) {
         d->_offset += n;
         p += n;
         switch (d->_state) {
-        case FRAME__PREFIX:
+        case FRAME__PREFIX: {
+            /* Gathered in wire order, whatever the byte order: the prefix may
+             * come one octet at a time. */
+            const frame__u8 *q = p - n;
 #if !FRAME__SMALL
-            if (n == 4 && !d->_remaining && frame__width(d->_cfg) == 4 && !(d->_cfg && d->_cfg->big_endian)) {
-                /* the usual prefix, whole */
-                d->_declared = (uint32_t)p[-4] | (uint32_t)p[-3] << 8 | (uint32_t)p[-2] << 16 | (uint32_t)p[-1] << 24;
+            if (n == 4) { /* the usual prefix, whole */
+                d->_declared = d->_declared << 32 | (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 | (uint32_t)q[2] << 8 | q[3];
                 break;
             }
 #endif
-            for (i = 0; i < n; i++) {
-                /* the byte's position in the prefix */
-                unsigned at = frame__width(d->_cfg) - (unsigned)d->_remaining - (unsigned)(n - i);
-                frame__u8 c = (p - n)[i];
-                if (!at) d->_declared = 0;
-                if (d->_cfg && d->_cfg->big_endian)
-                    d->_declared = d->_declared << 8 | c;
-                else
-                    d->_declared |= (uint64_t)c << (8 * at);
-            }
+            for (; q < p; q++) d->_declared = d->_declared << 8 | *q;
             break;
+        }
         case FRAME__HEADER:
             if (d->_have || d->_remaining) {
                 memcpy(d->_buf + d->_have, p - n, n);
@@ -196,7 +215,7 @@ FRAME_API frame_errno frame_feed_datagram(frame_decoder *d, const void *data, si
     int paused = 0;
     if (!d || (!data && len)) return FRAME_E_ARGUMENT;
     if (d->_errno) return (frame_errno)d->_errno;
-    if (!frame__at_boundary(d)) return FRAME_E_ARGUMENT;
+    if (d->_state != FRAME__START) return FRAME_E_ARGUMENT;
     /* Offsets count from the datagram's start. A first pass without the
      * application's callbacks (_cb NULL) checks everything and stops at the
      * frame's end, so a bad datagram never produces a partial frame. */
@@ -222,7 +241,7 @@ FRAME_API frame_errno frame_feed_datagram(frame_decoder *d, const void *data, si
     fed = 0;
     for (;;) {
         fed += frame_feed(d, (const frame__u8 *)data + fed, len - fed);
-        if (d->_errno != FRAME_E_PAUSED || (fed == len && frame__at_boundary(d))) break;
+        if (d->_errno != FRAME_E_PAUSED || (fed == len && d->_state == FRAME__START)) break;
         paused = 1;
         d->_errno = FRAME_OK;
     }
@@ -231,17 +250,13 @@ FRAME_API frame_errno frame_feed_datagram(frame_decoder *d, const void *data, si
 }
 
 FRAME_API frame_errno frame_finish(frame_decoder *d, uint64_t *missing) {
-    uint64_t need;
+    uint64_t need = 0;
     if (!d) return FRAME_E_ARGUMENT;
-    if (missing) *missing = 0;
     /* An empty body's frame end may still be due; its callback may pause. */
     if (!d->_errno) frame_feed(d, NULL, 0);
-    if (d->_errno) return (frame_errno)d->_errno;
-    need = frame_decoder_needed(d);
-    if (need == 0) return FRAME_OK;
+    if (!d->_errno && (need = frame_decoder_needed(d)) != 0) d->_errno = FRAME_E_TRUNCATED;
     if (missing) *missing = need;
-    frame__fail(d, FRAME_E_TRUNCATED, d->_offset);
-    return FRAME_E_TRUNCATED;
+    return (frame_errno)d->_errno;
 }
 
 FRAME_API void frame_decoder_resume(frame_decoder *d) {
@@ -261,16 +276,12 @@ FRAME_API uint64_t frame_decoder_declared_size(const frame_decoder *d) {
 }
 
 FRAME_API uint64_t frame_decoder_limit(const frame_decoder *d) {
-    int raw;
-    if (!d) return 0;
-    raw = d->_cfg && d->_cfg->raw;
-    switch (d->_errno) {
-    case FRAME_E_HEADER_TOO_LARGE: return frame__max_header(d->_cfg);
-    case FRAME_E_BODY_TOO_LARGE: return frame__max_body(d->_cfg);
-    case FRAME_E_LOOKS_LIKE_TEXT:
-    case FRAME_E_LOOKS_LIKE_TLS: return raw ? frame__max_body(d->_cfg) : frame__max_header(d->_cfg);
-    default: return 0;
-    }
+    unsigned e = d ? d->_errno : 0;
+    /* The size errors: over max_body, or over the limit of what the prefix
+     * carries (max_header; max_body in the raw profile). */
+    if (e != FRAME_E_BODY_TOO_LARGE && (e < FRAME_E_HEADER_TOO_LARGE || e > FRAME_E_LOOKS_LIKE_TLS))
+        return 0;
+    return frame__limit(d->_cfg, e == FRAME_E_BODY_TOO_LARGE || (d->_flags & FRAME__RAW));
 }
 
 FRAME_API int frame_decoder_callback_code(const frame_decoder *d) {
@@ -278,5 +289,5 @@ FRAME_API int frame_decoder_callback_code(const frame_decoder *d) {
 }
 
 FRAME_API uint64_t frame_decoder_needed(const frame_decoder *d) {
-    return !d || d->_state == FRAME__BROKEN || frame__at_boundary(d) ? 0 : d->_remaining;
+    return d && d->_state < FRAME__START ? d->_remaining : 0;
 }

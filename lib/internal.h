@@ -40,9 +40,10 @@ static FRAME__INLINE unsigned frame__width(const frame_config *cfg) {
     return cfg && cfg->prefix_width ? cfg->prefix_width : 4u;
 }
 
-/* The limits of a checked config (max_header is then at most 2^32-1). */
-uint32_t frame__max_header(const frame_config *cfg);
-uint64_t frame__max_body(const frame_config *cfg);
+/* The effective max_body (body != 0) or max_header of a checked config, no
+ * more than the prefix can carry (max_header is then at most 2^32-1). */
+uint64_t frame__limit(const frame_config *cfg, int body);
+static FRAME__INLINE uint64_t frame__max_body(const frame_config *cfg) { return frame__limit(cfg, 1); }
 
 static FRAME__INLINE const char *frame__size_name(const frame_config *cfg) {
     return cfg && cfg->size_name ? cfg->size_name : "size";
@@ -53,9 +54,6 @@ static FRAME__INLINE const char *frame__size_name(const frame_config *cfg) {
 
 /* Writes the prefix bytes of `value` in the configured byte order. */
 void frame__put_prefix(frame__u8 *out, const frame_config *cfg, uint64_t value);
-/* Classifies a prefix whose value is over its limit: LOOKS_LIKE_TLS,
- * LOOKS_LIKE_TEXT, or `otherwise`. */
-frame_errno frame__foreign_prefix(const frame__u8 *prefix, unsigned width, frame_errno otherwise);
 
 /* One step of the member-name hash used to find duplicates. */
 #define FRAME__MIX(h, w) ((h) = (((h) ^ (w)) * 0x9e3779b97f4a7c15ull) ^ ((h) >> 29))

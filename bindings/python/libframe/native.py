@@ -53,7 +53,8 @@ class _Decoder(ctypes.Structure):
     _fields_ = [("data", ctypes.c_void_p), ("_cb", ctypes.c_void_p), ("_cfg", ctypes.c_void_p),
                 ("_buf", ctypes.c_void_p), ("_have", ctypes.c_uint32),
                 ("_callback_code", ctypes.c_int), ("_state", ctypes.c_ubyte),
-                ("_errno", ctypes.c_ubyte), ("_offset", ctypes.c_uint64),
+                ("_errno", ctypes.c_ubyte), ("_width", ctypes.c_ubyte),
+                ("_flags", ctypes.c_ubyte), ("_offset", ctypes.c_uint64),
                 ("_remaining", ctypes.c_uint64), ("_frame", ctypes.c_uint64),
                 ("_declared", ctypes.c_uint64)]
 
