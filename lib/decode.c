@@ -11,7 +11,7 @@
  * FRAME__BROKEN: init failed, and reset cannot mend that. The order matters:
  * the states from FRAME__START on need no more bytes. */
 /* _flags: the config's profile and byte order, kept at hand. */
-enum { FRAME__RAW = 1, FRAME__BIG = 2 };
+enum { FRAME__RAW_PROFILE = 1, FRAME__BIG_ENDIAN = 2 };
 
 enum { FRAME__PREFIX, FRAME__HEADER, FRAME__BODY, FRAME__SKIP_BODY, FRAME__START, FRAME__BROKEN };
 
@@ -71,12 +71,12 @@ static int frame__part_done(frame_decoder *d, const frame__u8 *p, const frame__u
     frame_errno err = FRAME_OK;
     size_t pos;
     uint64_t wire, v;
-    int raw = d->_flags & FRAME__RAW;
+    int raw = d->_flags & FRAME__RAW_PROFILE;
     switch (d->_state) {
     case FRAME__PREFIX:
         /* The octets were gathered in wire order (see frame_feed). */
         v = wire = d->_declared;
-        if (!(d->_flags & FRAME__BIG))
+        if (!(d->_flags & FRAME__BIG_ENDIAN))
             v = d->_width == 8 ? (uint64_t)frame__swap32((uint32_t)wire) << 32 | frame__swap32((uint32_t)(wire >> 32))
                                : frame__swap32((uint32_t)wire) >> (32 - 8 * d->_width);
         d->_declared = v;
@@ -145,7 +145,7 @@ FRAME_API frame_errno frame_decoder_init(frame_decoder *d, const frame_config *c
     d->_errno = (unsigned char)err;
     if (!err) {
         d->_width = (unsigned char)frame__width(cfg);
-        d->_flags = (unsigned char)(cfg ? cfg->raw * FRAME__RAW | cfg->big_endian * FRAME__BIG : 0);
+        if (cfg) d->_flags = (unsigned char)(cfg->raw | cfg->big_endian << 1);
         d->_state = FRAME__START;
     }
     return err;
@@ -281,7 +281,7 @@ FRAME_API uint64_t frame_decoder_limit(const frame_decoder *d) {
      * carries (max_header; max_body in the raw profile). */
     if (e != FRAME_E_BODY_TOO_LARGE && (e < FRAME_E_HEADER_TOO_LARGE || e > FRAME_E_LOOKS_LIKE_TLS))
         return 0;
-    return frame__limit(d->_cfg, e == FRAME_E_BODY_TOO_LARGE || (d->_flags & FRAME__RAW));
+    return frame__limit(d->_cfg, e == FRAME_E_BODY_TOO_LARGE || (d->_flags & FRAME__RAW_PROFILE));
 }
 
 FRAME_API int frame_decoder_callback_code(const frame_decoder *d) {

@@ -58,16 +58,14 @@ void frame__put_prefix(frame__u8 *out, const frame_config *cfg, uint64_t value);
 /* One step of the member-name hash used to find duplicates. */
 #define FRAME__MIX(h, w) ((h) = (((h) ^ (w)) * 0x9e3779b97f4a7c15ull) ^ ((h) >> 29))
 
-/* Where decoded string bytes go: counted and hashed always, stored when buf
- * is set. Speed builds hash word by word on request (as the fast path hashes
- * plain names, so both agree); size-optimised builds byte by byte (FNV-1a). */
+/* Where decoded string bytes go: counted always, stored when buf is set.
+ * Speed builds also hash them word by word on request (as the fast path
+ * hashes plain names, so both agree). */
 typedef struct frame__sink {
     frame__u8 *buf;
     size_t cap;
     size_t len;          /* decoded bytes seen (stored: at most cap) */
-#if FRAME__SMALL
-    uint32_t hash;
-#else
+#if !FRAME__SMALL
     int want_hash;
     uint64_t hash, word; /* whole words mixed in, and the word being filled */
 #endif

@@ -1,7 +1,7 @@
 /*
  * The header validator of SPEC.md: one left-to-right pass, the first error in
- * byte order wins. No recursion: nesting is a bit stack, so a hostile
- * `[[[[...` costs neither stack nor more than FRAME_MAX_DEPTH levels.
+ * byte order wins. No recursion: nesting is a fixed array of levels, so a
+ * hostile `[[[[...` costs neither stack nor more than FRAME_MAX_DEPTH levels.
  * Builds that are not size-optimised also get a fast path for the common
  * compact header and word-at-a-time string scanning; both only ever agree
  * with the general code, which decides everything they are unsure of.
@@ -78,10 +78,8 @@ const frame__u8 *frame__plain_end(const frame__u8 *p, const frame__u8 *end) {
 
 /* Appends decoded bytes to a sink: counts, hashes and stores them. */
 static void frame__sink_put(frame__sink *s, const frame__u8 *b, size_t n) {
+#if !FRAME__SMALL
     size_t i = 0;
-#if FRAME__SMALL
-    for (; i < n; i++) s->hash = (s->hash ^ b[i]) * 16777619u;
-#else
     if (s->want_hash) {
         for (; !(s->len & 7) && i + 8 <= n; i += 8) FRAME__MIX(s->hash, frame__load64(b + i));
         for (; i < n; i++) {
@@ -112,54 +110,51 @@ static uint32_t frame__sink_hash(const frame__sink *s) {
 #endif
 
 frame_errno frame__scan_string(const frame__u8 **pp, const frame__u8 *end, frame__sink *sink) {
-    const frame__u8 *p = *pp + 1;
+    const frame__u8 *p = *pp + 1, *next, *src;
+    frame__u8 u[4];
+    frame_errno err = FRAME_OK;
+    uint32_t cp;
+    size_t n;
     for (;;) {
-        const frame__u8 *run = p;
-        frame__u8 c;
-        /* A run of bytes that stand for themselves: printable ASCII other
-         * than '"' and '\\', and well-formed UTF-8 sequences. */
-        for (;;) {
-            p = frame__plain_run(p, end);
-            if (p < end && *p >= 0x80) {
-                size_t n = frame__utf8_len(p, end);
-                if (!n) {
-                    *pp = p;
-                    return FRAME_E_BAD_UTF8;
+        /* A run of printable ASCII other than '"' and '\\' stands for
+         * itself; so does a well-formed UTF-8 sequence. */
+#if FRAME__SMALL
+        next = frame__plain_run(p, end);
+#else
+        /* After a run, p is at a special byte: no word scan for that. */
+        next = p < end && FRAME__SPECIAL(*p) ? p : frame__plain_run(p, end);
+#endif
+        src = p;
+        n = (size_t)(next - p);
+        if (!n) {
+            if (p >= end) {
+                err = FRAME_E_JSON_SYNTAX;
+                break;
+            }
+            if (*p == '"') {
+                p++;
+                break;
+            }
+            if (*p == '\\') {
+                err = frame__escape(p, end, &cp, &next);
+                if (err) {
+                    p = next;
+                    break;
                 }
-                p += n;
-                continue;
+                n = frame__put_utf8(u, cp);
+                src = u;
+            } else if (*p >= 0x80 && (n = frame__utf8_len(p, end)) != 0) {
+                next = p + n;
+            } else {
+                err = *p >= 0x80 ? FRAME_E_BAD_UTF8 : FRAME_E_JSON_SYNTAX; /* or a control character */
+                break;
             }
-            break;
         }
-        if (sink && p > run) frame__sink_put(sink, run, (size_t)(p - run));
-        if (p >= end) {
-            *pp = end;
-            return FRAME_E_JSON_SYNTAX;
-        }
-        c = *p;
-        if (c == '"') {
-            *pp = p + 1;
-            return FRAME_OK;
-        }
-        if (c == '\\') {
-            uint32_t cp;
-            const frame__u8 *next;
-            frame_errno err = frame__escape(p, end, &cp, &next);
-            if (err) {
-                *pp = next;
-                return err;
-            }
-            if (sink) {
-                frame__u8 u[4];
-                size_t n = frame__put_utf8(u, cp);
-                frame__sink_put(sink, u, n);
-            }
-            p = next;
-        } else { /* a control character */
-            *pp = p;
-            return FRAME_E_JSON_SYNTAX;
-        }
+        if (sink) frame__sink_put(sink, src, n);
+        p = next;
     }
+    *pp = p;
+    return err;
 }
 
 #if !FRAME__SMALL
@@ -201,27 +196,28 @@ static const frame__u8 *frame__digits(const frame__u8 *p, const frame__u8 *end) 
  * caller then refuses. */
 static const frame__u8 *frame__number(const frame__u8 *p, const frame__u8 *end, frame_errno *err) {
     const frame__u8 *q;
+    unsigned part = 0; /* 0: integer, 1: fraction, 2: exponent */
     if (*p == '-') p++;
-    q = p;
-    p = frame__digits(p, end);
-    if (p == q) goto bad;
-    if (*q == '0') p = q + 1;
-    if (p < end && *p == '.') {
-        q = ++p;
-        p = frame__digits(p, end);
-        if (p == q) goto bad;
-    }
-    if (p < end && (*p | 0x20) == 'e') {
-        p++;
-        if (p < end && (*p == '+' || *p == '-')) p++;
+    for (;;) {
         q = p;
         p = frame__digits(p, end);
-        if (p == q) goto bad;
+        if (p == q) {
+            *err = FRAME_E_JSON_SYNTAX;
+            return p;
+        }
+        if (!part && *q == '0') p = q + 1;
+        if (p >= end) return p;
+        if (!part && *p == '.') {
+            part = 1;
+            p++;
+        } else if (part < 2 && (*p | 0x20) == 'e') {
+            part = 2;
+            p++;
+            if (p < end && (*p == '+' || *p == '-')) p++;
+        } else {
+            return p;
+        }
     }
-    return p;
-bad:
-    *err = FRAME_E_JSON_SYNTAX;
-    return p;
 }
 
 /* A byte that starts a JSON value (for NOT_OBJECT and SIZE_INVALID). */
@@ -250,34 +246,24 @@ static const frame__u8 *frame__name_token(const frame__u8 *p, const frame__u8 *e
 }
 #endif
 
-/* The size member's value at *p (SPEC.md "The size member"), checked as
- * soon as it is read, before anything after it. On success *p is past it;
- * on failure it is the offending byte. */
-static frame_errno frame__size_value(frame__json_job *job, const frame__u8 **pp) {
-    const frame__u8 *at = *pp, *p = at, *end = job->end;
-    frame_errno err = FRAME_OK;
-    uint64_t n;
-    if (p >= end || !FRAME__IS_DIGIT(*p))
-        return p < end && frame__is_value_start(*p) ? FRAME_E_SIZE_INVALID : FRAME_E_JSON_SYNTAX;
-    p = frame__number(p, end, &err);
-    if (err) {
-        *pp = p;
-        return err;
-    }
-    if (frame__digits(at, p) != p) return FRAME_E_SIZE_INVALID;
-    frame__decimal(at, p, &n); /* saturated when it does not fit */
-    job->size = n;
-    if (n > frame__max_body(job->cfg)) return FRAME_E_BODY_TOO_LARGE;
-    *pp = p;
-    return FRAME_OK;
-}
+/* What the validator may meet next, one bit each; CLOSE: the innermost
+ * container may also close there. The top-level value of a header must be
+ * an object, and the size member's value a decimal integer. */
+#define FRAME__WANT_VALUE 1u
+#define FRAME__WANT_NAME 2u
+#define FRAME__WANT_COLON 4u
+#define FRAME__WANT_COMMA 8u
+#define FRAME__WANT_CLOSE 16u
+#define FRAME__WANT_TOP 32u
+#define FRAME__WANT_SIZE 64u
 
 frame_errno frame__json_validate(frame__json_job *job) {
-    const frame__u8 *p = job->start, *end = job->end, *at = p;
+    const frame__u8 *p = job->start, *end = job->end, *at = p, *q;
     /* The names of the open objects, for the duplicate check: an object's
-     * names are name_off[first[level]] up to name_off[nnames]. */
+     * names are name_off[open[level] >> 1] up to name_off[nnames]. Bit 0 of
+     * open[level]: that container is an array. */
     uint32_t name_off[FRAME_MAX_MEMBERS];
-    uint16_t first[FRAME_MAX_DEPTH + 1];
+    uint16_t open[FRAME_MAX_DEPTH + 1];
 #if !FRAME__SMALL
     /* Names are found by hash in `table` (linear probing; an entry is a 6-bit
      * hash tag and the name's index + 1). Entries of closed objects stay
@@ -285,22 +271,28 @@ frame_errno frame__json_validate(frame__json_job *job) {
      * was reused names a member of the current object, so comparing with it
      * is still right. At most FRAME_MAX_MEMBERS entries ever go in, so the
      * table is never more than half full, and checking a name costs O(1), not
-     * O(members). Size-optimised builds compare the name's 16-bit hash with
-     * each earlier one's (`tags`), and the names only when they agree. */
+     * O(members). Size-optimised builds compare the low byte of the name's
+     * decoded length with each earlier one's (`tags`), and the names only
+     * when they agree. */
     uint16_t table[2 * FRAME_MAX_MEMBERS];
     size_t most = (size_t)(end - p) / 5 + 1; /* a member takes 5 bytes at least: "":0, */
     unsigned mask = 15;
     uint32_t hash = 0;
 #else
-    uint16_t tags[FRAME_MAX_MEMBERS];
+    frame__u8 tags[FRAME_MAX_MEMBERS];
+    /* The last string's decoded bytes, as many as a size name can have: a
+     * name is the size member when they are all of it and equal. */
     frame__sink name;
+    frame__u8 decoded[FRAME_MAX_SIZE_NAME];
 #endif
-    unsigned nnames = 0, level = 0, members = job->members, i;
-    uint32_t arrays = 0; /* bit 0: the innermost open container is an array; bit 1 the next... */
-    const char *size_name = frame__size_name(job->cfg), *lit;
-    int have_size = 0;
+    unsigned nnames = 0, level = 0, want = job->header ? FRAME__WANT_TOP : FRAME__WANT_VALUE, i;
+    /* The level whose names may still be the size member: 1 in a header
+     * until it is found, else none. */
+    unsigned size_level = job->header ? 1u : 0u;
+    const char *lit;
     frame__u8 c;
     frame_errno err = FRAME_OK;
+    uint64_t n;
 
     if ((uint64_t)(end - p) > UINT32_MAX) {
         err = FRAME_E_HEADER_TOO_LARGE;
@@ -310,129 +302,139 @@ frame_errno frame__json_validate(frame__json_job *job) {
     while (mask + 1 < 2 * most && mask + 1 < 2 * FRAME_MAX_MEMBERS) mask = mask * 2 + 1;
     memset(table, 0, (mask + 1) * sizeof table[0]);
 #endif
+#if FRAME__SMALL
+    name.len = 0; /* a name always sets it before a colon reads it; for the compiler */
+#endif
     if (job->header && end - p >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0) {
         err = FRAME_E_BOM;
         goto fail;
     }
-    p = frame__skip_ws(p, end);
-    if (job->header && p < end && *p != '{') {
-        at = p;
-        if (frame__is_value_start(*p)) err = FRAME_E_NOT_OBJECT;
-        goto syntax;
-    }
-
-value:
-    at = p;
-    if (p >= end) goto syntax;
-    c = *p;
-    if (c == '{' || c == '[') {
-        if (job->depth + level >= FRAME_MAX_DEPTH) {
-            err = FRAME_E_TOO_DEEP;
-            goto fail;
+    for (;;) {
+        p = at = frame__skip_ws(p, end);
+        c = p < end ? *p : 0;
+        /* ']' is '}' - 32 */
+        if ((want & FRAME__WANT_CLOSE) && level && c == '}' - ((open[level] & 1) << 5)) {
+            p++;
+            nnames = open[level--] >> 1u;
+            want = FRAME__WANT_COMMA | FRAME__WANT_CLOSE;
+            continue;
         }
-        level++;
-        arrays = arrays << 1 | (c == '[');
-        first[level] = (uint16_t)nnames;
-        p = frame__skip_ws(p + 1, end);
-        if (p < end && *p == c + 2) goto close; /* ']' is '[' + 2, '}' is '{' + 2 */
-        if (arrays & 1) goto value;
-        goto member;
-    }
-    if (c == '"') {
-        err = frame__scan_string(&p, end, NULL);
-    } else if (c == '-' || FRAME__IS_DIGIT(c)) {
-        p = frame__number(p, end, &err);
-    } else { /* a literal; anything else fails at its first byte */
-        for (lit = c == 't' ? "true" : c == 'f' ? "false" : "null"; *lit; lit++, p++)
-            if (p >= end || *p != (frame__u8)*lit) break;
-        if (*lit) err = FRAME_E_JSON_SYNTAX;
-    }
-    if (err) {
-        at = p;
-        goto fail;
-    }
-
-after_value:
-    p = at = frame__skip_ws(p, end);
-    if (level == 0) {
-        if (p != end) goto syntax;
-        if (job->header && !have_size) {
-            err = FRAME_E_SIZE_MISSING;
-            goto fail;
-        }
-        job->members = members;
-        return FRAME_OK;
-    }
-    if (p >= end) goto syntax;
-    if (*p == ',') {
-        p = frame__skip_ws(p + 1, end);
-        if (arrays & 1) goto value;
-        goto member;
-    }
-    if (*p != ((arrays & 1) ? ']' : '}')) goto syntax;
-
-close:
-    p++;
-    nnames = first[level];
-    arrays >>= 1;
-    level--;
-    goto after_value;
-
-member:
-    at = p;
-    if (p >= end || *p != '"') goto syntax;
-    if (++members > FRAME_MAX_MEMBERS) {
-        err = FRAME_E_TOO_MANY_MEMBERS;
-        goto fail;
-    }
+        if (want & FRAME__WANT_COMMA) {
+            if (!level) break;
+            if (c != ',') goto syntax;
+            p++;
+            want = (open[level] & 1) ? FRAME__WANT_VALUE : FRAME__WANT_NAME;
+        } else if (want & FRAME__WANT_COLON) {
+            const char *size_name = frame__size_name(job->cfg);
+            if (c != ':') goto syntax;
+            p++;
+            want = FRAME__WANT_VALUE;
 #if FRAME__SMALL
-    memset(&name, 0, sizeof name);
-    err = frame__scan_string(&p, end, &name);
+            if (level == size_level && name.len == strlen(size_name) &&
+                memcmp(decoded, size_name, name.len) == 0)
 #else
-    p = frame__name_token(p, end, &hash, &err);
+            if (level == size_level &&
+                frame__string_equals_bytes(job->start + name_off[nnames - 1], end,
+                                           (const frame__u8 *)size_name, strlen(size_name)))
 #endif
-    if (err) {
-        at = p;
-        goto fail;
-    }
+                want = FRAME__WANT_SIZE;
+        } else {
+            if (want & FRAME__WANT_NAME) {
+                if (c != '"') goto syntax;
+                if (++job->members > FRAME_MAX_MEMBERS) {
+                    err = FRAME_E_TOO_MANY_MEMBERS;
+                    goto fail;
+                }
+            } else if ((want & FRAME__WANT_TOP) && c != '{') {
+                if (frame__is_value_start(c)) err = FRAME_E_NOT_OBJECT;
+                goto syntax;
+            } else if ((want & FRAME__WANT_SIZE) && !FRAME__IS_DIGIT(c)) {
+                if (frame__is_value_start(c)) err = FRAME_E_SIZE_INVALID;
+                goto syntax;
+            }
+            if (c == '{' || c == '[') {
+                if (job->depth + level >= FRAME_MAX_DEPTH) {
+                    err = FRAME_E_TOO_DEEP;
+                    goto fail;
+                }
+                open[++level] = (uint16_t)(nnames << 1 | (c == '['));
+                p++;
+                want = (c == '[' ? FRAME__WANT_VALUE : FRAME__WANT_NAME) | FRAME__WANT_CLOSE;
+                continue;
+            }
+            if (c == '"') {
+                q = p;
 #if FRAME__SMALL
-    for (i = first[level]; i < nnames; i++)
-        if (tags[i] == (uint16_t)name.hash &&
-            frame__string_equals_string(job->start + name_off[i], end, at, end)) {
-            err = FRAME_E_DUPLICATE_NAME;
-            goto fail;
-        }
-    tags[nnames] = (uint16_t)name.hash;
+                name.buf = decoded;
+                name.cap = sizeof decoded;
+                name.len = 0;
+                err = frame__scan_string(&q, end, &name);
 #else
-    for (i = hash & mask; table[i]; i = (i + 1) & mask) {
-        unsigned k = (table[i] & 1023u) - 1u;
-        if (table[i] >> 10 == hash >> 26 && k >= first[level] && k < nnames &&
-            frame__string_equals_string(job->start + name_off[k], end, at, end)) {
-            err = FRAME_E_DUPLICATE_NAME;
-            goto fail;
+                if (want & FRAME__WANT_NAME)
+                    q = frame__name_token(q, end, &hash, &err);
+                else
+                    err = frame__scan_string(&q, end, NULL);
+#endif
+                p = q;
+                if (err) goto syntax_p;
+                if (want & FRAME__WANT_NAME) {
+#if FRAME__SMALL
+                    for (i = open[level] >> 1u; i < nnames; i++)
+                        if (tags[i] == (frame__u8)name.len &&
+                            frame__string_equals_string(job->start + name_off[i], end, at, end)) {
+                            err = FRAME_E_DUPLICATE_NAME;
+                            goto fail;
+                        }
+                    tags[nnames] = (frame__u8)name.len;
+#else
+                    for (i = hash & mask; table[i]; i = (i + 1) & mask) {
+                        unsigned k = (table[i] & 1023u) - 1u;
+                        if (table[i] >> 10 == hash >> 26 && k >= open[level] >> 1u && k < nnames &&
+                            frame__string_equals_string(job->start + name_off[k], end, at, end)) {
+                            err = FRAME_E_DUPLICATE_NAME;
+                            goto fail;
+                        }
+                    }
+                    table[i] = (uint16_t)((hash >> 26) << 10 | (nnames + 1));
+#endif
+                    name_off[nnames++] = (uint32_t)(at - job->start);
+                    want = FRAME__WANT_COLON;
+                    continue;
+                }
+            } else if (c == '-' || FRAME__IS_DIGIT(c)) {
+                p = frame__number(p, end, &err);
+                if (err) goto syntax_p;
+            } else { /* a literal; anything else fails at its first byte */
+                lit = c == 't' ? "true" : c == 'f' ? "false" : "null";
+                do
+                    if (p >= end || *p != (frame__u8)*lit) goto syntax_p;
+                while (p++, *++lit);
+            }
+            if (want & FRAME__WANT_SIZE) { /* checked as soon as it is read */
+                size_level = 0;
+                if (frame__digits(at, p) != p) {
+                    err = FRAME_E_SIZE_INVALID;
+                    goto fail;
+                }
+                frame__decimal(at, p, &n); /* saturated when it does not fit */
+                job->size = n;
+                if (n > frame__max_body(job->cfg)) {
+                    err = FRAME_E_BODY_TOO_LARGE;
+                    goto fail;
+                }
+            }
+            want = FRAME__WANT_COMMA | FRAME__WANT_CLOSE;
         }
     }
-    table[i] = (uint16_t)((hash >> 26) << 10 | (nnames + 1));
-#endif
-    name_off[nnames++] = (uint32_t)(at - job->start);
-    p = frame__skip_ws(p, end);
-    if (p >= end || *p != ':') {
-        at = p;
-        goto syntax;
-    }
-    p = frame__skip_ws(p + 1, end);
-    if (level != 1 || !job->header || have_size ||
-        !frame__string_equals_bytes(at, end, (const frame__u8 *)size_name, strlen(size_name)))
-        goto value;
-
-    have_size = 1;
-    err = frame__size_value(job, &p);
-    if (err) {
-        at = p;
+    if (p != end) goto syntax;
+    if (size_level) {
+        err = FRAME_E_SIZE_MISSING;
         goto fail;
     }
-    goto after_value;
+    return FRAME_OK;
 
+syntax_p:
+    at = p;
 syntax:
     if (!err) err = FRAME_E_JSON_SYNTAX;
 fail:
@@ -530,16 +532,17 @@ frame_errno frame__parse_header(const frame_config *cfg, const void *json, size_
     else
 #endif
         err = frame__json_validate(&job);
-    /* The root view is the object itself, without the white space around it. */
+    /* The root view is the object itself, without the white space around
+     * it: a valid header holds nothing else. */
     if (!err) {
-        start = frame__skip_ws(start, end);
-        while (FRAME__IS_WS(end[-1])) end--;
+        while (*start != '{') start++;
+        while (end[-1] != '}') end--;
     }
     out->root.json = (const char *)start;
     out->root.len = (size_t)(end - start);
     out->root.type = err ? FRAME_TYPE_INVALID : FRAME_TYPE_OBJECT;
     out->body_size = job.size;
-    *err_pos = err ? job.err_pos : 0;
+    *err_pos = job.err_pos; /* 0 unless an error set it */
     return err;
 }
 
@@ -550,6 +553,6 @@ FRAME_API frame_errno frame_header_parse(frame_header *out, const frame_config *
     if (!out || (!json && len)) return FRAME_E_ARGUMENT;
     err = frame_config_check(cfg);
     if (!err) err = frame__parse_header(cfg, json ? json : "", len, out, &pos);
-    if (err_pos) *err_pos = err ? pos : 0;
+    if (err_pos) *err_pos = pos; /* 0 unless the header is wrong */
     return err;
 }
