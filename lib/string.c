@@ -5,6 +5,24 @@
 #include "internal.h"
 
 size_t frame__utf8_len(const frame__u8 *p, const frame__u8 *end) {
+#if FRAME__SMALL
+    /* Decodes the code point and checks it: less code, more instructions. */
+    unsigned c = p[0], n, i;
+    uint32_t cp;
+    if (c < 0xc2 || c > 0xf7) return 0;
+    n = c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+    if ((size_t)(end - p) < n) return 0;
+    cp = c & (0x7fu >> n);
+    for (i = 1; i < n; i++) {
+        unsigned d = p[i] - 0x80u; /* continuation bytes are 10xxxxxx */
+        if (d > 0x3f) return 0;
+        cp = cp << 6 | d;
+    }
+    /* n bytes must be needed (cp has more than 5n - 4 bits; from 0xc2 on,
+     * two always are), and cp no surrogate nor above U+10FFFF. */
+    if (!(cp >> (5 * n - 4)) || cp >> 11 == 0x1b || cp > 0x10ffff) return 0;
+    return n;
+#else
     frame__u8 c = p[0], lo = 0x80, hi = 0xbf;
     size_t n = c < 0xc2 ? 0 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : c < 0xf5 ? 4 : 0, i;
     /* The second byte's range excludes overlongs, surrogates and > U+10FFFF. */
@@ -16,9 +34,27 @@ size_t frame__utf8_len(const frame__u8 *p, const frame__u8 *end) {
     for (i = 2; i < n; i++)
         if ((p[i] & 0xc0) != 0x80) return 0;
     return n;
+#endif
 }
 
 int frame__decimal(const frame__u8 *p, const frame__u8 *end, uint64_t *out) {
+#if FRAME__SMALL
+    /* In 32-bit halves: a 64-bit multiplication would call a library
+     * function that small targets do not otherwise need. */
+    uint32_t lo = 0, hi = 0;
+    for (; p < end; p++) {
+        uint32_t d = (unsigned)(*p - '0');
+        /* The carry out of lo * 10 + d, from 16-bit halves of lo. */
+        uint32_t c = ((lo >> 16) * 10 + (((lo & 0xffff) * 10 + d) >> 16)) >> 16;
+        if (hi > 0x19999999u || hi * 10 + c < c) {
+            *out = UINT64_MAX;
+            return 0;
+        }
+        hi = hi * 10 + c;
+        lo = lo * 10 + d;
+    }
+    *out = (uint64_t)hi << 32 | lo;
+#else
     uint64_t n = 0, m;
     for (; p < end; p++) {
         /* Above 0x19999999_ffffffff, n * 10 overflows; at or below it, it
@@ -33,58 +69,72 @@ int frame__decimal(const frame__u8 *p, const frame__u8 *end, uint64_t *out) {
         n = m;
     }
     *out = n;
+#endif
     return 1;
 }
 
 size_t frame__put_utf8(frame__u8 *out, uint32_t cp) {
-    size_t n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4, i;
-    /* The lead byte: n high bits set (none for ASCII) above the top bits of cp. */
+    size_t n, i;
+    if (cp < 0x80) {
+        out[0] = (frame__u8)cp;
+        return 1;
+    }
+    /* n bytes hold 5n + 1 bits. */
+    for (n = 2; n < 4 && cp >> (5 * n + 1); n++) {}
     for (i = n - 1; i > 0; i--, cp >>= 6) out[i] = (frame__u8)(0x80 | (cp & 0x3f));
-    out[0] = (frame__u8)((n > 1 ? 0xff00u >> n : 0) | cp);
+    /* The lead byte: n high bits set above the top bits of cp. */
+    out[0] = (frame__u8)(0xff00u >> n | cp);
     return n;
 }
 
-/* Four hex digits at p; on failure *bad is the offending byte (or end). */
-static int frame__hex4(const frame__u8 *p, const frame__u8 *end, uint32_t *out,
-                       const frame__u8 **bad) {
+/* The value of the escape at p, a surrogate half as it is, with *next past
+ * it; or FRAME__BAD with *next at the offending byte (or end). */
+#define FRAME__BAD 0xffffffffu
+static uint32_t frame__unit(const frame__u8 *p, const frame__u8 *end, const frame__u8 **next) {
+    /* Each escape letter followed by the byte it stands for. */
+    static const char pairs[] = "\"\"\\\\//b\bf\fn\nr\rt\t";
+    const char *s;
+    const frame__u8 *q;
     uint32_t v = 0;
-    const frame__u8 *stop = p + 4;
-    for (; p < stop; p++) {
-        unsigned d = p < end ? (unsigned)(*p - '0') : 99u;
-        if (d > 9) d = p < end && (unsigned)((*p | 0x20) - 'a') < 6 ? (unsigned)((*p | 0x20) - 'a' + 10) : 99u;
-        if (d > 15) {
-            *bad = p;
-            return 0;
+    *next = p + 1;
+    if (end - p < 2 || *p != '\\') return FRAME__BAD;
+    q = p + 2;
+    if (p[1] != 'u') {
+        for (s = pairs; *s; s += 2)
+            if ((frame__u8)*s == p[1]) {
+                *next = q;
+                return (frame__u8)s[1];
+            }
+        return FRAME__BAD;
+    }
+    for (; q < p + 6; q++) {
+        unsigned c, d;
+        *next = q;
+        if (q >= end) return FRAME__BAD;
+        c = *q;
+        d = c - '0';
+        if (d > 9) {
+            d = (c | 0x20) - 'a';
+            if (d > 5) return FRAME__BAD;
+            d += 10;
         }
         v = v << 4 | d;
     }
-    *out = v;
-    return 1;
+    *next = q;
+    return v;
 }
 
 frame_errno frame__escape(const frame__u8 *p, const frame__u8 *end, uint32_t *cp,
                           const frame__u8 **next) {
-    static const char letters[] = "\"\\/bfnrt", bytes[] = "\"\\/\b\f\n\r\t";
-    const char *e;
-    uint32_t lo;
-    *next = p + 1;
-    if (p + 1 >= end) return FRAME_E_JSON_SYNTAX; /* *next is end */
-    if (p[1] != 'u') {
-        e = p[1] ? strchr(letters, p[1]) : NULL;
-        if (!e) return FRAME_E_JSON_SYNTAX;
-        *cp = (frame__u8)bytes[e - letters];
-        *next = p + 2;
-        return FRAME_OK;
-    }
-    if (!frame__hex4(p + 2, end, cp, next)) return FRAME_E_JSON_SYNTAX;
-    *next = p + 6;
-    if ((*cp & 0xf800) != 0xd800) return FRAME_OK;
+    uint32_t hi = frame__unit(p, end, next), lo;
+    if (hi == FRAME__BAD) return FRAME_E_JSON_SYNTAX;
+    *cp = hi;
+    if (hi >> 11 != 0x1b) return FRAME_OK;
     /* A high surrogate must be followed at once by a low one; anything else,
      * a malformed escape included, leaves it unpaired. */
-    if (*cp < 0xdc00 && end - p >= 12 && p[6] == '\\' && p[7] == 'u' &&
-        frame__hex4(p + 8, end, &lo, next) && (lo & 0xfc00) == 0xdc00) {
-        *cp = 0x10000 + ((*cp - 0xd800) << 10) + (lo - 0xdc00);
-        *next = p + 12;
+    lo = frame__unit(*next, end, next);
+    if (hi >> 10 == 0x36 && lo >> 10 == 0x37) {
+        *cp = (hi << 10) + lo - ((0xd800u << 10) + 0xdc00 - 0x10000);
         return FRAME_OK;
     }
     *next = p;
@@ -93,7 +143,6 @@ frame_errno frame__escape(const frame__u8 *p, const frame__u8 *end, uint32_t *cp
 
 int frame__siter_next(frame__siter *it) {
     uint32_t cp;
-    const frame__u8 *next;
     frame__u8 c;
     if (it->i < it->n) return it->buf[it->i++];
     if (it->p >= it->end) return -2;
@@ -103,8 +152,7 @@ int frame__siter_next(frame__siter *it) {
         it->p++;
         return c;
     }
-    if (frame__escape(it->p, it->end, &cp, &next)) return -2;
-    it->p = next;
+    if (frame__escape(it->p, it->end, &cp, &it->p)) return -2;
     it->n = frame__put_utf8(it->buf, cp);
     it->i = 1;
     return it->buf[0];
