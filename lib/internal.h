@@ -104,11 +104,14 @@ frame_errno frame__scan_string(const frame__u8 **p, const frame__u8 *end, frame_
 /* Yields the decoded bytes of a JSON string one at a time. */
 typedef struct frame__siter {
     const frame__u8 *p, *end;
-    frame__u8 buf[4];
-    size_t n, i;
+    const frame__u8 *more; /* the rest of a character: in buf or in the text */
+    size_t left;           /* bytes at `more` still to yield */
+    frame__u8 buf[4];      /* an escape, decoded */
 } frame__siter;
 void frame__siter_init(frame__siter *it, const frame__u8 *quote, const frame__u8 *end);
-/* The next byte (0..255), -1 at the closing quote, -2 on malformed text. */
+/* The next decoded byte (0..255), -1 at the closing quote, or -1 - the error
+ * on malformed text (it->p then at the offending byte, or end). Checks what
+ * frame__scan_string checks. */
 int frame__siter_next(frame__siter *it);
 
 /*

@@ -76,25 +76,6 @@ const frame__u8 *frame__plain_end(const frame__u8 *p, const frame__u8 *end) {
     return frame__plain_run(p, end);
 }
 
-/* Appends decoded bytes to a sink: counts, hashes and stores them. */
-static void frame__sink_put(frame__sink *s, const frame__u8 *b, size_t n) {
-#if !FRAME__SMALL
-    size_t i = 0;
-    if (s->want_hash) {
-        for (; !(s->len & 7) && i + 8 <= n; i += 8) FRAME__MIX(s->hash, frame__load64(b + i));
-        for (; i < n; i++) {
-            s->word |= (uint64_t)b[i] << (8 * ((s->len + i) & 7));
-            if (((s->len + i) & 7) == 7) {
-                FRAME__MIX(s->hash, s->word);
-                s->word = 0;
-            }
-        }
-    }
-#endif
-    if (s->buf && s->len < s->cap) memcpy(s->buf + s->len, b, n < s->cap - s->len ? n : s->cap - s->len);
-    s->len += n;
-}
-
 #if !FRAME__SMALL
 /* The end of a name hash over n bytes whose words are all mixed into h. */
 static uint32_t frame__hash_final(uint64_t h, size_t n) {
@@ -109,6 +90,37 @@ static uint32_t frame__sink_hash(const frame__sink *s) {
 }
 #endif
 
+#if FRAME__SMALL
+/* A byte at a time through the string iterator: the least code. */
+frame_errno frame__scan_string(const frame__u8 **pp, const frame__u8 *end, frame__sink *sink) {
+    frame__siter it;
+    int c;
+    frame__siter_init(&it, *pp, end);
+    while ((c = frame__siter_next(&it)) >= 0) {
+        if (sink && sink->len < sink->cap) sink->buf[sink->len] = (frame__u8)c;
+        if (sink) sink->len++;
+    }
+    *pp = it.p + (c == -1);
+    return c == -1 ? FRAME_OK : (frame_errno)(-1 - c);
+}
+#else
+/* Appends decoded bytes to a sink: counts, hashes and stores them. */
+static void frame__sink_put(frame__sink *s, const frame__u8 *b, size_t n) {
+    size_t i = 0;
+    if (s->want_hash) {
+        for (; !(s->len & 7) && i + 8 <= n; i += 8) FRAME__MIX(s->hash, frame__load64(b + i));
+        for (; i < n; i++) {
+            s->word |= (uint64_t)b[i] << (8 * ((s->len + i) & 7));
+            if (((s->len + i) & 7) == 7) {
+                FRAME__MIX(s->hash, s->word);
+                s->word = 0;
+            }
+        }
+    }
+    if (s->buf && s->len < s->cap) memcpy(s->buf + s->len, b, n < s->cap - s->len ? n : s->cap - s->len);
+    s->len += n;
+}
+
 frame_errno frame__scan_string(const frame__u8 **pp, const frame__u8 *end, frame__sink *sink) {
     const frame__u8 *p = *pp + 1, *next, *src;
     frame__u8 u[4];
@@ -117,13 +129,9 @@ frame_errno frame__scan_string(const frame__u8 **pp, const frame__u8 *end, frame
     size_t n;
     for (;;) {
         /* A run of printable ASCII other than '"' and '\\' stands for
-         * itself; so does a well-formed UTF-8 sequence. */
-#if FRAME__SMALL
-        next = frame__plain_run(p, end);
-#else
-        /* After a run, p is at a special byte: no word scan for that. */
+         * itself, and so does a well-formed UTF-8 sequence. After a run, p
+         * is at a special byte: no word scan for that. */
         next = p < end && FRAME__SPECIAL(*p) ? p : frame__plain_run(p, end);
-#endif
         src = p;
         n = (size_t)(next - p);
         if (!n) {
@@ -141,7 +149,7 @@ frame_errno frame__scan_string(const frame__u8 **pp, const frame__u8 *end, frame
                     p = next;
                     break;
                 }
-                n = frame__put_utf8(u, cp);
+                n = sink ? frame__put_utf8(u, cp) : 0; /* values need no bytes */
                 src = u;
             } else if (*p >= 0x80 && (n = frame__utf8_len(p, end)) != 0) {
                 next = p + n;
@@ -156,6 +164,7 @@ frame_errno frame__scan_string(const frame__u8 **pp, const frame__u8 *end, frame
     *pp = p;
     return err;
 }
+#endif
 
 #if !FRAME__SMALL
 /*

@@ -143,25 +143,41 @@ frame_errno frame__escape(const frame__u8 *p, const frame__u8 *end, uint32_t *cp
 
 int frame__siter_next(frame__siter *it) {
     uint32_t cp;
+    const frame__u8 *p = it->p;
+    frame_errno err;
     frame__u8 c;
-    if (it->i < it->n) return it->buf[it->i++];
-    if (it->p >= it->end) return -2;
-    c = *it->p;
+    if (it->left) {
+        it->left--;
+        return *it->more++;
+    }
+    if (p >= it->end) return -1 - FRAME_E_JSON_SYNTAX;
+    c = *p;
     if (c == '"') return -1;
-    if (c != '\\') {
-        it->p++;
+    if (c == '\\') {
+        err = frame__escape(p, it->end, &cp, &it->p);
+        if (err) return -1 - (int)err;
+        it->left = frame__put_utf8(it->buf, cp);
+        p = it->buf;
+    } else if (c >= 0x80) {
+        /* A UTF-8 sequence is checked whole, then yielded as it is. */
+        it->left = frame__utf8_len(p, it->end);
+        if (!it->left) return -1 - FRAME_E_BAD_UTF8;
+        it->p = p + it->left;
+    } else if (c < 0x20) {
+        return -1 - FRAME_E_JSON_SYNTAX;
+    } else {
+        it->p = p + 1;
         return c;
     }
-    if (frame__escape(it->p, it->end, &cp, &it->p)) return -2;
-    it->n = frame__put_utf8(it->buf, cp);
-    it->i = 1;
-    return it->buf[0];
+    it->more = p + 1;
+    it->left--;
+    return *p;
 }
 
 void frame__siter_init(frame__siter *it, const frame__u8 *quote, const frame__u8 *end) {
     it->p = quote + 1;
     it->end = end;
-    it->n = it->i = 0;
+    it->left = 0;
 }
 
 int frame__string_equals_bytes(const frame__u8 *a, const frame__u8 *a_end, const frame__u8 *s,
@@ -184,7 +200,7 @@ int frame__string_equals_string(const frame__u8 *a, const frame__u8 *a_end, cons
     do {
         cx = frame__siter_next(&x);
         cy = frame__siter_next(&y);
-        if (cx != cy || cx == -2) return 0;
+        if (cx != cy || cx < -1) return 0;
     } while (cx >= 0);
     return 1;
 }
