@@ -56,13 +56,6 @@ static uint32_t frame__swap32(uint32_t x) {
     return x << 24 | (x & 0xff00u) << 8 | (x >> 8 & 0xff00u) | x >> 24;
 }
 
-/* The body of `size` bytes comes next: tell the application. */
-static int frame__begin_body(frame_decoder *d, const frame_header *h) {
-    d->_declared = d->_remaining = h->body_size;
-    d->_state = FRAME__BODY;
-    return d->_cb && d->_cb->on_header && frame__stop(d, d->_cb->on_header(d, h), 1);
-}
-
 /* The current part is complete; returns 1 when the decoder must stop.
  * [p, end) is what is left of the data fed; a header that arrived whole ends
  * at p. */
@@ -90,7 +83,7 @@ static int frame__part_done(frame_decoder *d, const frame__u8 *p, const frame__u
         if (raw) {
             memset(&h, 0, sizeof h);
             h.body_size = v;
-            return frame__begin_body(d, &h);
+            goto body;
         }
         d->_state = FRAME__HEADER;
         d->_remaining = v;
@@ -106,7 +99,10 @@ static int frame__part_done(frame_decoder *d, const frame__u8 *p, const frame__u
             if (err == FRAME_E_BODY_TOO_LARGE) d->_declared = h.body_size;
             return 1;
         }
-        return frame__begin_body(d, &h);
+    body: /* the body of h.body_size bytes comes next: tell the application */
+        d->_declared = d->_remaining = h.body_size;
+        d->_state = FRAME__BODY;
+        return d->_cb && d->_cb->on_header && frame__stop(d, d->_cb->on_header(d, &h), 1);
     default: /* the body: the frame is complete */
         d->_state = FRAME__START;
         /* No callbacks at all: the checking pass of a datagram, which stops here. */
