@@ -6,8 +6,9 @@
 #include "internal.h"
 
 /* How frame__add() writes a member's value. FRAME__SIZE is the size member,
- * written by init without the checks. */
-enum { FRAME__TEXT, FRAME__RAW, FRAME__STRING, FRAME__NUMBER, FRAME__SIZE };
+ * written by init without the checks. FRAME__INT64, the only kind with bit 2,
+ * is text to frame__add() once frame__add_number() has read it as signed. */
+enum { FRAME__TEXT, FRAME__RAW, FRAME__STRING, FRAME__SIZE, FRAME__INT64 };
 
 /* Records a sticky error. */
 static frame_errno frame__builder_fail(frame_builder *b, frame_errno err) {
@@ -31,7 +32,8 @@ static FRAME__INLINE void frame__put(frame_builder *b, const void *s, size_t n) 
  * encoding"): only '"', '\\' and controls are; the others (',', ':', '}',
  * UTF-8 bytes) go as they are. */
 static FRAME__INLINE void frame__put_char(frame_builder *b, unsigned c) {
-    static const char esc[] = "\"\\\b\f\n\r\t\"\\bfnrt"; /* 7 bytes, then their letters */
+    /* 7 bytes, their letters, the hex digits */
+    static const char esc[] = "\"\\\b\f\n\r\t\"\\bfnrt0123456789abcdef";
     char e[6];
     size_t n = 1;
     e[0] = (char)c;
@@ -41,7 +43,7 @@ static FRAME__INLINE void frame__put_char(frame_builder *b, unsigned c) {
         e[1] = 'u';
         e[2] = e[3] = '0';
         e[4] = (char)('0' + (c >> 4));
-        e[5] = (char)((c & 15) + ((c & 15) < 10 ? '0' : 'a' - 10));
+        e[5] = esc[14 + (c & 15)];
         n = 6;
         if (k) {
             e[1] = k[7];
@@ -53,7 +55,18 @@ static FRAME__INLINE void frame__put_char(frame_builder *b, unsigned c) {
 
 /* Appends `len` bytes of UTF-8 as a canonical JSON string. */
 static FRAME__INLINE frame_errno frame__put_string(frame_builder *b, const frame__u8 *p, size_t len) {
-    const frame__u8 *end = p + len, *run = p;
+    const frame__u8 *end = p + len;
+#if FRAME__SMALL
+    /* A character at a time, with no scanning helper to bring in. */
+    frame__put(b, "\"", 1);
+    for (; p < end; p += len) {
+        len = 1;
+        if (*p < 0x80) frame__put_char(b, *p);
+        else if ((len = frame__utf8_len(p, end)) != 0) frame__put(b, p, len);
+        else return FRAME_E_BAD_UTF8;
+    }
+#else
+    const frame__u8 *run = p;
     frame__put(b, "\"", 1);
     for (;;) {
         const frame__u8 *q = frame__plain_end(p, end);
@@ -69,6 +82,7 @@ static FRAME__INLINE frame_errno frame__put_string(frame_builder *b, const frame
         frame__put_char(b, *q);
         run = p = q + 1;
     }
+#endif
     frame__put(b, "\"", 1);
     return FRAME_OK;
 }
@@ -77,20 +91,19 @@ static FRAME__INLINE frame_errno frame__put_string(frame_builder *b, const frame
  * decoded and escaped again, everything else (numbers too) as written. */
 static void frame__put_canonical(frame_builder *b, const frame__u8 *p, const frame__u8 *end) {
     while (p < end) {
-        const frame__u8 *q = p;
-        while (q < end && *q != '"' && !FRAME__IS_WS(*q)) q++;
-        frame__put(b, p, (size_t)(q - p));
-        if (q == end) break;
-        p = q + 1;
+        const frame__u8 *q = p++;
         if (*q == '"') {
             frame__siter it;
             int c;
             frame__siter_init(&it, q, end);
             frame__put(b, q, 1);
             while ((c = frame__siter_next(&it)) >= 0) frame__put_char(b, (unsigned)c);
-            frame__put(b, q, 1);
-            p = it.p + 1;
+            /* The closing quote goes below, as any other byte. */
+            q = it.p;
+            p = q + 1;
         }
+        /* Outside strings, only white space is at or below ' '. */
+        if (*q > ' ') frame__put(b, q, 1);
     }
 }
 
@@ -118,7 +131,11 @@ static uint64_t frame__div10(uint64_t v, unsigned *digit) {
 #endif
 }
 
-/* Writes v in decimal, ending at end; returns its start. */
+/* Writes v in decimal, ending at end; returns its start. Size builds keep it
+ * out of line: inlined, its loop would spill the caller's live values. */
+#if FRAME__SMALL && defined(__GNUC__)
+__attribute__((noinline))
+#endif
 static char *frame__format(char *end, uint64_t v) {
     do {
         unsigned d;
@@ -180,14 +197,15 @@ static frame_errno frame__add(frame_builder *b, const char *name, int kind, cons
         if (!b) return FRAME_E_ARGUMENT;
         err = frame__check_member(b, name); /* first: an earlier error is sticky */
         if (err) return err;
-        if (!s) {
-            /* NULL with no bytes is the empty string; NULL raw JSON is refused. */
-            if (len || kind == FRAME__RAW) return frame__builder_fail(b, FRAME_E_ARGUMENT);
-            s = (const frame__u8 *)"";
-        }
         /* The count may run ahead of a member that then fails: the error is
          * sticky, so nothing reads the count again. */
         b->_members++;
+        if (!s) {
+            /* NULL with no bytes is the empty string, read from any pointer
+             * but NULL; NULL raw JSON is refused. */
+            if (len || kind == FRAME__RAW) return frame__builder_fail(b, FRAME_E_ARGUMENT);
+            s = (const frame__u8 *)name;
+        }
         if (kind == FRAME__RAW) {
             frame__json_job job;
             memset(&job, 0, sizeof job);
@@ -210,9 +228,8 @@ static frame_errno frame__add(frame_builder *b, const char *name, int kind, cons
     n = strlen(name);
 #if !FRAME__SMALL
     {
-        /* Escaping makes a byte 6 at most and a number is 20 bytes at most,
-         * so the member takes less than 6 * (n + len + 5): one surely within
-         * both limits needs no dry run. */
+        /* Escaping makes a byte 6 at most, so the member takes less than
+         * 6 * (n + len + 5): one surely within both limits needs no dry run. */
         size_t room = b->_cap - mark;
         size_t left = (size_t)frame__limit(b->_cfg, 0) - frame__header_len(b);
         size_t q = (room < left ? room : left) / 6;
@@ -226,21 +243,12 @@ static frame_errno frame__add(frame_builder *b, const char *name, int kind, cons
         err = frame__put_string(b, (const frame__u8 *)name, n);
         if (err) break;
         frame__put_char(b, ':');
-        if (kind == FRAME__STRING) {
-            err = frame__put_string(b, s, len);
-        } else if (kind >= FRAME__NUMBER) {
-            /* value is the magnitude, len is 1 for a negative number. */
-            char t[21], *d;
-            d = frame__format(t + sizeof t, *(const uint64_t *)value);
-            if (len) *--d = '-';
-            frame__put(b, d, (size_t)(t + sizeof t - d));
-        } else {
-            /* Raw JSON; literals, having nothing to change, go the same way. */
-            frame__put_canonical(b, s, s + len);
-        }
+        if (kind == FRAME__STRING) err = frame__put_string(b, s, len);
+        else if (kind == FRAME__RAW) frame__put_canonical(b, s, s + len);
+        else frame__put(b, s, len); /* literals and numbers: canonical as they are */
         if (err || !b->_dry) break;
         /* Over max_header is the answer whatever the buffer, so it comes first. */
-        if (frame__header_len(b) >= frame__limit(b->_cfg, 0)) err = FRAME_E_HEADER_TOO_LARGE;
+        if (frame__header_len(b) >= (size_t)frame__limit(b->_cfg, 0)) err = FRAME_E_HEADER_TOO_LARGE;
         else if (b->_len >= b->_cap) err = FRAME_E_BUFFER_TOO_SMALL;
         if (err) break;
         b->_dry = 0;
@@ -250,6 +258,17 @@ static frame_errno frame__add(frame_builder *b, const char *name, int kind, cons
     b->_dry = 0;
     b->_len = mark;
     return frame__builder_fail(b, err);
+}
+
+/* Adds a member whose value is v in decimal (an int64_t for FRAME__INT64). */
+static frame_errno frame__add_number(frame_builder *b, const char *name, uint64_t v, int kind) {
+    /* The magnitude of INT64_MIN does not fit in int64_t, so negate unsigned. */
+    unsigned negative = (unsigned)(v >> 63) & (unsigned)kind >> 2;
+    char t[21], *d;
+    if (negative) v = 0 - v;
+    d = frame__format(t + sizeof t, v);
+    if (negative) *--d = '-';
+    return frame__add(b, name, kind, d, (size_t)(t + sizeof t - d));
 }
 
 FRAME_API frame_errno frame_builder_init(frame_builder *b, const frame_config *cfg, void *buf,
@@ -270,7 +289,7 @@ FRAME_API frame_errno frame_builder_init(frame_builder *b, const frame_config *c
     if (err) return frame__builder_fail(b, err);
     if (cfg && cfg->raw) return FRAME_OK;
     /* {"size":N is written as the member ,"size":N with its comma replaced. */
-    err = frame__add(b, frame__size_name(cfg), FRAME__SIZE, &b->_body_size, 0);
+    err = frame__add_number(b, frame__size_name(cfg), body_size, FRAME__SIZE);
     if (err) return err;
     b->_buf[w] = '{';
     b->_members = 1;
@@ -288,15 +307,11 @@ FRAME_API frame_errno frame_builder_add_string(frame_builder *b, const char *nam
 }
 
 FRAME_API frame_errno frame_builder_add_uint64(frame_builder *b, const char *name, uint64_t value) {
-    return frame__add(b, name, FRAME__NUMBER, &value, 0);
+    return frame__add_number(b, name, value, FRAME__TEXT);
 }
 
 FRAME_API frame_errno frame_builder_add_int64(frame_builder *b, const char *name, int64_t value) {
-    /* The magnitude of INT64_MIN does not fit in int64_t, so negate unsigned. */
-    int negative = value < 0;
-    uint64_t magnitude = (uint64_t)value;
-    if (negative) magnitude = 0 - magnitude;
-    return frame__add(b, name, FRAME__NUMBER, &magnitude, (size_t)negative);
+    return frame__add_number(b, name, (uint64_t)value, FRAME__INT64);
 }
 
 FRAME_API frame_errno frame_builder_add_bool(frame_builder *b, const char *name, int value) {

@@ -58,21 +58,18 @@ enum { FRAME__OP_WRITE, FRAME__OP_BEGIN, FRAME__OP_BODY, FRAME__OP_END, FRAME__O
 static frame_errno frame__op(frame_encoder *e, const void *data, size_t len, int op,
                              frame_builder *b) {
     const void *head;
-    size_t head_len;
     frame_errno err;
     int state = op & FRAME__STREAM;
     if (!e) return FRAME_E_ARGUMENT;
     if (e->_state == FRAME__FAILED) return (frame_errno)e->_errno;
     if (op != FRAME__OP_RESUME) {
-        if (e->_state != state || e->_pending_len[0] || e->_pending_len[1] || (!data && len))
+        if (e->_state != state || (e->_pending_len[0] | e->_pending_len[1]) || (!data && len))
             return FRAME_E_ARGUMENT;
         if (op == FRAME__OP_END) {
             /* Short: the peer is now waiting for bytes that will never come. */
             if (e->_written != e->_declared) return frame__encoder_fail(e, FRAME_E_SIZE_MISMATCH);
-            e->_state = FRAME__IDLE;
-            return FRAME_OK;
-        }
-        if (op == FRAME__OP_BODY) {
+            state = FRAME__IDLE;
+        } else if (op == FRAME__OP_BODY) {
             /* Refused whole: no frame carries more than it declares. */
             if (len > e->_declared - e->_written) return FRAME_E_SIZE_MISMATCH;
             e->_written += len;
@@ -80,10 +77,10 @@ static frame_errno frame__op(frame_encoder *e, const void *data, size_t len, int
             /* A failed builder reports its own error below. */
             if (op == FRAME__OP_WRITE && b && !b->_errno && b->_body_size != len)
                 return FRAME_E_SIZE_MISMATCH;
-            err = b ? frame_builder_finish(b, &head, &head_len) : FRAME_E_ARGUMENT;
+            /* FRAME_E_ARGUMENT for NULL; nothing stored on an error. */
+            err = frame_builder_finish(b, &head, &e->_pending_len[0]);
             if (err) return err;
             e->_pending[0] = (const unsigned char *)head;
-            e->_pending_len[0] = head_len;
             e->_declared = b->_body_size;
             e->_written = len;
             state = op + 1;

@@ -65,31 +65,30 @@ static int frame__is(const frame_value *v, frame_type t) { return v && v->json &
 
 FRAME_API int frame_value_next(const frame_value *c, size_t *cursor, frame_member *m) {
     const frame__u8 *start, *end, *p, *q;
-    frame_type t;
+    frame_value *v;
     if (!c || !cursor || !m || !c->json) return 0;
     if (c->type != FRAME_TYPE_OBJECT && c->type != FRAME_TYPE_ARRAY) return 0;
     start = (const frame__u8 *)c->json;
     end = start + c->len;
     if (*cursor >= c->len) return 0;
     p = frame__skip_ws(start + (*cursor ? *cursor : 1), end);
-    if (p >= end || (*p | 0x20) == '}') return 0; /* '}' or ']' */
-    if (*cursor && *p == ',') p = frame__skip_ws(p + 1, end);
+    /* At the end, '}' or ']', no name or value starts below. */
+    if (*cursor && p < end && *p == ',') p = frame__skip_ws(p + 1, end);
     m->name.json = (const char *)p;
     m->name.len = 0;
     m->name.type = FRAME_TYPE_STRING;
-    if (c->type == FRAME_TYPE_OBJECT) {
-        /* A name is a string: when skipping worked, its first byte says so. */
-        q = frame__skip(p, end, &t);
-        if (!q || *p != '"') return 0;
-        m->name.len = (size_t)(q - p);
+    /* The name (in an object), then the value. */
+    for (v = c->type == FRAME_TYPE_OBJECT ? &m->name : &m->value;; v = &m->value) {
+        v->json = (const char *)p;
+        q = frame__skip(p, end, &v->type);
+        if (!q) return 0;
+        v->len = (size_t)(q - p);
+        if (v == &m->value) break;
+        if (v->type != FRAME_TYPE_STRING) return 0;
         p = frame__skip_ws(q, end);
         if (p >= end || *p != ':') return 0;
         p = frame__skip_ws(p + 1, end);
     }
-    m->value.json = (const char *)p;
-    q = frame__skip(p, end, &m->value.type);
-    if (!q) return 0;
-    m->value.len = (size_t)(q - p);
     *cursor = (size_t)(q - start);
     return 1;
 }
@@ -135,9 +134,10 @@ static frame_errno frame__read(const frame_value *v, void *out, unsigned kind) {
     end = p + v->len;
     negative = *p == '-';
     p += negative;
-    if (p >= end) return FRAME_E_TYPE;
-    for (q = p; q < end; q++)
-        if ((unsigned)*q - '0' > 9) return FRAME_E_TYPE;
+    q = p;
+    do
+        if (q >= end || (unsigned)*q - '0' > 9) return FRAME_E_TYPE;
+    while (++q < end);
     if (!frame__decimal(p, end, &n)) return FRAME_E_RANGE;
     m = negative ? 0 - n : n;
     /* Nonzero results: an int64_t keeps the sign asked for, a uint64_t must
@@ -168,19 +168,19 @@ FRAME_API frame_errno frame_value_string(const frame_value *v, char *buf, size_t
     if (!frame__is(v, FRAME_TYPE_STRING) || !v->len || v->json[0] != '"') return FRAME_E_TYPE;
     memset(&sink, 0, sizeof sink);
     /* Two passes through one call: the length first, so a short buffer is
-     * left untouched; then the bytes. */
+     * left untouched; then the bytes, which over the same text cannot fail
+     * (so the NUL may go first). */
     for (;;) {
         p = (const frame__u8 *)v->json;
         err = frame__scan_string(&p, p + v->len, &sink);
-        if (err || sink.buf) break;
+        if (err || sink.buf) return err;
         if (len) *len = sink.len;
         if (!buf || cap <= sink.len) return FRAME_E_BUFFER_TOO_SMALL;
+        buf[sink.len] = '\0';
         sink.buf = (frame__u8 *)buf;
         sink.cap = cap;
         sink.len = 0;
     }
-    if (!err) buf[sink.len] = '\0';
-    return err;
 }
 
 FRAME_API int frame_value_string_equals(const frame_value *v, const char *s, size_t len) {
