@@ -199,33 +199,39 @@ static const frame__u8 *frame__digits(const frame__u8 *p, const frame__u8 *end) 
     return p;
 }
 
-/* Scans a number by the RFC 8259 grammar and returns its end. On a
- * malformed number sets *err and returns the offending byte (or end). A
- * leading zero ends the integer part, so `01` stops at the `1`, which the
- * caller then refuses. */
-static const frame__u8 *frame__number(const frame__u8 *p, const frame__u8 *end, frame_errno *err) {
+/* Size builds keep the number scanner out of line: inside the validator it
+ * would compete with the token loop for the few registers there are. */
+#if FRAME__SMALL && defined(__GNUC__)
+#define FRAME__NUMBER_INLINE __attribute__((noinline))
+#else
+#define FRAME__NUMBER_INLINE
+#endif
+
+/* Scans a number by the RFC 8259 grammar and returns where it stops: past its
+ * last digit when it is well-formed, else at the byte that should have been a
+ * digit (or end), so a number is well-formed when it ends in a digit. *part
+ * says how far it went: 0 integer, 1 fraction, 2 exponent. A leading zero
+ * ends the integer part, so `01` stops at the `1`, which the caller then
+ * refuses. */
+static FRAME__NUMBER_INLINE const frame__u8 *frame__number(const frame__u8 *p, const frame__u8 *end, unsigned *part) {
     const frame__u8 *q;
-    unsigned part = 0; /* 0: integer, 1: fraction, 2: exponent */
-    if (*p == '-') p++;
+    *part = 0;
+    p += *p == '-';
     for (;;) {
         q = p;
         p = frame__digits(p, end);
-        if (p == q) {
-            *err = FRAME_E_JSON_SYNTAX;
-            return p;
-        }
-        if (!part && *q == '0') p = q + 1;
+        if (p == q) return p;
+        if (!*part && *q == '0') p = q + 1;
         if (p >= end) return p;
-        if (!part && *p == '.') {
-            part = 1;
-            p++;
-        } else if (part < 2 && (*p | 0x20) == 'e') {
-            part = 2;
-            p++;
-            if (p < end && (*p == '+' || *p == '-')) p++;
+        if (!*part && *p == '.') {
+            *part = 1;
+        } else if (*part < 2 && (*p | 0x20) == 'e') {
+            *part = 2;
+            if (p + 1 < end && (p[1] == '+' || p[1] == '-')) p++;
         } else {
             return p;
         }
+        p++;
     }
 }
 
@@ -294,19 +300,20 @@ frame_errno frame__json_validate(frame__json_job *job) {
     frame__sink name;
     frame__u8 decoded[FRAME_MAX_SIZE_NAME];
 #endif
-    unsigned nnames = 0, level = 0, want = job->header ? FRAME__WANT_TOP : FRAME__WANT_VALUE, i;
+    unsigned nnames = 0, level = 0, part = 0, want = job->header ? FRAME__WANT_TOP : FRAME__WANT_VALUE, i;
     /* The level whose names may still be the size member: 1 in a header
      * until it is found, else none. */
     unsigned size_level = job->header ? 1u : 0u;
     const char *lit;
     frame__u8 c;
     frame_errno err = FRAME_OK;
-    uint64_t n;
 
-    if ((uint64_t)(end - p) > UINT32_MAX) {
+#if SIZE_MAX > UINT32_MAX /* name offsets are 32-bit; a smaller size_t cannot exceed them */
+    if ((size_t)(end - p) > UINT32_MAX) {
         err = FRAME_E_HEADER_TOO_LARGE;
         goto fail;
     }
+#endif
 #if !FRAME__SMALL
     while (mask + 1 < 2 * most && mask + 1 < 2 * FRAME_MAX_MEMBERS) mask = mask * 2 + 1;
     memset(table, 0, (mask + 1) * sizeof table[0]);
@@ -411,8 +418,8 @@ frame_errno frame__json_validate(frame__json_job *job) {
                     continue;
                 }
             } else if (c == '-' || FRAME__IS_DIGIT(c)) {
-                p = frame__number(p, end, &err);
-                if (err) goto syntax_p;
+                p = frame__number(p, end, &part);
+                if (!FRAME__IS_DIGIT(p[-1])) goto syntax_p;
             } else { /* a literal; anything else fails at its first byte */
                 lit = c == 't' ? "true" : c == 'f' ? "false" : "null";
                 do
@@ -421,13 +428,12 @@ frame_errno frame__json_validate(frame__json_job *job) {
             }
             if (want & FRAME__WANT_SIZE) { /* checked as soon as it is read */
                 size_level = 0;
-                if (frame__digits(at, p) != p) {
+                if (part) {
                     err = FRAME_E_SIZE_INVALID;
                     goto fail;
                 }
-                frame__decimal(at, p, &n); /* saturated when it does not fit */
-                job->size = n;
-                if (n > frame__max_body(job->cfg)) {
+                frame__decimal(at, p, &job->size); /* saturated when it does not fit */
+                if (job->size > frame__max_body(job->cfg)) {
                     err = FRAME_E_BODY_TOO_LARGE;
                     goto fail;
                 }
@@ -471,10 +477,9 @@ int frame__fast_header(frame__json_job *job) {
     uint64_t keys[FRAME__FAST_MEMBERS], key;
     const char *size_name = frame__size_name(job->cfg);
     size_t size_len = strlen(size_name), len;
-    unsigned n = 0, i;
+    unsigned n = 0, i, part;
     int have_size = 0;
     uint64_t size = 0;
-    frame_errno err = FRAME_OK;
     if (end - p < 2 || *p != '{' || !job->header) return 0;
     for (p++;; p++) {
         if (p >= end || *p != '"' || n == FRAME__FAST_MEMBERS) return 0;
@@ -504,8 +509,8 @@ int frame__fast_header(frame__json_job *job) {
             while (++p < end && FRAME__IS_DIGIT(*p)) {}
             if (p < end && (*p == '.' || (*p | 0x20) == 'e')) return 0;
         } else if (*p == '-' || *p == '0') {
-            p = frame__number(p, end, &err);
-            if (err) return 0;
+            p = frame__number(p, end, &part);
+            if (!FRAME__IS_DIGIT(p[-1])) return 0;
         } else {
             const char *lit = *p == 't' ? "true" : *p == 'f' ? "false" : *p == 'n' ? "null" : "";
             for (i = 0; lit[i]; i++)
