@@ -4,56 +4,36 @@
  */
 #include "internal.h"
 
-size_t frame__utf8_len(const frame__u8 *p, const frame__u8 *end) {
-#if FRAME__SMALL
-    /* Decodes the code point and checks it: less code, more instructions. */
-    unsigned c = p[0], n, i;
-    uint32_t cp;
-    if (c < 0xc2 || c > 0xf7) return 0;
-    n = c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
-    if ((size_t)(end - p) < n) return 0;
-    cp = c & (0x7fu >> n);
-    for (i = 1; i < n; i++) {
-        unsigned d = p[i] - 0x80u; /* continuation bytes are 10xxxxxx */
-        if (d > 0x3f) return 0;
-        cp = cp << 6 | d;
-    }
-    /* n bytes must be needed (cp has more than 5n - 4 bits; from 0xc2 on,
-     * two always are), and cp no surrogate nor above U+10FFFF. */
-    if (!(cp >> (5 * n - 4)) || cp >> 11 == 0x1b || cp > 0x10ffff) return 0;
-    return n;
+/* The parts of the string iterator that frame__escape and frame__put_utf8
+ * share: inline even in size builds, which link only the iterator. */
+#ifdef __GNUC__
+#define FRAME__ITER_INLINE inline __attribute__((always_inline))
 #else
-    frame__u8 c = p[0], lo = 0x80, hi = 0xbf;
-    size_t n = c < 0xc2 ? 0 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : c < 0xf5 ? 4 : 0, i;
-    /* The second byte's range excludes overlongs, surrogates and > U+10FFFF. */
-    if (c == 0xe0) lo = 0xa0;
-    if (c == 0xed) hi = 0x9f;
-    if (c == 0xf0) lo = 0x90;
-    if (c == 0xf4) hi = 0x8f;
-    if (!n || (size_t)(end - p) < n || p[1] < lo || p[1] > hi) return 0;
-    for (i = 2; i < n; i++)
-        if ((p[i] & 0xc0) != 0x80) return 0;
-    return n;
+#define FRAME__ITER_INLINE inline
 #endif
-}
 
 int frame__decimal(const frame__u8 *p, const frame__u8 *end, uint64_t *out) {
 #if FRAME__SMALL
-    /* In 32-bit halves: a 64-bit multiplication would call a library
-     * function that small targets do not otherwise need. */
-    uint32_t lo = 0, hi = 0;
+    /* In 16-bit limbs, least significant first: a 64-bit multiplication
+     * would call a library function that small targets do not otherwise
+     * need, and a limb times 10 plus a carry fits in 32 bits. */
+    uint16_t w[4];
+    unsigned i;
+    uint32_t c;
+    w[0] = w[1] = w[2] = w[3] = 0;
     for (; p < end; p++) {
-        uint32_t d = (unsigned)(*p - '0');
-        /* The carry out of lo * 10 + d, from 16-bit halves of lo. */
-        uint32_t c = ((lo >> 16) * 10 + (((lo & 0xffff) * 10 + d) >> 16)) >> 16;
-        if (hi > 0x19999999u || hi * 10 + c < c) {
+        c = (unsigned)(*p - '0');
+        for (i = 0; i < 4; i++) {
+            c += w[i] * 10u;
+            w[i] = (uint16_t)c;
+            c >>= 16;
+        }
+        if (c) {
             *out = UINT64_MAX;
             return 0;
         }
-        hi = hi * 10 + c;
-        lo = lo * 10 + d;
     }
-    *out = (uint64_t)hi << 32 | lo;
+    *out = (uint64_t)((uint32_t)w[3] << 16 | w[2]) << 32 | ((uint32_t)w[1] << 16 | w[0]);
 #else
     uint64_t n = 0, m;
     for (; p < end; p++) {
@@ -73,105 +53,184 @@ int frame__decimal(const frame__u8 *p, const frame__u8 *end, uint64_t *out) {
     return 1;
 }
 
+/* The length of the well-formed UTF-8 sequence at p (*p >= 0x80), or 0. */
+static size_t frame__utf8(const frame__u8 *p, const frame__u8 *end) {
+#if FRAME__SMALL
+    /* Decodes the code point and checks it: less code, more instructions. */
+    unsigned c = p[0], n, i;
+    uint32_t cp, min = 2;
+    if (c < 0xc2 || c > 0xf7) return 0;
+    n = c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+    if ((size_t)(end - p) < n) return 0;
+    cp = c & (0x7fu >> n);
+    for (i = 1; i < n; i++) {
+        unsigned d = p[i] - 0x80u; /* continuation bytes are 10xxxxxx */
+        if (d > 0x3f) return 0;
+        cp = cp << 6 | d;
+        min <<= 5;
+    }
+    /* n bytes must be needed (cp has more than 5n - 4 bits, at least the
+     * min it was shifted to; from 0xc2 on, two always are), and cp no
+     * surrogate nor above U+10FFFF. */
+    if (cp < min || cp >> 11 == 0x1b || cp > 0x10ffff) return 0;
+    return n;
+#else
+    frame__u8 c = p[0], lo = 0x80, hi = 0xbf;
+    size_t n = c < 0xc2 ? 0 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : c < 0xf5 ? 4 : 0, i;
+    /* The second byte's range excludes overlongs, surrogates and > U+10FFFF. */
+    if (c == 0xe0) lo = 0xa0;
+    if (c == 0xed) hi = 0x9f;
+    if (c == 0xf0) lo = 0x90;
+    if (c == 0xf4) hi = 0x8f;
+    if (!n || (size_t)(end - p) < n || p[1] < lo || p[1] > hi) return 0;
+    for (i = 2; i < n; i++)
+        if ((p[i] & 0xc0) != 0x80) return 0;
+    return n;
+#endif
+}
+
+/* Writes code point cp >= 0x80 as UTF-8 ending just before end; returns
+ * where it starts. Continuation bytes go first, from the last, until the lead
+ * byte has room for the rest: after k of them, 6 - k bits below its k + 1
+ * high bits. */
+static FRAME__ITER_INLINE frame__u8 *frame__put_back(frame__u8 *end, uint32_t cp) {
+    uint32_t room = 0x3f;
+    do {
+        *--end = (frame__u8)((cp & 0x3f) + 0x80);
+        cp >>= 6;
+        room >>= 1;
+    } while (cp > room);
+    *--end = (frame__u8)(~room << 1 | cp);
+    return end;
+}
+
 size_t frame__put_utf8(frame__u8 *out, uint32_t cp) {
-    size_t n, i;
+    size_t n;
     if (cp < 0x80) {
         out[0] = (frame__u8)cp;
         return 1;
     }
-    /* n bytes hold 5n + 1 bits. */
-    for (n = 2; n < 4 && cp >> (5 * n + 1); n++) {}
-    for (i = n - 1; i > 0; i--, cp >>= 6) out[i] = (frame__u8)(0x80 | (cp & 0x3f));
-    /* The lead byte: n high bits set above the top bits of cp. */
-    out[0] = (frame__u8)(0xff00u >> n | cp);
+    n = cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+    frame__put_back(out + n, cp);
     return n;
 }
 
-/* The value of the escape at p, a surrogate half as it is, with *next past
- * it; or FRAME__BAD with *next at the offending byte (or end). */
+/* The value of the escape at it->p, a surrogate half as it is, with it->p
+ * past it; or FRAME__BAD with it->p at the offending byte (or end). */
 #define FRAME__BAD 0xffffffffu
-static uint32_t frame__unit(const frame__u8 *p, const frame__u8 *end, const frame__u8 **next) {
+static FRAME__INLINE uint32_t frame__unit(frame__siter *it) {
     /* Each escape letter followed by the byte it stands for. */
     static const char pairs[] = "\"\"\\\\//b\bf\fn\nr\rt\t";
     const char *s;
-    const frame__u8 *q;
+    const frame__u8 *p = it->p + 1, *end = it->end;
     uint32_t v = 0;
-    *next = p + 1;
-    if (end - p < 2 || *p != '\\') return FRAME__BAD;
-    q = p + 2;
-    if (p[1] != 'u') {
+    unsigned c, d, k = 4;
+    if (p >= end || p[-1] != '\\') goto bad;
+    c = *p;
+    if (c != 'u') {
         for (s = pairs; *s; s += 2)
-            if ((frame__u8)*s == p[1]) {
-                *next = q;
-                return (frame__u8)s[1];
+            if ((frame__u8)*s == c) break;
+        if (!*s) goto bad;
+        v = (frame__u8)s[1];
+    } else {
+        do {
+            if (++p >= end) goto bad;
+            c = *p;
+            d = c - '0';
+            if (d > 9) {
+                d = (c | 0x20) - ('a' - 10);
+                if (d - 10 > 5) goto bad;
             }
-        return FRAME__BAD;
+            v = v << 4 | d;
+        } while (--k);
     }
-    for (; q < p + 6; q++) {
-        unsigned c, d;
-        *next = q;
-        if (q >= end) return FRAME__BAD;
-        c = *q;
-        d = c - '0';
-        if (d > 9) {
-            d = (c | 0x20) - 'a';
-            if (d > 5) return FRAME__BAD;
-            d += 10;
-        }
-        v = v << 4 | d;
-    }
-    *next = q;
+    it->p = p + 1;
     return v;
+bad:
+    it->p = p;
+    return FRAME__BAD;
 }
 
-frame_errno frame__escape(const frame__u8 *p, const frame__u8 *end, uint32_t *cp,
-                          const frame__u8 **next) {
-    uint32_t hi = frame__unit(p, end, next), lo;
+/* The code point of the escape at it->p, a surrogate pair joined, with it->p
+ * past it; or the error, with it->p at the offending byte (or end). */
+static FRAME__ITER_INLINE frame_errno frame__unescape(frame__siter *it, uint32_t *cp) {
+    const frame__u8 *p = it->p;
+    uint32_t hi = frame__unit(it), lo;
     if (hi == FRAME__BAD) return FRAME_E_JSON_SYNTAX;
     *cp = hi;
     if (hi >> 11 != 0x1b) return FRAME_OK;
     /* A high surrogate must be followed at once by a low one; anything else,
      * a malformed escape included, leaves it unpaired. */
-    lo = frame__unit(*next, end, next);
+    lo = frame__unit(it);
     if (hi >> 10 == 0x36 && lo >> 10 == 0x37) {
         *cp = (hi << 10) + lo - ((0xd800u << 10) + 0xdc00 - 0x10000);
         return FRAME_OK;
     }
-    *next = p;
+    it->p = p;
     return FRAME_E_LONE_SURROGATE;
 }
 
-int frame__siter_next(frame__siter *it) {
-    uint32_t cp;
-    const frame__u8 *p = it->p;
+frame_errno frame__escape(const frame__u8 *p, const frame__u8 *end, uint32_t *cp,
+                          const frame__u8 **next) {
+    frame__siter it;
     frame_errno err;
-    frame__u8 c;
+    it.p = p;
+    it.end = end;
+    it.more = NULL;
+    it.left = 0;
+    err = frame__unescape(&it, cp);
+    *next = it.p;
+    return err;
+}
+
+int frame__siter_next(frame__siter *it) {
+    const frame__u8 *p = it->p;
+    uint32_t cp;
+    frame_errno err;
+    size_t n;
+    unsigned c;
     if (it->left) {
+yield:
         it->left--;
         return *it->more++;
     }
     if (p >= it->end) return -1 - FRAME_E_JSON_SYNTAX;
     c = *p;
     if (c == '"') return -1;
+    if (c < 0x20) return -1 - FRAME_E_JSON_SYNTAX;
     if (c == '\\') {
-        err = frame__escape(p, it->end, &cp, &it->p);
+        err = frame__unescape(it, &cp);
         if (err) return -1 - (int)err;
-        it->left = frame__put_utf8(it->buf, cp);
-        p = it->buf;
-    } else if (c >= 0x80) {
-        /* A UTF-8 sequence is checked whole, then yielded as it is. */
-        it->left = frame__utf8_len(p, it->end);
-        if (!it->left) return -1 - FRAME_E_BAD_UTF8;
-        it->p = p + it->left;
-    } else if (c < 0x20) {
-        return -1 - FRAME_E_JSON_SYNTAX;
+        if (cp < 0x80) return (int)cp;
+        p = frame__put_back(it->buf + sizeof it->buf, cp);
+        n = (size_t)(it->buf + sizeof it->buf - p);
+    } else if (!FRAME__SMALL && c < 0x80) {
+        it->p = p + 1; /* at once: faster, but more code */
+        return (int)c;
     } else {
-        it->p = p + 1;
-        return c;
+        /* A UTF-8 sequence (or a byte of ASCII) is checked whole, then
+         * yielded as it is. */
+        n = c < 0x80 ? 1 : frame__utf8(p, it->end);
+        if (!n) return -1 - FRAME_E_BAD_UTF8;
+        it->p = p + n;
     }
-    it->more = p + 1;
-    it->left--;
-    return *p;
+    it->more = p;
+    it->left = n;
+    goto yield;
+}
+
+size_t frame__utf8_len(const frame__u8 *p, const frame__u8 *end) {
+#if FRAME__SMALL
+    /* Through the iterator, which has the check inline: no second copy. */
+    frame__siter it;
+    it.p = p;
+    it.end = end;
+    it.more = NULL;
+    it.left = 0;
+    return frame__siter_next(&it) < 0 ? 0 : (size_t)(it.p - p);
+#else
+    return frame__utf8(p, end);
+#endif
 }
 
 void frame__siter_init(frame__siter *it, const frame__u8 *quote, const frame__u8 *end) {
