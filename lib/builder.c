@@ -278,7 +278,7 @@ FRAME_API frame_errno frame_builder_init(frame_builder *b, const frame_config *c
     if (!b) return FRAME_E_ARGUMENT;
     memset(b, 0, sizeof *b);
     b->_buf = (unsigned char *)buf;
-    b->_cfg = cfg;
+    b->_cfg = cfg = frame__config(cfg);
     b->_body_size = body_size;
     b->_cap = cap;
     b->_len = w = frame__width(cfg); /* the prefix is filled in by finish */
@@ -287,7 +287,7 @@ FRAME_API frame_errno frame_builder_init(frame_builder *b, const frame_config *c
     if (!err && body_size > frame__max_body(cfg)) err = FRAME_E_BODY_TOO_LARGE;
     if (!err && cap < w) err = FRAME_E_BUFFER_TOO_SMALL;
     if (err) return frame__builder_fail(b, err);
-    if (cfg && cfg->raw) return FRAME_OK;
+    if (cfg->raw) return FRAME_OK;
     /* {"size":N is written as the member ,"size":N with its comma replaced. */
     err = frame__add_number(b, frame__size_name(cfg), body_size, FRAME__SIZE);
     if (err) return err;

@@ -23,24 +23,29 @@ FRAME_API frame_errno frame_config_check(const frame_config *cfg) {
     return i ? FRAME_OK : FRAME_E_CONFIG;
 }
 
+const frame_config *frame__config(const frame_config *cfg) {
+    static const frame_config defaults; /* all zero: SPEC.md's defaults */
+    return cfg ? cfg : &defaults;
+}
+
 uint64_t frame__limit(const frame_config *cfg, int body) {
     unsigned w = frame__width(cfg);
     /* What the prefix holds: 32-bit arithmetic, one instruction on small targets. */
     uint32_t fits = w >= 4 ? 0xffffffffu : (1u << (8 * w)) - 1;
     uint64_t max;
     if (body) {
-        max = cfg && cfg->max_body ? cfg->max_body : FRAME_MAX_BODY_LIMIT;
+        max = cfg->max_body ? cfg->max_body : FRAME_MAX_BODY_LIMIT;
         /* Only in the raw profile does the prefix carry the body's length. */
-        if (!(cfg && cfg->raw) || w == 8) return max;
+        if (!cfg->raw || w == 8) return max;
     } else {
-        max = cfg && cfg->max_header ? cfg->max_header : FRAME_DEFAULT_MAX_HEADER;
+        max = cfg->max_header ? cfg->max_header : FRAME_DEFAULT_MAX_HEADER;
     }
     return max < fits ? max : fits;
 }
 
 void frame__put_prefix(frame__u8 *out, const frame_config *cfg, uint64_t value) {
     unsigned w = frame__width(cfg), i;
-    int big = cfg && cfg->big_endian;
+    int big = cfg->big_endian;
     for (i = 0; i < w; i++) {
         unsigned shift = 8 * (big ? w - 1 - i : i);
         out[i] = (frame__u8)(value >> shift);

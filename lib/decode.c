@@ -132,16 +132,16 @@ FRAME_API frame_errno frame_decoder_init(frame_decoder *d, const frame_config *c
     memset(d, 0, sizeof *d);
     d->data = data;
     d->_cb = cb;
-    d->_cfg = cfg;
+    d->_cfg = cfg = frame__config(cfg);
     d->_buf = (unsigned char *)header_buf;
     d->_state = FRAME__BROKEN;
     err = frame_config_check(cfg);
-    if (!err && (!cb || (!(cfg && cfg->raw) && (!header_buf || header_cap < frame__limit(cfg, 0)))))
+    if (!err && (!cb || (!cfg->raw && (!header_buf || header_cap < frame__limit(cfg, 0)))))
         err = FRAME_E_ARGUMENT;
     d->_errno = (unsigned char)err;
     if (!err) {
         d->_width = (unsigned char)frame__width(cfg);
-        if (cfg) d->_flags = (unsigned char)(cfg->raw | cfg->big_endian << 1);
+        d->_flags = (unsigned char)(cfg->raw | cfg->big_endian << 1);
         d->_state = FRAME__START;
     }
     return err;

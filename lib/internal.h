@@ -34,10 +34,14 @@ typedef unsigned char frame__u8;
 #define FRAME__INLINE inline
 #endif
 
-/* The effective parameters of a config (NULL or zeroed fields = defaults).
- * Inline: the decoder asks for them on every frame. */
+/* The config that every object keeps: cfg, or the defaults for NULL. So
+ * that the code below never tests for NULL. */
+const frame_config *frame__config(const frame_config *cfg);
+
+/* The effective parameters of a config (zeroed fields = defaults). Inline:
+ * the decoder asks for them on every frame. */
 static FRAME__INLINE unsigned frame__width(const frame_config *cfg) {
-    return cfg && cfg->prefix_width ? cfg->prefix_width : 4u;
+    return cfg->prefix_width ? cfg->prefix_width : 4u;
 }
 
 /* The effective max_body (body != 0) or max_header of a checked config, no
@@ -46,7 +50,7 @@ uint64_t frame__limit(const frame_config *cfg, int body);
 static FRAME__INLINE uint64_t frame__max_body(const frame_config *cfg) { return frame__limit(cfg, 1); }
 
 static FRAME__INLINE const char *frame__size_name(const frame_config *cfg) {
-    return cfg && cfg->size_name ? cfg->size_name : "size";
+    return cfg->size_name ? cfg->size_name : "size";
 }
 
 #define FRAME__IS_WS(c) ((c) == ' ' || (c) == '\n' || (c) == '\r' || (c) == '\t')

@@ -566,7 +566,7 @@ FRAME_API frame_errno frame_header_parse(frame_header *out, const frame_config *
     frame_errno err;
     if (!out || (!json && len)) return FRAME_E_ARGUMENT;
     err = frame_config_check(cfg);
-    if (!err) err = frame__parse_header(cfg, json ? json : "", len, out, &pos);
+    if (!err) err = frame__parse_header(frame__config(cfg), json ? json : "", len, out, &pos);
     if (err_pos) *err_pos = pos; /* 0 unless the header is wrong */
     return err;
 }

@@ -21,7 +21,7 @@ static int agree(const frame_config *cfg, const unsigned char *json, size_t len)
     fast.start = json;
     fast.end = json + len;
     fast.header = 1;
-    fast.cfg = cfg;
+    fast.cfg = frame__config(cfg);
     slow = fast;
     accepted = frame__fast_header(&fast);
     err = frame__json_validate(&slow);
