@@ -6,6 +6,9 @@
 #   make fuzz-smoke        runs each harness for FUZZ_SMOKE_SECONDS (default 45;
 #                          5 harnesses, about 4 minutes), after replaying the
 #                          regression inputs in fuzz/regress/
+#   make fuzz-smoke-small  the same against the size-optimised code (FRAME_SMALL:
+#                          its own string scanner, UTF-8 check and validator
+#                          paths), FUZZ_SMALL_SECONDS (default 15) each
 #   make test-conformance  JSONTestSuite through the header validator
 #   make test-hostile      hostile-input tests, every vector before a guard page
 #   make test-static       cppcheck and gcc -fanalyzer on lib/: no findings
@@ -32,7 +35,7 @@ FUZZ_LIB_OBJS := $(LIB_SRCS:lib/%.c=$(FUZZ_DIR)/obj/lib/%.o)
 FUZZ_REPLAY_LIB_OBJS := $(LIB_SRCS:lib/%.c=$(FUZZ_DIR)/robj/lib/%.o)
 FUZZ_HDRS := fuzz/fuzz_common.h fuzz/ref_json.h $(LIB_HDRS)
 
-.PHONY: fuzz fuzz-smoke fuzz-corpus test-conformance test-hostile test-static test-valgrind
+.PHONY: fuzz fuzz-smoke fuzz-smoke-small fuzz-corpus test-conformance test-hostile test-static test-valgrind
 TEST_TARGETS += test-conformance test-hostile test-static test-valgrind
 
 fuzz: $(FUZZ_NAMES:%=$(FUZZ_DIR)/%) $(FUZZ_NAMES:%=$(FUZZ_DIR)/replay_%) fuzz-corpus
@@ -102,6 +105,13 @@ fuzz-smoke: fuzz
 	    grep -E '^(#[0-9]+[[:space:]]+DONE|stat::number_of_executed_units)' $$log || true; \
 	  else tail -n 60 $$log; echo "$$h failed: input saved in $(FUZZ_DIR)/crashes/$$h/"; exit 1; fi; \
 	done
+
+# The size-optimised library takes other paths through the same checks, so it
+# is fuzzed too, in a build directory of its own.
+FUZZ_SMALL_SECONDS ?= 15
+fuzz-smoke-small:
+	$(MAKE) --no-print-directory fuzz-smoke BUILD=$(BUILD)/fuzz-small FUZZ_SMOKE_SECONDS=$(FUZZ_SMALL_SECONDS) \
+	  FUZZ_CFLAGS='$(FUZZ_CFLAGS) -DFRAME_SMALL' FUZZ_REPLAY_SAN='$(FUZZ_REPLAY_SAN) -DFRAME_SMALL'
 
 # ---- hardening tests (Criterion): build/tests/hardening
 HARDENING_SRCS := $(sort $(wildcard tests/hardening/*.c))
