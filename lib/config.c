@@ -24,7 +24,7 @@ FRAME_API frame_errno frame_config_check(const frame_config *cfg) {
 }
 
 const frame_config *frame__config(const frame_config *cfg) {
-    static const frame_config defaults; /* all zero: SPEC.md's defaults */
+    static const frame_config defaults = {0, 0, 0, NULL, 0, 0}; /* SPEC.md's defaults */
     return cfg ? cfg : &defaults;
 }
 
