@@ -9,12 +9,13 @@ FRAME_API frame_errno frame_config_check(const frame_config *cfg) {
     case 0: case 1: case 2: case 4: case 8: break;
     default: return FRAME_E_CONFIG;
     }
-    if ((cfg->big_endian != 0 && cfg->big_endian != 1) || (cfg->raw != 0 && cfg->raw != 1))
-        return FRAME_E_CONFIG;
+    /* Both are 0 or 1 exactly when their bitwise OR is. */
+    if ((unsigned)(cfg->big_endian | cfg->raw) > 1) return FRAME_E_CONFIG;
     /* Header positions are 32-bit inside the decoder, which keeps it small. */
     if (cfg->max_body > FRAME_MAX_BODY_LIMIT || cfg->max_header > UINT32_MAX) return FRAME_E_CONFIG;
     /* The size name is written into headers as is, so it must need no escaping. */
-    name = frame__size_name(cfg);
+    name = cfg->size_name;
+    if (!name) return FRAME_OK; /* "size" */
     for (i = 0; name[i]; i++) {
         unsigned char c = (unsigned char)name[i];
         if (i >= FRAME_MAX_SIZE_NAME || c < 0x20 || c > 0x7e || c == '"' || c == '\\')
@@ -29,10 +30,12 @@ const frame_config *frame__config(const frame_config *cfg) {
 }
 
 uint64_t frame__limit(const frame_config *cfg, int body) {
-    unsigned w = frame__width(cfg);
-    /* What the prefix holds: 32-bit arithmetic, one instruction on small targets. */
-    uint32_t fits = w >= 4 ? 0xffffffffu : (1u << (8 * w)) - 1;
+    unsigned w = cfg->prefix_width; /* 0 = 4 */
     uint64_t max;
+    /* What the prefix holds, in 32-bit arithmetic (cheap on small targets):
+     * the shift is 24 or 16 for 1 or 2 octets, else 0. Width 8 holds more,
+     * but only a body's length can need that, and it returns below. */
+    uint32_t fits = 0xffffffffu >> ((0u - w) * 8 & 24);
     if (body) {
         max = cfg->max_body ? cfg->max_body : FRAME_MAX_BODY_LIMIT;
         /* Only in the raw profile does the prefix carry the body's length. */

@@ -7,13 +7,14 @@
 
 /* Every state but FRAME__START has a part of known length still to come
  * (_remaining bytes): the prefix (its width), the header (the prefix value),
- * the body. FRAME__START: between frames, no byte of the next one yet.
- * FRAME__BROKEN: init failed, and reset cannot mend that. The order matters:
- * the states from FRAME__START on need no more bytes. */
+ * the body. FRAME__START (0, as init's memset leaves it): between frames, no
+ * byte of the next one yet, and _remaining is 0, so that _remaining is always
+ * what frame_decoder_needed() reports. A decoder whose init failed keeps
+ * _width 0, which tells reset to leave it failed. */
 /* _flags: the config's profile and byte order, kept at hand. */
 enum { FRAME__RAW_PROFILE = 1, FRAME__BIG_ENDIAN = 2 };
 
-enum { FRAME__PREFIX, FRAME__HEADER, FRAME__BODY, FRAME__SKIP_BODY, FRAME__START, FRAME__BROKEN };
+enum { FRAME__START, FRAME__PREFIX, FRAME__HEADER, FRAME__BODY, FRAME__SKIP_BODY };
 
 /* Stops the decoder with `err`, the error's stream offset being `offset`. */
 static void frame__fail(frame_decoder *d, frame_errno err, uint64_t offset) {
@@ -69,9 +70,11 @@ static int frame__part_done(frame_decoder *d, const frame__u8 *p, const frame__u
     case FRAME__PREFIX:
         /* The octets were gathered in wire order (see frame_feed). */
         v = wire = d->_declared;
-        if (!(d->_flags & FRAME__BIG_ENDIAN))
-            v = d->_width == 8 ? (uint64_t)frame__swap32((uint32_t)wire) << 32 | frame__swap32((uint32_t)(wire >> 32))
-                               : frame__swap32((uint32_t)wire) >> (32 - 8 * d->_width);
+        if (!(d->_flags & FRAME__BIG_ENDIAN)) {
+            /* All 8 octets reversed; a narrower prefix is then in the top ones. */
+            v = (uint64_t)frame__swap32((uint32_t)wire) << 32 | frame__swap32((uint32_t)(wire >> 32));
+            if (d->_width != 8) v = (uint32_t)(v >> 32) >> (32 - 8 * d->_width);
+        }
         d->_declared = v;
         if (!raw && v == 0) err = FRAME_E_HEADER_EMPTY;
         else if (v > frame__limit(d->_cfg, raw))
@@ -105,10 +108,13 @@ static int frame__part_done(frame_decoder *d, const frame__u8 *p, const frame__u
         return d->_cb && d->_cb->on_header && frame__stop(d, d->_cb->on_header(d, &h), 1);
     default: /* the body: the frame is complete */
         d->_state = FRAME__START;
-        /* No callbacks at all: the checking pass of a datagram, which stops here. */
-        if (frame__stop(d, !d->_cb                 ? FRAME_PAUSE
-                           : d->_cb->on_frame_end ? d->_cb->on_frame_end(d)
-                                                  : FRAME_CONTINUE, 0) &&
+        /* No callbacks at all: the checking pass of a datagram, which stops
+         * here and leaves the frame to the pass that decodes it. */
+        if (!d->_cb) {
+            d->_errno = FRAME_E_PAUSED;
+            return 1;
+        }
+        if (frame__stop(d, d->_cb->on_frame_end ? d->_cb->on_frame_end(d) : FRAME_CONTINUE, 0) &&
             d->_errno != FRAME_E_PAUSED)
             return 1; /* an error belongs to the frame that ends; a pause does not */
         d->_frame++;
@@ -134,44 +140,46 @@ FRAME_API frame_errno frame_decoder_init(frame_decoder *d, const frame_config *c
     d->_cb = cb;
     d->_cfg = cfg = frame__config(cfg);
     d->_buf = (unsigned char *)header_buf;
-    d->_state = FRAME__BROKEN;
     err = frame_config_check(cfg);
-    if (!err && (!cb || (!cfg->raw && (!header_buf || header_cap < frame__limit(cfg, 0)))))
+    if (!err && (!cb || (!cfg->raw && (!header_buf || header_cap < (size_t)frame__limit(cfg, 0)))))
         err = FRAME_E_ARGUMENT;
-    d->_errno = (unsigned char)err;
-    if (!err) {
+    if (err) {
+        d->_errno = (unsigned char)err;
+    } else {
         d->_width = (unsigned char)frame__width(cfg);
         d->_flags = (unsigned char)(cfg->raw | cfg->big_endian << 1);
-        d->_state = FRAME__START;
     }
     return err;
 }
 
 FRAME_API void frame_decoder_reset(frame_decoder *d) {
-    if (!d || d->_state == FRAME__BROKEN) return;
-    d->_offset = d->_frame = d->_declared = d->_remaining = 0;
+    if (!d || !d->_width) return; /* init failed */
     d->_callback_code = 0;
     d->_errno = FRAME_OK;
     d->_state = FRAME__START;
+    /* _offset, _remaining, _frame, _declared: the struct's last fields. */
+    memset((unsigned char *)d + offsetof(frame_decoder, _offset), 0,
+           sizeof *d - offsetof(frame_decoder, _offset));
 }
 
 FRAME_API size_t frame_feed(frame_decoder *d, const void *data, size_t len) {
     const frame__u8 *p, *start, *end;
     size_t n;
     if (!d || d->_errno) return 0;
-    if (!data) data = "", len = 0;
+    if (!data) data = d, len = 0; /* any valid pointer: none of it is read */
     p = start = (const frame__u8 *)data;
     end = p + len;
     for (;;) {
-        if (!d->_remaining) {
+        uint64_t rem = d->_remaining;
+        if (!rem) {
             if (frame__part_done(d, p, end)) break;
             continue;
         }
-        n = (size_t)(end - p);
-        if (!n) break;
-        if (n > d->_remaining) n = (size_t)d->_remaining;
-        d->_remaining -= n;
-        d->_offset += n;
+        if (p == end) break;
+        if (rem > (size_t)(end - p)) rem = (size_t)(end - p);
+        n = (size_t)rem;
+        d->_offset += rem;
+        d->_remaining -= rem;
         p += n;
         switch (d->_state) {
         case FRAME__PREFIX: {
@@ -184,7 +192,7 @@ FRAME_API size_t frame_feed(frame_decoder *d, const void *data, size_t len) {
                 break;
             }
 #endif
-            for (; q < p; q++) d->_declared = d->_declared << 8 | *q;
+            while (n--) d->_declared = d->_declared << 8 | *q++;
             break;
         }
         case FRAME__HEADER:
@@ -206,9 +214,8 @@ out:
 
 FRAME_API frame_errno frame_feed_datagram(frame_decoder *d, const void *data, size_t len) {
     const frame_callbacks *cb;
-    uint64_t frame;
     size_t fed;
-    int paused = 0;
+    frame_errno paused = FRAME_OK;
     if (!d || (!data && len)) return FRAME_E_ARGUMENT;
     if (d->_errno) return (frame_errno)d->_errno;
     if (d->_state != FRAME__START) return FRAME_E_ARGUMENT;
@@ -216,20 +223,14 @@ FRAME_API frame_errno frame_feed_datagram(frame_decoder *d, const void *data, si
      * application's callbacks (_cb NULL) checks everything and stops at the
      * frame's end, so a bad datagram never produces a partial frame. */
     cb = d->_cb;
-    frame = d->_frame;
     d->_cb = NULL;
     d->_offset = 0;
     fed = frame_feed(d, data, len);
     d->_cb = cb;
-    d->_frame = frame;
-    if (d->_errno != FRAME_E_PAUSED) {
-        if (!d->_errno) frame__fail(d, FRAME_E_DATAGRAM_TRUNCATED, len);
-        return (frame_errno)d->_errno;
-    }
-    if (fed < len) {
-        frame__fail(d, FRAME_E_DATAGRAM_TRAILING, fed);
-        return FRAME_E_DATAGRAM_TRAILING;
-    }
+    /* Not stopped: all of it was fed (fed == len), yet the frame goes on. */
+    if (!d->_errno || (d->_errno == FRAME_E_PAUSED && fed < len))
+        frame__fail(d, d->_errno ? FRAME_E_DATAGRAM_TRAILING : FRAME_E_DATAGRAM_TRUNCATED, fed);
+    if (d->_errno != FRAME_E_PAUSED) return (frame_errno)d->_errno;
     /* The frame is whole (so data is not NULL): decode it for real. A pause
      * waits for the frame's end, since a datagram cannot be fed again. */
     d->_errno = FRAME_OK;
@@ -237,11 +238,12 @@ FRAME_API frame_errno frame_feed_datagram(frame_decoder *d, const void *data, si
     fed = 0;
     for (;;) {
         fed += frame_feed(d, (const frame__u8 *)data + fed, len - fed);
-        if (d->_errno != FRAME_E_PAUSED || (fed == len && d->_state == FRAME__START)) break;
-        paused = 1;
+        /* Paused in the frame's end (START): nothing is left to feed. */
+        if (d->_errno != FRAME_E_PAUSED || d->_state == FRAME__START) break;
+        paused = FRAME_E_PAUSED;
         d->_errno = FRAME_OK;
     }
-    if (paused && !d->_errno) d->_errno = FRAME_E_PAUSED;
+    if (!d->_errno) d->_errno = (unsigned char)paused;
     return (frame_errno)d->_errno;
 }
 
@@ -249,8 +251,8 @@ FRAME_API frame_errno frame_finish(frame_decoder *d, uint64_t *missing) {
     uint64_t need = 0;
     if (!d) return FRAME_E_ARGUMENT;
     /* An empty body's frame end may still be due; its callback may pause. */
-    if (!d->_errno) frame_feed(d, NULL, 0);
-    if (!d->_errno && (need = frame_decoder_needed(d)) != 0) d->_errno = FRAME_E_TRUNCATED;
+    frame_feed(d, NULL, 0);
+    if (!d->_errno && (need = d->_remaining) != 0) d->_errno = FRAME_E_TRUNCATED;
     if (missing) *missing = need;
     return (frame_errno)d->_errno;
 }
@@ -285,5 +287,5 @@ FRAME_API int frame_decoder_callback_code(const frame_decoder *d) {
 }
 
 FRAME_API uint64_t frame_decoder_needed(const frame_decoder *d) {
-    return d && d->_state < FRAME__START ? d->_remaining : 0;
+    return d ? d->_remaining : 0;
 }
