@@ -5,15 +5,15 @@
  */
 #include "internal.h"
 
+/* _flags: the config's profile and byte order, kept at hand. */
+enum { FRAME__RAW_PROFILE = 1, FRAME__BIG_ENDIAN = 2 };
+
 /* Every state but FRAME__START has a part of known length still to come
  * (_remaining bytes): the prefix (its width), the header (the prefix value),
  * the body. FRAME__START (0, as init's memset leaves it): between frames, no
  * byte of the next one yet, and _remaining is 0, so that _remaining is always
  * what frame_decoder_needed() reports. A decoder whose init failed keeps
  * _width 0, which tells reset to leave it failed. */
-/* _flags: the config's profile and byte order, kept at hand. */
-enum { FRAME__RAW_PROFILE = 1, FRAME__BIG_ENDIAN = 2 };
-
 enum { FRAME__START, FRAME__PREFIX, FRAME__HEADER, FRAME__BODY, FRAME__SKIP_BODY };
 
 /* Stops the decoder with `err`, the error's stream offset being `offset`. */
