@@ -91,15 +91,38 @@ static uint32_t frame__sink_hash(const frame__sink *s) {
 #endif
 
 #if FRAME__SMALL
+/* Inline: the validator decodes through it into its own buffer, with no sink
+ * to fill, and a decoder then links no frame__scan_string (header access
+ * needs that). */
+#if defined(__GNUC__)
+#define FRAME__DECODE_INLINE inline __attribute__((always_inline))
+#else
+#define FRAME__DECODE_INLINE inline
+#endif
+
+/* Decodes the string at `quote` through `it`: stores its bytes in buf (room
+ * for cap from *len on) and adds their number to *len. Returns the iterator's
+ * last answer: -1 with it->p at the closing quote, else -1 - the error. */
+static FRAME__DECODE_INLINE int frame__decode(frame__siter *it, const frame__u8 *quote, const frame__u8 *end,
+                                              frame__u8 *buf, size_t cap, size_t *len) {
+    size_t n = *len;
+    int c;
+    frame__siter_init(it, quote, end);
+    while ((c = frame__siter_next(it)) >= 0) {
+        if (n < cap) buf[n] = (frame__u8)c;
+        n++;
+    }
+    *len = n;
+    return c;
+}
+
 /* A byte at a time through the string iterator: the least code. */
 frame_errno frame__scan_string(const frame__u8 **pp, const frame__u8 *end, frame__sink *sink) {
     frame__siter it;
+    frame__sink none = {NULL, 0, 0};
     int c;
-    frame__siter_init(&it, *pp, end);
-    while ((c = frame__siter_next(&it)) >= 0) {
-        if (sink && sink->len < sink->cap) sink->buf[sink->len] = (frame__u8)c;
-        if (sink) sink->len++;
-    }
+    if (!sink) sink = &none;
+    c = frame__decode(&it, *pp, end, sink->buf, sink->cap, &sink->len);
     *pp = it.p + (c == -1);
     return c == -1 ? FRAME_OK : (frame_errno)(-1 - c);
 }
@@ -237,7 +260,8 @@ static FRAME__NUMBER_INLINE const frame__u8 *frame__number(const frame__u8 *p, c
 
 /* A byte that starts a JSON value (for NOT_OBJECT and SIZE_INVALID). */
 static int frame__is_value_start(frame__u8 c) {
-    return c && strchr("{[\"-0123456789tfn", c) != NULL;
+    static const char starts[] = "{[\"-0123456789tfn";
+    return memchr(starts, c, sizeof starts - 1) != NULL; /* not the NUL */
 }
 
 #if !FRAME__SMALL
@@ -261,19 +285,25 @@ static const frame__u8 *frame__name_token(const frame__u8 *p, const frame__u8 *e
 }
 #endif
 
+/* The literals, each at (its first byte - 'f') % 16: false 0, null 8, true
+ * 14. Every other byte finds a byte unlike itself there, so the validator
+ * picks a literal with no comparisons, and anything else fails at its first
+ * byte. */
+static const char frame__literals[] = "false\0\0\0null\0\0true";
+
 /* What the validator may meet next, one bit each; CLOSE: the innermost
  * container may also close there. The top-level value of a header must be
  * an object, and the size member's value a decimal integer. */
-#define FRAME__WANT_VALUE 1u
-#define FRAME__WANT_NAME 2u
-#define FRAME__WANT_COLON 4u
-#define FRAME__WANT_COMMA 8u
-#define FRAME__WANT_CLOSE 16u
-#define FRAME__WANT_TOP 32u
-#define FRAME__WANT_SIZE 64u
+#define FRAME__WANT_VALUE 2u
+#define FRAME__WANT_NAME 1u
+#define FRAME__WANT_COLON 8u
+#define FRAME__WANT_COMMA 16u
+#define FRAME__WANT_CLOSE 4u
+#define FRAME__WANT_TOP 64u
+#define FRAME__WANT_SIZE 32u
 
 frame_errno frame__json_validate(frame__json_job *job) {
-    const frame__u8 *p = job->start, *end = job->end, *at = p, *q;
+    const frame__u8 *p = job->start, *end = job->end, *at = p;
     /* The names of the open objects, for the duplicate check: an object's
      * names are name_off[open[level] >> 1] up to name_off[nnames]. Bit 0 of
      * open[level]: that container is an array. */
@@ -293,12 +323,16 @@ frame_errno frame__json_validate(frame__json_job *job) {
     size_t most = (size_t)(end - p) / 5 + 1; /* a member takes 5 bytes at least: "":0, */
     unsigned mask = 15;
     uint32_t hash = 0;
+    const frame__u8 *q;
 #else
     frame__u8 tags[FRAME_MAX_MEMBERS];
-    /* The last string's decoded bytes, as many as a size name can have: a
-     * name is the size member when they are all of it and equal. */
-    frame__sink name;
+    /* The last string's decoded bytes, as many as a size name can have, and
+     * how many it had: a name is the size member when they are all of it and
+     * equal. */
     frame__u8 decoded[FRAME_MAX_SIZE_NAME];
+    size_t nlen;
+    frame__siter it;
+    int k;
 #endif
     unsigned nnames = 0, level = 0, part = 0, want = job->header ? FRAME__WANT_TOP : FRAME__WANT_VALUE, i;
     /* The level whose names may still be the size member: 1 in a header
@@ -307,6 +341,9 @@ frame_errno frame__json_validate(frame__json_job *job) {
     const char *lit;
     frame__u8 c;
     frame_errno err = FRAME_OK;
+#if FRAME__SMALL
+    nlen = 0; /* a name always sets it before a colon reads it; for the compiler */
+#endif
 
 #if SIZE_MAX > UINT32_MAX /* name offsets are 32-bit; a smaller size_t cannot exceed them */
     if ((size_t)(end - p) > UINT32_MAX) {
@@ -317,9 +354,6 @@ frame_errno frame__json_validate(frame__json_job *job) {
 #if !FRAME__SMALL
     while (mask + 1 < 2 * most && mask + 1 < 2 * FRAME_MAX_MEMBERS) mask = mask * 2 + 1;
     memset(table, 0, (mask + 1) * sizeof table[0]);
-#endif
-#if FRAME__SMALL
-    name.len = 0; /* a name always sets it before a colon reads it; for the compiler */
 #endif
     if (job->header && end - p >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0) {
         err = FRAME_E_BOM;
@@ -346,8 +380,8 @@ frame_errno frame__json_validate(frame__json_job *job) {
             p++;
             want = FRAME__WANT_VALUE;
 #if FRAME__SMALL
-            if (level == size_level && name.len == strlen(size_name) &&
-                memcmp(decoded, size_name, name.len) == 0)
+            if (level == size_level && nlen == strlen(size_name) &&
+                memcmp(decoded, size_name, nlen) == 0)
 #else
             if (level == size_level &&
                 frame__string_equals_bytes(job->start + name_off[nnames - 1], end,
@@ -379,29 +413,37 @@ frame_errno frame__json_validate(frame__json_job *job) {
                 continue;
             }
             if (c == '"') {
-                q = p;
 #if FRAME__SMALL
-                name.buf = decoded;
-                name.cap = sizeof decoded;
-                name.len = 0;
-                err = frame__scan_string(&q, end, &name);
+                nlen = 0;
+                k = frame__decode(&it, p, end, decoded, sizeof decoded, &nlen);
+                p = it.p + 1;
+                if (k != -1) {
+                    err = (frame_errno)(-1 - k);
+                    at = it.p;
+                    goto fail;
+                }
 #else
+                q = p;
                 if (want & FRAME__WANT_NAME)
                     q = frame__name_token(q, end, &hash, &err);
                 else
                     err = frame__scan_string(&q, end, NULL);
-#endif
                 p = q;
                 if (err) goto syntax_p;
+#endif
+#if FRAME__SMALL
+                if (!(want & FRAME__WANT_VALUE)) { /* a name: the same test, in fewer bytes here */
+#else
                 if (want & FRAME__WANT_NAME) {
+#endif
 #if FRAME__SMALL
                     for (i = open[level] >> 1u; i < nnames; i++)
-                        if (tags[i] == (frame__u8)name.len &&
+                        if (tags[i] == (frame__u8)nlen &&
                             frame__string_equals_string(job->start + name_off[i], end, at, end)) {
                             err = FRAME_E_DUPLICATE_NAME;
                             goto fail;
                         }
-                    tags[nnames] = (frame__u8)name.len;
+                    tags[nnames] = (frame__u8)nlen;
 #else
                     for (i = hash & mask; table[i]; i = (i + 1) & mask) {
                         unsigned k = (table[i] & 1023u) - 1u;
@@ -421,7 +463,7 @@ frame_errno frame__json_validate(frame__json_job *job) {
                 p = frame__number(p, end, &part);
                 if (!FRAME__IS_DIGIT(p[-1])) goto syntax_p;
             } else { /* a literal; anything else fails at its first byte */
-                lit = c == 't' ? "true" : c == 'f' ? "false" : "null";
+                lit = frame__literals + ((c - 'f') & 15u);
                 do
                     if (p >= end || *p != (frame__u8)*lit) goto syntax_p;
                 while (p++, *++lit);
