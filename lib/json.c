@@ -101,18 +101,22 @@ static uint32_t frame__sink_hash(const frame__sink *s) {
 #endif
 
 /* Decodes the string at `quote` through `it`: stores its bytes in buf (room
- * for cap from *len on) and adds their number to *len. Returns the iterator's
- * last answer: -1 with it->p at the closing quote, else -1 - the error. */
+ * for cap from *len on), adds their number to *len and puts their FNV-1a hash
+ * in *hash. Returns the iterator's last answer: -1 with it->p at the closing
+ * quote, else -1 - the error. */
 static FRAME__DECODE_INLINE int frame__decode(frame__siter *it, const frame__u8 *quote, const frame__u8 *end,
-                                              frame__u8 *buf, size_t cap, size_t *len) {
+                                              frame__u8 *buf, size_t cap, size_t *len, uint32_t *hash) {
     size_t n = *len;
+    uint32_t h = 0;
     int c;
     frame__siter_init(it, quote, end);
     while ((c = frame__siter_next(it)) >= 0) {
         if (n < cap) buf[n] = (frame__u8)c;
         n++;
+        h = (h ^ (unsigned)c) * 16777619u; /* FNV-1a */
     }
     *len = n;
+    *hash = h;
     return c;
 }
 
@@ -120,9 +124,10 @@ static FRAME__DECODE_INLINE int frame__decode(frame__siter *it, const frame__u8 
 frame_errno frame__scan_string(const frame__u8 **pp, const frame__u8 *end, frame__sink *sink) {
     frame__siter it;
     frame__sink none = {NULL, 0, 0};
+    uint32_t hash;
     int c;
     if (!sink) sink = &none;
-    c = frame__decode(&it, *pp, end, sink->buf, sink->cap, &sink->len);
+    c = frame__decode(&it, *pp, end, sink->buf, sink->cap, &sink->len, &hash);
     *pp = it.p + (c == -1);
     return c == -1 ? FRAME_OK : (frame_errno)(-1 - c);
 }
@@ -316,16 +321,17 @@ frame_errno frame__json_validate(frame__json_job *job) {
      * was reused names a member of the current object, so comparing with it
      * is still right. At most FRAME_MAX_MEMBERS entries ever go in, so the
      * table is never more than half full, and checking a name costs O(1), not
-     * O(members). Size-optimised builds compare the low byte of the name's
-     * decoded length with each earlier one's (`tags`), and the names only
-     * when they agree. */
+     * O(members). Size-optimised builds compare 16 bits of the name's
+     * FNV-1a hash with each earlier one's (`tags`), and the names only when
+     * they agree. */
     uint16_t table[2 * FRAME_MAX_MEMBERS];
     size_t most = (size_t)(end - p) / 5 + 1; /* a member takes 5 bytes at least: "":0, */
     unsigned mask = 15;
     uint32_t hash = 0;
     const frame__u8 *q;
 #else
-    frame__u8 tags[FRAME_MAX_MEMBERS];
+    uint16_t tags[FRAME_MAX_MEMBERS];
+    uint32_t hash;
     /* The last string's decoded bytes, as many as a size name can have, and
      * how many it had: a name is the size member when they are all of it and
      * equal. */
@@ -415,7 +421,7 @@ frame_errno frame__json_validate(frame__json_job *job) {
             if (c == '"') {
 #if FRAME__SMALL
                 nlen = 0;
-                k = frame__decode(&it, p, end, decoded, sizeof decoded, &nlen);
+                k = frame__decode(&it, p, end, decoded, sizeof decoded, &nlen, &hash);
                 p = it.p + 1;
                 if (k != -1) {
                     err = (frame_errno)(-1 - k);
@@ -438,12 +444,12 @@ frame_errno frame__json_validate(frame__json_job *job) {
 #endif
 #if FRAME__SMALL
                     for (i = open[level] >> 1u; i < nnames; i++)
-                        if (tags[i] == (frame__u8)nlen &&
+                        if (tags[i] == (uint16_t)hash &&
                             frame__string_equals_string(job->start + name_off[i], end, at, end)) {
                             err = FRAME_E_DUPLICATE_NAME;
                             goto fail;
                         }
-                    tags[nnames] = (frame__u8)nlen;
+                    tags[nnames] = (uint16_t)hash;
 #else
                     for (i = hash & mask; table[i]; i = (i + 1) & mask) {
                         unsigned k = (table[i] & 1023u) - 1u;
