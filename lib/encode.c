@@ -1,6 +1,11 @@
 /*
  * Writing frames through the caller's transport. A short write parks what is
  * left in _pending, so a full non-blocking socket never loses part of a frame.
+ *
+ * One write per frame: a gathering transport gets head and body in one call;
+ * a one-buffer transport gets the body copied behind the head in the
+ * builder's buffer when it fits there. The streaming form holds the head back
+ * until the first chunk (or the end), so that both leave together.
  */
 #include "internal.h"
 
@@ -15,31 +20,65 @@ static frame_errno frame__encoder_fail(frame_encoder *e, frame_errno err) {
     return err;
 }
 
-FRAME_API frame_errno frame_encoder_init(frame_encoder *e, frame_write_fn write, void *ctx) {
+/* Both init functions: gather says which member of _write is set. */
+static frame_errno frame__encoder_init(frame_encoder *e, int gather, void *ctx) {
     if (!e) return FRAME_E_ARGUMENT;
-    memset(e, 0, sizeof *e);
-    e->_write = write;
     e->_ctx = ctx;
-    return write ? FRAME_OK : frame__encoder_fail(e, FRAME_E_ARGUMENT);
+    e->_gather = (unsigned char)gather;
+    /* Both members are function pointers of the same size. */
+    return e->_write.one ? FRAME_OK : frame__encoder_fail(e, FRAME_E_ARGUMENT);
 }
 
-/* Writes the pending spans in order: the head's rest, then the body's. */
+FRAME_API frame_errno frame_encoder_init(frame_encoder *e, frame_write_fn write, void *ctx) {
+    if (e) {
+        memset(e, 0, sizeof *e);
+        e->_write.one = write;
+    }
+    return frame__encoder_init(e, 0, ctx);
+}
+
+FRAME_API frame_errno frame_encoder_init_gather(frame_encoder *e, frame_gather_fn write, void *ctx) {
+    if (e) {
+        memset(e, 0, sizeof *e);
+        e->_write.gather = write;
+    }
+    return frame__encoder_init(e, 1, ctx);
+}
+
+/*
+ * Writes the pending spans in order, the head's rest then the body's: one
+ * transport call per round, both spans in it for a gathering transport. What
+ * the callback can report taking is at most LONG_MAX, so a round offers no
+ * more.
+ */
 static frame_errno frame__flush(frame_encoder *e) {
     for (;;) {
-        int i = !e->_pending_len[0];
-        /* What the callback can report taking is at most LONG_MAX. */
-        size_t len = e->_pending_len[i] > (size_t)LONG_MAX ? (size_t)LONG_MAX : e->_pending_len[i];
+        frame_span s[2];
+        size_t room = LONG_MAX, total = 0, k;
+        int i, n = 0;
         long r;
-        if (!len) return FRAME_OK;
-        r = e->_write(e->_ctx, e->_pending[i], len);
+        for (i = 0; i < 2 && (!n || e->_gather); i++) {
+            k = e->_pending_len[i] < room ? e->_pending_len[i] : room;
+            if (!k) continue;
+            s[n].data = e->_pending[i];
+            s[n++].len = k;
+            room -= k;
+            total += k;
+        }
+        if (!n) return FRAME_OK;
+        r = e->_gather ? e->_write.gather(e->_ctx, s, n) : e->_write.one(e->_ctx, s[0].data, s[0].len);
         /* A negative r is a failure too: as unsigned, it is above LONG_MAX. */
-        if ((unsigned long)r > len) {
+        if ((unsigned long)r > total) {
             e->_write_result = r;
             return frame__encoder_fail(e, FRAME_E_WRITE);
         }
-        e->_pending[i] += r;
-        e->_pending_len[i] -= (size_t)r;
-        if ((size_t)r < len) return FRAME_E_WOULD_BLOCK;
+        for (i = 0, room = (size_t)r; i < 2; i++) {
+            k = e->_pending_len[i] < room ? e->_pending_len[i] : room;
+            e->_pending[i] += k;
+            e->_pending_len[i] -= k;
+            room -= k;
+        }
+        if ((size_t)r < total) return FRAME_E_WOULD_BLOCK;
     }
 }
 
@@ -51,9 +90,14 @@ enum { FRAME__OP_WRITE, FRAME__OP_BEGIN, FRAME__OP_BODY, FRAME__OP_END, FRAME__O
 /*
  * The writing calls and resume in one, so that the entry checks and the
  * writing exist once: a failed encoder repeats its error; but for resume,
- * nothing may start while bytes are pending, nor in another state, and data
- * may be NULL only when len is 0. Then what op does, then the writing of the
- * queued spans (all resume does).
+ * nothing may start while bytes are pending (a held head aside), nor in
+ * another state, and data may be NULL only when len is 0. Then what op does,
+ * then the writing of the queued spans (all resume does).
+ *
+ * A one-buffer transport gets the body (or the first chunk) copied behind the
+ * head when the builder's buffer has room for it. While the head is held,
+ * _write_result (a failure's result, and no failure is possible yet) keeps
+ * the size of that room: the struct keeps its 1.0 size and layout.
  */
 static frame_errno frame__op(frame_encoder *e, const void *data, size_t len, int op,
                              frame_builder *b) {
@@ -63,7 +107,8 @@ static frame_errno frame__op(frame_encoder *e, const void *data, size_t len, int
     if (!e) return FRAME_E_ARGUMENT;
     if (e->_state == FRAME__FAILED) return (frame_errno)e->_errno;
     if (op != FRAME__OP_RESUME) {
-        if (e->_state != state || (e->_pending_len[0] | e->_pending_len[1]) || (!data && len))
+        if (e->_state != state || ((e->_pending_len[0] | e->_pending_len[1]) && !e->_held) ||
+            (!data && len))
             return FRAME_E_ARGUMENT;
         if (op == FRAME__OP_END) {
             /* Short: the peer is now waiting for bytes that will never come. */
@@ -73,6 +118,8 @@ static frame_errno frame__op(frame_encoder *e, const void *data, size_t len, int
             /* Refused whole: no frame carries more than it declares. */
             if (len > e->_declared - e->_written) return FRAME_E_SIZE_MISMATCH;
             e->_written += len;
+            /* An empty chunk keeps the head back for the next. */
+            if (e->_held && !len) return FRAME_OK;
         } else {
             /* A failed builder reports its own error below. */
             if (op == FRAME__OP_WRITE && b && !b->_errno && b->_body_size != len)
@@ -81,14 +128,29 @@ static frame_errno frame__op(frame_encoder *e, const void *data, size_t len, int
             err = frame_builder_finish(b, &head, &e->_pending_len[0]);
             if (err) return err;
             e->_pending[0] = (const unsigned char *)head;
+            /* The room is the builder's; only the held head looks at it. */
+            e->_write_result = (long)(b->_cap - b->_len < LONG_MAX ? b->_cap - b->_len : LONG_MAX);
             e->_declared = b->_body_size;
             e->_written = len;
+            e->_held = 1;
             state = op + 1;
+        }
+        if (e->_held && !e->_gather && len && len <= (size_t)e->_write_result) {
+            /* Behind the head, in the builder's buffer (writable: the
+             * pointer is const only in the encoder): one call takes both. */
+            memmove((unsigned char *)(uintptr_t)(e->_pending[0] + e->_pending_len[0]), data, len);
+            e->_pending_len[0] += len;
+            len = 0;
         }
         e->_pending[1] = (const unsigned char *)data;
         e->_pending_len[1] = len;
         e->_state = (unsigned char)state;
+        /* The head waits for the first chunk. */
+        if (op == FRAME__OP_BEGIN) return FRAME_OK;
     }
+    /* Nothing held any more; _write_result is a failure's again. */
+    e->_held = 0;
+    e->_write_result = 0;
     err = frame__flush(e);
     if (!err && e->_state == FRAME__WHOLE) e->_state = FRAME__IDLE;
     return err;
@@ -115,7 +177,11 @@ FRAME_API frame_errno frame_encoder_resume(frame_encoder *e) {
 }
 
 FRAME_API size_t frame_encoder_pending(const frame_encoder *e) {
-    return e ? e->_pending_len[0] + e->_pending_len[1] : 0;
+    /* A held head is not waiting for room: nothing has been offered yet. */
+    return e && !e->_held ? e->_pending_len[0] + e->_pending_len[1] : 0;
 }
 
-FRAME_API long frame_encoder_write_result(const frame_encoder *e) { return e ? e->_write_result : 0; }
+FRAME_API long frame_encoder_write_result(const frame_encoder *e) {
+    /* While a head is held, _write_result keeps the builder's room. */
+    return e && !e->_held ? e->_write_result : 0;
+}
