@@ -19,9 +19,14 @@ ALL_CFLAGS := $(WARN) $(CFLAGS) -Iinclude
 # Only frame_* symbols leave the shared library (see lib/internal.h for FRAME_API).
 LIB_CFLAGS := $(ALL_CFLAGS) -fPIC -fvisibility=hidden -DFRAME_BUILDING
 
+# LIB_SRCS is the freestanding core (what the bare-metal, size and portable
+# targets build); POSIX_SRCS the POSIX helpers of include/frame_posix.h, which
+# the installed libraries hold too.
 LIB_SRCS := $(sort $(wildcard lib/*.c))
 LIB_HDRS := include/frame.h lib/internal.h
-LIB_OBJS := $(LIB_SRCS:lib/%.c=$(BUILD)/obj/%.o)
+POSIX_SRCS := $(sort $(wildcard posix/*.c))
+POSIX_HDRS := $(LIB_HDRS) include/frame_posix.h
+LIB_OBJS := $(LIB_SRCS:lib/%.c=$(BUILD)/obj/%.o) $(POSIX_SRCS:posix/%.c=$(BUILD)/obj/posix/%.o)
 LIBA := $(BUILD)/libframe.a
 SONAME := libframe.so.$(VERSION_MAJOR)
 LIBSO := $(BUILD)/libframe.so.$(VERSION)
@@ -35,6 +40,10 @@ lib: $(LIBA) $(LIBSO)
 $(BUILD)/obj/%.o: lib/%.c $(LIB_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(LIB_CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/posix/%.o: posix/%.c $(POSIX_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(LIB_CFLAGS) -Ilib -c $< -o $@
 
 $(LIBA): $(LIB_OBJS)
 	@rm -f $@

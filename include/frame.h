@@ -79,7 +79,9 @@ extern "C" {
     X(27, RESERVED_NAME, "the size member is written by the builder itself")               \
     X(28, SIZE_MISMATCH, "the body does not match the declared size")                      \
     X(29, WRITE, "the write callback failed")                                              \
-    X(30, WOULD_BLOCK, "the transport took fewer bytes; call frame_encoder_resume() later")
+    X(30, WOULD_BLOCK, "the transport took fewer bytes; call frame_encoder_resume() later") \
+    X(31, CLOSED, "the stream ended between frames: no more frames (not an error)")       \
+    X(32, READ, "reading from the file descriptor failed (errno says why)")
 
 typedef enum frame_errno {
 #define FRAME__ENUM(n, name, desc) FRAME_E_##name = n,

@@ -49,7 +49,7 @@ PORTABLE_BUILD = $(WARN) -Werror -O2 -Iinclude -Itests/portable $(LIB_SRCS) $(PO
 # ---- single header ------------------------------------------------------------
 dist: $(DIST_HDR)
 
-$(DIST_HDR): tools/amalgamate.py include/frame.h $(wildcard lib/*.h) $(LIB_SRCS)
+$(DIST_HDR): tools/amalgamate.py include/frame.h include/frame_posix.h $(wildcard lib/*.h) $(LIB_SRCS) $(POSIX_SRCS)
 	$(PYTHON) tools/amalgamate.py --out $@
 
 # ---- install --------------------------------------------------------------------
@@ -60,6 +60,7 @@ PC_INCLUDEDIR = $(patsubst $(PREFIX)/%,$${prefix}/%,$(INCLUDEDIR))
 install: lib
 	$(INSTALL) -d $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR)
 	$(INSTALL) -m 644 include/frame.h $(DESTDIR)$(INCLUDEDIR)/frame.h
+	$(INSTALL) -m 644 include/frame_posix.h $(DESTDIR)$(INCLUDEDIR)/frame_posix.h
 	$(INSTALL) -m 644 $(LIBA) $(DESTDIR)$(LIBDIR)/libframe.a
 	$(INSTALL) -m 755 $(LIBSO) $(DESTDIR)$(LIBDIR)/libframe.so.$(VERSION)
 	ln -sf libframe.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
@@ -70,7 +71,7 @@ install: lib
 	$(INSTALL) -m 644 $(BUILD)/libframe.pc $(DESTDIR)$(PKGCONFIGDIR)/libframe.pc
 
 uninstall:
-	rm -f $(DESTDIR)$(INCLUDEDIR)/frame.h $(DESTDIR)$(LIBDIR)/libframe.a \
+	rm -f $(DESTDIR)$(INCLUDEDIR)/frame.h $(DESTDIR)$(INCLUDEDIR)/frame_posix.h $(DESTDIR)$(LIBDIR)/libframe.a \
 	    $(DESTDIR)$(LIBDIR)/libframe.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME) \
 	    $(DESTDIR)$(LIBDIR)/libframe.so $(DESTDIR)$(PKGCONFIGDIR)/libframe.pc
 
@@ -83,9 +84,10 @@ SH_DIR := $(BUILD)/single
 SH_TEST_OBJS := $(patsubst tests/%.c,$(SH_DIR)/tests/%.o,$(TEST_SRCS))
 
 # The implementation, compiled once from the single header.
+# With the POSIX helpers (FRAME_POSIX), which tests/test_posix.c needs.
 $(SH_DIR)/impl.o: tests/consumer/vendor_impl.c $(DIST_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(WARN) -Werror $(CFLAGS) -I$(DIST_DIR) -c $< -o $@
+	$(CC) $(WARN) -Werror $(CFLAGS) -D_POSIX_C_SOURCE=200809L -DFRAME_POSIX -I$(DIST_DIR) -c $< -o $@
 
 # The Criterion suite, compiled with the single header in front of include/.
 $(SH_DIR)/tests/%.o: tests/%.c $(TEST_HDRS) $(DIST_HDR)
@@ -139,10 +141,12 @@ WARN_DIR := $(BUILD)/warnings
 test-warnings: $(DIST_HDR) $(PORTABLE_VECTORS)
 	@set -e; for cc in $(WARN_CCS); do for o in $(WARN_OPTS); do \
 	    d=$(WARN_DIR)/$$cc$$o; mkdir -p $$d; echo "  $$cc $$o -Werror"; \
-	    for f in $(LIB_SRCS); do \
-	        $$cc $(WARN) -Werror $$o -fPIC -fvisibility=hidden -DFRAME_BUILDING -Iinclude \
+	    for f in $(LIB_SRCS) $(POSIX_SRCS); do \
+	        $$cc $(WARN) -Werror $$o -fPIC -fvisibility=hidden -DFRAME_BUILDING -Iinclude -Ilib \
 	            -c $$f -o $$d/$$(basename $$f .c).o; \
 	    done; \
+	    $$cc $(WARN) -Werror $$o -D_POSIX_C_SOURCE=200809L -DFRAME_POSIX -I$(DIST_DIR) \
+	        -c tests/consumer/vendor_impl.c -o $$d/single-posix.o; \
 	    $$cc $(WARN) -Werror $$o -I$(DIST_DIR) -c tests/consumer/vendor_impl.c -o $$d/single.o; \
 	    $$cc $(WARN) -Werror $$o -I$(DIST_DIR) -c tests/consumer/static_a.c -o $$d/static_a.o; \
 	    $$cc $(WARN) -Werror $$o -Iinclude -c tests/consumer/app.c -o $$d/app.o; \
