@@ -19,6 +19,7 @@
 /* What the decoder's callbacks of one frame_fd_read() share. */
 typedef struct frame__fd_frame {
     frame_header *h;
+    unsigned char *header_buf;
     unsigned char *body;
     size_t cap;
     frame_body_fn on_body;
@@ -32,6 +33,13 @@ typedef struct frame__fd_frame {
 static int frame__fd_on_header(frame_decoder *d, const frame_header *h) {
     frame__fd_frame *f = (frame__fd_frame *)d->data;
     *f->h = *h;
+    /* A header that came in one read is parsed where it was read, in
+     * frame_fd_read's own buffer: move it to the caller's, which outlives
+     * the call. */
+    if (h->root.json && (const unsigned char *)h->root.json != f->header_buf) {
+        memmove(f->header_buf, h->root.json, h->root.len);
+        f->h->root.json = (const char *)f->header_buf;
+    }
     if (!f->on_body && h->body_size > f->cap) {
         f->too_big = 1;
         return -1;
@@ -61,13 +69,14 @@ FRAME_API frame_errno frame_fd_read(int fd, const frame_config *cfg, void *heade
                                     size_t body_cap, frame_body_fn on_body, void *ctx) {
     frame_decoder d;
     frame__fd_frame f;
-    unsigned char small[256];
+    unsigned char small[4096]; /* prefix and header: most headers in one read */
     uint64_t need;
     frame_errno err;
     int started = 0;
     if (!h || (!body_buf && (body_cap || on_body))) return FRAME_E_ARGUMENT;
     memset(&f, 0, sizeof f);
     f.h = h;
+    f.header_buf = (unsigned char *)header_buf;
     f.body = (unsigned char *)body_buf;
     f.cap = body_cap;
     f.on_body = on_body;
