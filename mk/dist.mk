@@ -188,8 +188,17 @@ QEMU_S390X ?= qemu-s390x
 $(PORTABLE_DIR)/runner-s390x: $(PORTABLE_DEPS)
 	$(S390X_CC) -static $(PORTABLE_BUILD) -o $@
 
-test-s390x: $(PORTABLE_DIR)/host.txt $(PORTABLE_DIR)/runner-s390x
-	$(QEMU_S390X) $(PORTABLE_DIR)/runner-s390x --expect-endian big --emit $(PORTABLE_DIR)/s390x.txt
+# Cross-built programs run natively where the kernel can (binfmt_misc, IA-32
+# emulation), else under qemu-user: tools/cross-run.sh tries a trivial probe
+# program of the same target first.
+CROSS_RUN = sh tools/cross-run.sh
+$(PORTABLE_DIR)/probe-%: tools/cross-probe.c
+	@mkdir -p $(@D)
+	$(if $(filter s390x,$*),$(S390X_CC) -static,$(M32_CC)) $< -o $@
+
+test-s390x: $(PORTABLE_DIR)/host.txt $(PORTABLE_DIR)/runner-s390x $(PORTABLE_DIR)/probe-s390x
+	$(CROSS_RUN) $(QEMU_S390X) $(PORTABLE_DIR)/probe-s390x \
+	    $(PORTABLE_DIR)/runner-s390x --expect-endian big --emit $(PORTABLE_DIR)/s390x.txt
 	cmp $(PORTABLE_DIR)/host.txt $(PORTABLE_DIR)/s390x.txt
 	@echo "test-s390x: OK, big-endian results identical to the host's for all $$(wc -l < $(PORTABLE_DIR)/host.txt) vectors (Criterion has no s390x build: portable runner only)"
 
@@ -201,10 +210,13 @@ $(PORTABLE_DIR)/runner-m32: $(PORTABLE_DEPS)
 
 # The Criterion suite too, when a 32-bit libcriterion can be linked
 # (dpkg --add-architecture i386; apt-get install libcriterion-dev:i386).
-test-m32: $(PORTABLE_DIR)/host.txt $(PORTABLE_DIR)/runner-m32
-	$(PORTABLE_DIR)/runner-m32 --expect-size-t 4 --emit $(PORTABLE_DIR)/m32.txt
+QEMU_I386 ?= qemu-i386
+test-m32: $(PORTABLE_DIR)/host.txt $(PORTABLE_DIR)/runner-m32 $(PORTABLE_DIR)/probe-m32
+	$(CROSS_RUN) $(QEMU_I386) $(PORTABLE_DIR)/probe-m32 \
+	    $(PORTABLE_DIR)/runner-m32 --expect-size-t 4 --emit $(PORTABLE_DIR)/m32.txt
 	cmp $(PORTABLE_DIR)/host.txt $(PORTABLE_DIR)/m32.txt
-	@if echo 'int main(void){return 0;}' | $(M32_CC) -x c - $(CRITERION_LIBS) -o /dev/null 2>/dev/null; then \
+	@if $(PORTABLE_DIR)/probe-m32 2>/dev/null && \
+	    echo 'int main(void){return 0;}' | $(M32_CC) -x c - $(CRITERION_LIBS) -o /dev/null 2>/dev/null; then \
 	    echo "test-m32: 32-bit Criterion found: running the Criterion suite with $(M32_CC)"; \
 	    $(MAKE) --no-print-directory BUILD=$(M32_DIR) CC='$(M32_CC)' test-unit || exit 1; \
 	else \
