@@ -216,7 +216,9 @@ def sync_row(body_len, nodelay, a):
             nonlocal seq
             libframe.send_frame(cs, {"seq": seq}, body)
             f = libframe.recv_frame(cs)
-            if f is None or f.header.get("seq") != seq or f.body != body:
+            if f is None:
+                raise RuntimeError("the server closed the connection")
+            if f.header.get("seq") != seq or f.body != body:
                 raise RuntimeError("the reply does not echo the request")
             seq += 1
 
@@ -302,7 +304,9 @@ def async_row(body_len, nodelay, a):
             nonlocal seq
             await libframe.write_frame(cw, {"seq": seq}, body)
             f = await libframe.read_frame(reader)
-            if f is None or f.header.get("seq") != seq or f.body != body:
+            if f is None:
+                raise RuntimeError("the server closed the connection")
+            if f.header.get("seq") != seq or f.body != body:
                 raise RuntimeError("the reply does not echo the request")
             seq += 1
 
