@@ -433,7 +433,10 @@ def render(rows, a, info):
                "%(load_end)s at the end); libframe commit %(commit)s; Python %(python)s, binding "
                "implementation `%(impl)s`." % info)
     out.append("")
-    out.append("Reproduce: `%s`" % a.command)
+    out.append("Reproduce: `%s`, which builds build/bench/reqrep and runs `%s`; recorded in "
+               "bench/RESULTS.md and docs/BENCH.md by the same with "
+               "`BENCH_REQREP_ARGS='--record bench/RESULTS.md --doc docs/BENCH.md'` (or `make "
+               "bench-record`, which also reruns everything else)." % (a.command, a.python_command))
     out.append("")
     out.append("One request frame and one reply frame per exchange over TCP on 127.0.0.1, the "
                "client waiting for each reply; %d warm-up exchanges (at most %.1f s), then %d "
@@ -554,6 +557,23 @@ def main():
     a.bodies = [int(x) for x in a.bodies.split(",") if x]
     a.nodelay_values = [0] if a.nagle_only else [1] if a.nodelay_only else [0, 1]
     a.failed = False
+    # The command line that reproduces this table (without the recording options).
+    argv, skip = [], False
+    for arg in sys.argv[1:]:
+        if skip:
+            skip = False
+            continue
+        if arg in ("--record", "--doc", "--command"):
+            skip = True
+            continue
+        if arg.startswith(("--record=", "--doc=", "--command=")):
+            continue
+        argv.append(os.path.relpath(arg, REPO) if os.path.isabs(arg) and arg.startswith(REPO) else arg)
+    extra = [x for i, x in enumerate(argv) if not (x == "--c-bench" or (i and argv[i - 1] == "--c-bench"))]
+    if extra and a.command == "make bench-reqrep":
+        a.command += " BENCH_REQREP_ARGS='%s'" % " ".join(extra)
+    a.python_command = " ".join(["PYTHONPATH=bindings/python", "LIBFRAME_IMPL=%s" % os.environ["LIBFRAME_IMPL"],
+                                 "python3", "bench/reqrep_py.py"] + argv)
     if a.exchanges < 1 or a.warmup < 0 or a.max_seconds <= 0 or not a.bodies or not 1 <= a.trials <= 9:
         ap.error("bad counts")
 
