@@ -479,7 +479,8 @@ static const char *verdict(const row *r) {
 static void print_json(const row *r) {
     printf("{\"impl\":\"c\",\"api\":\"%s\",\"label\":\"%s\",\"body\":%lu,\"nodelay\":%d,"
            "\"exchanges\":%ld,\"median_us\":%.3f,\"p99_us\":%.3f,\"mean_us\":%.3f,\"max_us\":%.3f,"
-           "\"sends_per_frame\":%.3f,\"seconds\":%.3f,\"trials\":%ld,\"exempt\":%s,\"server\":\"C, same API (forked child)\"}\n",
+           "\"sends_per_frame\":%.3f,\"seconds\":%.3f,\"trials\":%ld,\"exempt\":%s,"
+           "\"server\":\"C, same API (forked child)\"}\n",
            api_name[r->api], api_label[r->api], (unsigned long)r->body, r->nodelay, r->exchanges,
            r->median_us, r->p99_us, r->mean_us, r->max_us, r->sends_per_frame, r->seconds,
            r->trials, exempt(r) ? "true" : "false");
@@ -487,7 +488,8 @@ static void print_json(const row *r) {
 }
 
 static void print_md_head(void) {
-    printf("| API | body | TCP_NODELAY | exchanges | median µs | p99 µs | sends/frame (client) | target (median < 500 µs, p99 < 2 ms) |\n");
+    printf("| API | body | TCP_NODELAY | exchanges | median µs | p99 µs | sends/frame (client) "
+           "| target (median < 500 µs, p99 < 2 ms) |\n");
     printf("|---|--:|---|--:|--:|--:|--:|---|\n");
 }
 
@@ -500,8 +502,8 @@ static void print_md(const row *r) {
 
 static int usage(void) {
     fprintf(stderr, "usage: reqrep [--exchanges N] [--warmup N] [--max-seconds S] [--bodies N,N...]\n"
-                    "              [--trials N] [--only one-fits|one-small|gather|fd] [--nagle-only|--nodelay-only]\n"
-                    "              [--json]\n");
+                    "              [--trials N] [--only one-fits|one-small|gather|fd]\n"
+                    "              [--nagle-only|--nodelay-only] [--json]\n");
     return 2;
 }
 

@@ -29,9 +29,10 @@ as fit in --max-seconds / --trials (a row stalled by Nagle + delayed ACKs stops
 early and says how many it measured). Every row is measured --trials times (3)
 on a new connection, the rows taking turns, and the trial whose p99 is the
 median of the trials is shown (its median, p99 and sends/frame): one trial
-disturbed by another process on a shared machine does not decide a row. Cleanup: socket timeouts, an alarm() in the server
-child, kill + waitpid of the child at the end of every row (also on failure),
-and an alarm() over the whole run. The C binary runs under a timeout too.
+disturbed by another process on a shared machine does not decide a row.
+Cleanup: socket timeouts, an alarm() in the server child, kill + waitpid of
+the child at the end of every row (also on failure), and an alarm() over the
+whole run. The C binary runs under a timeout too.
 
 Targets (issue "every frame leaves in one write"): every Nagle-on row except
 the deliberately too-small-buffer C row (one-small) has a median under 0.5 ms
@@ -395,7 +396,8 @@ def c_rows(a):
     if a.only and a.only not in C_ORDER:
         return []
     cmd = [a.c_bench, "--json", "--exchanges", str(a.exchanges), "--warmup", str(a.warmup),
-           "--max-seconds", str(a.max_seconds), "--trials", str(a.trials), "--bodies", ",".join(map(str, a.bodies))]
+           "--max-seconds", str(a.max_seconds), "--trials", str(a.trials),
+           "--bodies", ",".join(map(str, a.bodies))]
     if a.only:
         cmd += ["--only", a.only]
     if a.nodelay_values == [0]:
@@ -572,7 +574,8 @@ def main():
     extra = [x for i, x in enumerate(argv) if not (x == "--c-bench" or (i and argv[i - 1] == "--c-bench"))]
     if extra and a.command == "make bench-reqrep":
         a.command += " BENCH_REQREP_ARGS='%s'" % " ".join(extra)
-    a.python_command = " ".join(["PYTHONPATH=bindings/python", "LIBFRAME_IMPL=%s" % os.environ["LIBFRAME_IMPL"],
+    a.python_command = " ".join(["PYTHONPATH=bindings/python",
+                                 "LIBFRAME_IMPL=%s" % os.environ["LIBFRAME_IMPL"],
                                  "python3", "bench/reqrep_py.py"] + argv)
     if a.exchanges < 1 or a.warmup < 0 or a.max_seconds <= 0 or not a.bodies or not 1 <= a.trials <= 9:
         ap.error("bad counts")
