@@ -56,10 +56,9 @@ int members_option(members *m, int opt, const char *arg) {
     return 0;
 }
 
-/* A scratch builder to validate `len` bytes as one JSON value: FRAME_OK or
- * the builder's error. On FRAME_OK, *head (malloc'ed) holds a whole frame
- * head whose header is {"size":0,"v":<value>}. */
-static frame_errno check_json(const char *json, size_t len, unsigned char **head, size_t *head_len) {
+/* A scratch builder to validate `len` bytes as one JSON value (-m): FRAME_OK
+ * or the builder's error. */
+static frame_errno check_json(const char *json, size_t len) {
     static const frame_config wide = {8, 0, 0, NULL, 0xFFFFFFFFu, 0};
     frame_builder b;
     const void *out;
@@ -69,14 +68,9 @@ static frame_errno check_json(const char *json, size_t len, unsigned char **head
     if (!buf) return FRAME_E_BUFFER_TOO_SMALL;
     frame_builder_init(&b, &wide, buf, cap, 0);
     frame_builder_add_raw(&b, "v", json, len);
-    err = frame_builder_finish(&b, &out, head_len);
-    if (err || !head) {
-        free(buf);
-        return err;
-    }
-    memmove(buf, out, *head_len);
-    *head = buf;
-    return FRAME_OK;
+    err = frame_builder_finish(&b, &out, &len);
+    free(buf);
+    return err;
 }
 
 static void member_error(frame_errno err, const char *name) {
@@ -86,29 +80,43 @@ static void member_error(frame_errno err, const char *name) {
         fail("cannot encode: %s: %s (member \"%s\")", frame_errname(err), frame_strerror(err), name);
 }
 
+/* The size name used to read -H: the object is read as a header with this
+ * member spliced in first, so its members are counted as in the frame. */
+#define SPLICED_NAME "~frame tool: -H~"
+
 /* Adds the members of the JSON object `json` (option -H). */
 static frame_errno add_object(frame_builder *b, const char *json) {
-    unsigned char *head = NULL;
-    size_t head_len, cursor = 0;
+    static const frame_config cfg = {8, 0, 0, SPLICED_NAME, 0xFFFFFFFFu, 0};
+    static const char splice[] = "{\"" SPLICED_NAME "\":0";
+    size_t len = strlen(json), lead = strspn(json, " \t\r\n"), cursor = 0, pos = 0, add;
+    const char *rest = json + lead + 1;
+    char *text;
     frame_header h;
-    frame_value obj;
     frame_member mem;
-    frame_errno err = check_json(json, strlen(json), &head, &head_len);
+    frame_errno err;
+    if (json[lead] != '{') {
+        fail("-H wants a JSON object, not \"%s\"", json);
+        return FRAME_E_NOT_OBJECT;
+    }
+    /* {"<spliced>":0 then "," unless the object is empty, then the rest */
+    add = sizeof splice - 1 + 1;
+    text = malloc(len + add + 1);
+    if (!text) return FRAME_E_BUFFER_TOO_SMALL;
+    memcpy(text, splice, sizeof splice - 1);
+    text[sizeof splice - 1] = rest[strspn(rest, " \t\r\n")] == '}' ? ' ' : ',';
+    memcpy(text + add, rest, strlen(rest) + 1);
+    err = frame_header_parse(&h, &cfg, text, strlen(text), &pos);
     if (err) {
-        fail("-H: %s: %s", frame_errname(err), frame_strerror(err));
+        /* offsets within the -H text: the splice sits where its '{' was */
+        size_t at = pos >= add ? pos - add + lead + 1 : lead;
+        fail("-H: %s at offset %zu: %s", frame_errname(err), at, frame_strerror(err));
+        free(text);
         return err;
     }
-    /* The scratch head's prefix is 8 octets (width 8). */
-    err = frame_header_parse(&h, NULL, head + 8, head_len - 8, NULL);
-    if (!err) err = frame_header_find(&h, "v", &obj);
-    if (!err && obj.type != FRAME_TYPE_OBJECT) {
-        fail("-H wants a JSON object, not \"%s\"", json);
-        free(head);
-        return FRAME_E_TYPE;
-    }
-    while (!err && frame_value_next(&obj, &cursor, &mem)) {
+    while (!err && frame_value_next(&h.root, &cursor, &mem)) {
         size_t nlen = 0;
         char *name;
+        if (frame_value_string_equals(&mem.name, SPLICED_NAME, sizeof SPLICED_NAME - 1)) continue;
         frame_value_string(&mem.name, NULL, 0, &nlen);
         name = malloc(nlen + 1);
         if (!name) {
@@ -119,14 +127,14 @@ static frame_errno add_object(frame_builder *b, const char *json) {
         if (strlen(name) != nlen) {
             fail("-H: member names containing U+0000 cannot be passed to the builder");
             free(name);
-            free(head);
+            free(text);
             return FRAME_E_ARGUMENT;
         }
         err = frame_builder_add_raw(b, name, mem.value.json, mem.value.len);
         if (err && err != FRAME_E_BUFFER_TOO_SMALL) member_error(err, name);
         free(name);
     }
-    free(head);
+    free(text);
     return err;
 }
 
@@ -143,7 +151,7 @@ static frame_errno add_member(frame_builder *b, int kind, const char *text) {
     name[nlen] = 0;
     if (kind == 'm') {
         /* JSON when it is valid JSON, else a string. */
-        frame_errno json = check_json(value, vlen, NULL, NULL);
+        frame_errno json = check_json(value, vlen);
         kind = json == FRAME_E_JSON_SYNTAX ? 's' : 'j';
     }
     if (kind == 's') err = frame_builder_add_stringn(b, name, value, vlen);

@@ -200,7 +200,11 @@ int main(int argc, char **argv) {
         return EXIT_OKAY;
     }
     for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
+        if (!strcmp(argv[1], commands[i].name)) {
+            static char name[] = "frame";
+            argv[1] = name; /* getopt's messages then begin "frame: " */
+            return commands[i].run(argc - 1, argv + 1);
+        }
     fail("unknown command \"%s\" (encode, decode, inspect, check, send, listen; see frame --help)", argv[1]);
     return EXIT_USAGE;
 }
