@@ -73,11 +73,12 @@ static const char decode_help[] =
     "on stderr, and the exit status is 1 (2: usage, 3: I/O).\n"
     "\n" DECODE_OUTPUT_HELP
     "  (text: the body as a JSON string, each ill-formed UTF-8 octet as U+FFFD)\n"
-    "\n" COMMON_HELP;
+    "\n" COMMON_HELP CAPTURE_HELP;
 
 int cmd_decode(int argc, char **argv) {
     static const struct option longopts[] = {
-        {"body", 1, NULL, 'b'}, {"bodies", 1, NULL, 'B'}, COMMON_LONG_OPTIONS, {NULL, 0, NULL, 0}};
+        {"body", 1, NULL, 'b'}, {"bodies", 1, NULL, 'B'}, CAPTURE_LONG_OPTION, COMMON_LONG_OPTIONS,
+        {NULL, 0, NULL, 0}};
     params p;
     view v = {BODY_NONE, 0};
     reader r;
@@ -116,11 +117,12 @@ static const char inspect_help[] =
     "header length, the header pretty printed, the body length and its first 64\n"
     "octets as hex and text. Colours on a terminal only (auto; NO_COLOR is honoured).\n"
     "Exit status as for decode.\n"
-    "\n" COMMON_HELP;
+    "\n" COMMON_HELP CAPTURE_HELP;
 
 int cmd_inspect(int argc, char **argv) {
     static const struct option longopts[] = {
-        {"color", 1, NULL, 'c'}, {"colour", 1, NULL, 'c'}, COMMON_LONG_OPTIONS, {NULL, 0, NULL, 0}};
+        {"color", 1, NULL, 'c'}, {"colour", 1, NULL, 'c'}, CAPTURE_LONG_OPTION, COMMON_LONG_OPTIONS,
+        {NULL, 0, NULL, 0}};
     params p;
     view v = {BODY_NONE, 0};
     reader r;
@@ -158,12 +160,13 @@ static const char check_help[] =
     "usage: frame check [PARAMETERS] [FILE...]\n"
     "\n"
     "Validates the stream in FILE (or stdin), or with --datagram each FILE as one\n"
-    "datagram, and prints a one-line summary. Exit status 0: valid; 1: not valid\n"
-    "(the error is also on stderr, as decode prints it); 2: usage; 3: I/O.\n"
-    "\n" COMMON_HELP;
+    "datagram (or a capture of them), and prints a one-line summary. Exit status\n"
+    "0: valid; 1: not valid (the error is also on stderr, as decode prints it);\n"
+    "2: usage; 3: I/O.\n"
+    "\n" COMMON_HELP CAPTURE_HELP;
 
 int cmd_check(int argc, char **argv) {
-    static const struct option longopts[] = {COMMON_LONG_OPTIONS, {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {CAPTURE_LONG_OPTION, COMMON_LONG_OPTIONS, {NULL, 0, NULL, 0}};
     params p;
     reader r;
     const char *failed = NULL;

@@ -11,7 +11,11 @@
 BINDIR ?= $(PREFIX)/bin
 DATADIR ?= $(PREFIX)/share
 FRAME_TOOL := $(BUILD)/tools/frame
-FRAME_TOOL_SRCS := $(sort $(wildcard tools/frame/*.c))
+# Capture files (pcap, pcapng) are read with libpcap when its header is there
+# (Debian libpcap-dev); without it, nopcap.c refuses them with a message.
+FRAME_TOOL_PCAP := $(shell printf '\043include <pcap/pcap.h>\n' | $(CC) -E - >/dev/null 2>&1 && echo yes)
+FRAME_TOOL_SRCS := $(filter-out tools/frame/$(if $(FRAME_TOOL_PCAP),nopcap,pcap).c,$(sort $(wildcard tools/frame/*.c)))
+FRAME_TOOL_LIBS := $(if $(FRAME_TOOL_PCAP),-lpcap)
 FRAME_TOOL_OBJS := $(FRAME_TOOL_SRCS:tools/frame/%.c=$(BUILD)/tools/obj/%.o)
 # _GNU_SOURCE: getopt_long, accept4, open_memstream, SOCK_NONBLOCK.
 FRAME_TOOL_CFLAGS := $(ALL_CFLAGS) -D_GNU_SOURCE
@@ -26,7 +30,7 @@ $(BUILD)/tools/obj/%.o: tools/frame/%.c tools/frame/tool.h include/frame.h
 	$(CC) $(FRAME_TOOL_CFLAGS) -c $< -o $@
 
 $(FRAME_TOOL): $(FRAME_TOOL_OBJS) $(LIBA)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(FRAME_TOOL_OBJS) $(LIBA)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(FRAME_TOOL_OBJS) $(LIBA) $(FRAME_TOOL_LIBS)
 
 install: install-frame-tool
 uninstall: uninstall-frame-tool
@@ -43,10 +47,10 @@ uninstall-frame-tool:
 test-frame-tool: $(FRAME_TOOL)
 	@set -e; for cc in gcc clang; do \
 	    if command -v $$cc >/dev/null; then \
-	        for f in $(FRAME_TOOL_SRCS); do $$cc $(WARN) -Werror -O2 -Iinclude -D_GNU_SOURCE -c $$f -o /dev/null; done; \
+	        for f in $(wildcard tools/frame/*.c); do $$cc $(WARN) -Werror -O2 -Iinclude -D_GNU_SOURCE -c $$f -o /dev/null; done; \
 	        echo "test-frame-tool: $$cc: tools/frame/*.c compile with zero warnings (-Werror)"; \
 	    fi; done
-	$(PYTHON) tools/frame/tests/test_frame.py $(FRAME_TOOL)
+	FRAME_TOOL_PCAP=$(FRAME_TOOL_PCAP) $(PYTHON) tools/frame/tests/test_frame.py $(FRAME_TOOL)
 
 test-wireshark: $(FRAME_TOOL)
 	$(PYTHON) tools/wireshark/tests/test_dissector.py $(FRAME_TOOL)

@@ -58,6 +58,7 @@ int parse_u64(const char *s, uint64_t *out) {
 
 void params_init(params *p) {
     memset(p, 0, sizeof *p);
+    p->capture_port = -1;
 }
 
 int params_option(params *p, int code, const char *arg) {
@@ -78,6 +79,13 @@ int params_option(params *p, int code, const char *arg) {
         return 0;
     case OPT_DATAGRAM:
         p->datagram = 1;
+        return 0;
+    case OPT_PORT:
+        if (parse_u64(arg, &v) || v > 65535) {
+            fail("--port wants a port number, not \"%s\"", arg);
+            return EXIT_USAGE;
+        }
+        p->capture_port = (int)v;
         return 0;
     case OPT_SIZE_NAME:
         if (strlen(arg) > FRAME_MAX_SIZE_NAME) {

@@ -211,6 +211,25 @@ void reader_report(const reader *r, frame_errno err, const char *where) {
     else fail("%s", text);
 }
 
+/* pcap (either byte order, micro- or nanoseconds) and pcapng magic numbers */
+static int is_capture(const unsigned char *d, size_t len) {
+    static const unsigned char magic[][4] = {{0xD4, 0xC3, 0xB2, 0xA1}, {0xA1, 0xB2, 0xC3, 0xD4},
+                                             {0x4D, 0x3C, 0xB2, 0xA1}, {0xA1, 0xB2, 0x3C, 0x4D},
+                                             {0x0A, 0x0D, 0x0D, 0x0A}};
+    size_t i;
+    for (i = 0; len >= 24 && i < sizeof magic / sizeof magic[0]; i++)
+        if (!memcmp(d, magic[i], 4)) return 1;
+    return 0;
+}
+
+static int each_datagram(void *ctx, const unsigned char *d, size_t len, const char *where) {
+    reader *r = ctx;
+    frame_errno err = reader_datagram(r, d, len);
+    if (!err) return 0;
+    reader_report(r, err, where);
+    return r->io_failed ? EXIT_IO : EXIT_BAD;
+}
+
 int reader_run_file(reader *r, const char *path) {
     const char *name = path && strcmp(path, "-") ? path : NULL;
     frame_errno err;
@@ -219,6 +238,10 @@ int reader_run_file(reader *r, const char *path) {
         size_t len;
         int rc = read_all(path, &data, &len);
         if (rc) return rc;
+        if (name && is_capture(data, len)) {
+            free(data);
+            return capture_datagrams(name, r->p->capture_port, each_datagram, r);
+        }
         err = reader_datagram(r, data, len);
         free(data);
     } else {

@@ -32,10 +32,11 @@ typedef struct params {
     frame_config cfg;
     int datagram;
     char size_name[FRAME_MAX_SIZE_NAME + 1];
+    int capture_port; /* captures: only UDP datagrams to or from this port; -1 = all */
 } params;
 
 /* Long options shared by every subcommand; codes from OPT_COMMON up. */
-enum { OPT_WIDTH = 1000, OPT_BIG, OPT_SIZE_NAME, OPT_RAW, OPT_MAX_HEADER, OPT_MAX_BODY, OPT_DATAGRAM };
+enum { OPT_WIDTH = 1000, OPT_BIG, OPT_SIZE_NAME, OPT_RAW, OPT_MAX_HEADER, OPT_MAX_BODY, OPT_DATAGRAM, OPT_PORT };
 #define COMMON_LONG_OPTIONS                                                                     \
     {"width", 1, NULL, OPT_WIDTH}, {"big-endian", 0, NULL, OPT_BIG},                            \
         {"size-name", 1, NULL, OPT_SIZE_NAME}, {"raw", 0, NULL, OPT_RAW},                       \
@@ -50,6 +51,20 @@ enum { OPT_WIDTH = 1000, OPT_BIG, OPT_SIZE_NAME, OPT_RAW, OPT_MAX_HEADER, OPT_MA
     "  --max-header N        longest header accepted, octets (default 65536)\n"                 \
     "  --max-body N          longest body accepted, octets (default 2^53-1)\n"                  \
     "  --datagram            one frame per datagram (UDP; for files: each FILE is a datagram)\n"
+/* Files of datagrams: decode, inspect and check read captures too. */
+#define CAPTURE_LONG_OPTION {"port", 1, NULL, OPT_PORT}
+#define CAPTURE_HELP                                                                            \
+    "With --datagram, a FILE that is a capture (pcap or pcapng, by its magic number)\n"          \
+    "is a file of datagrams: the payload of each UDP packet in it, in order.\n"                  \
+    "  --port N              in a capture, only UDP packets to or from port N\n"
+
+/* pcap.c (with libpcap) or nopcap.c: calls `each` with the payload of every
+ * UDP packet of a capture file (to or from `port`, or all when port < 0) and
+ * `where` ("FILE: packet N (UDP a -> b)"); stops when it returns non-zero and
+ * returns that, or EXIT_IO / EXIT_USAGE after a message. */
+int capture_datagrams(const char *path, int port,
+                      int (*each)(void *ctx, const unsigned char *d, size_t len, const char *where), void *ctx);
+int capture_supported(void);
 
 /* main.c */
 extern const char *prog_name;

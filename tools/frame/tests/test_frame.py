@@ -347,6 +347,45 @@ class ExitCodes(unittest.TestCase):
             self.assertIn(b"usage: frame " + cmd.encode(), r.stdout)
 
 
+def pcap_file(path, packets):
+    """A pcap (Ethernet) of UDP packets: (payload, sport, dport, ipv6)."""
+    import struct
+    out = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 1)]
+    for k, (payload, sport, dport, v6) in enumerate(packets):
+        udp = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
+        if v6:
+            ip = struct.pack("!IHBB", 6 << 28, len(udp), 17, 64) + b"\0" * 15 + b"\1" + b"\0" * 15 + b"\1" + udp
+            eth = b"\0" * 12 + b"\x86\xdd" + ip
+        else:
+            ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0,
+                             b"\x7f\0\0\1", b"\x7f\0\0\1") + udp
+            eth = b"\0" * 12 + b"\x81\x00\x00\x05\x08\x00" + ip  # with a VLAN tag
+        out.append(struct.pack("<IIII", 1700000000 + k, 0, len(eth), len(eth)) + eth)
+    with open(path, "wb") as f:
+        f.write(b"".join(out))
+
+
+class Captures(unittest.TestCase):
+    @unittest.skipUnless(os.environ.get("FRAME_TOOL_PCAP") == "yes" or os.environ.get("REQUIRE_TOOLS") == "1",
+                         "frame was built without libpcap (libpcap-dev)")
+    def test_capture_as_datagrams(self):
+        good = libframe.encode({"u": 1}, b"dg")
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "c.pcap")
+            pcap_file(path, [(good, 5000, 9000, False), (b"dns?", 5353, 53, False),
+                             (libframe.encode({"u": 2}, b""), 9000, 5000, True)])
+            r = run(["check", "--datagram", "--port", "9000", path])
+            self.assertEqual((r.returncode, r.stdout), (0, b"valid: 2 frames, 42 octets\n"), r.stderr)
+            r = run(["decode", "--datagram", "--port", "9000", path])
+            self.assertEqual([x["header"]["u"] for x in lines(r.stdout)], [1, 2])
+            r = run(["check", "--datagram", path])  # the DNS packet too
+            self.assertEqual(r.returncode, 1)
+            self.assertRegex(r.stderr.decode(), r"c\.pcap: packet 2 \(UDP 5353 -> 53\): LOOKS_LIKE_TEXT at offset 0 \(frame 1\)")
+            pcap_file(path, [(good + b"x", 1, 9000, False)])
+            r = run(["check", "--datagram", path])
+            self.assertEqual(ERROR_RE.search(r.stderr.decode()).group(1, 2), ("DATAGRAM_TRAILING", "21"))
+
+
 # ---- networking ------------------------------------------------------------------------
 
 
@@ -547,6 +586,38 @@ class SendListen(unittest.TestCase):
         r = run(["send", "--datagram", "127.0.0.1:%d" % port, "--empty", "--replies", "1", "--timeout", "2"])
         self.assertEqual(r.returncode, 3)
         self.assertIn(b"connection refused", r.stderr)
+
+    def test_progress_bar_on_a_terminal(self):
+        import pty
+        lst = Listener("--echo", "--once")
+        master, slave = pty.openpty()
+        try:
+            proc = subprocess.Popen([TOOL, "send", "127.0.0.1:%d" % lst.port, "-m", "big=1"],
+                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=slave)
+            out, _ = proc.communicate(os.urandom(2 << 20), timeout=TIMEOUT)
+            os.close(slave)
+            seen = b""
+            while select.select([master], [], [], 0.5)[0]:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                seen += chunk
+        finally:
+            os.close(master)
+            lst.wait()
+        self.assertEqual(proc.returncode, 0)
+        self.assertEqual(lines(out)[0]["body_length"], 2 << 20)
+        self.assertIn(b"sending [", seen)
+        self.assertIn(b"receiving [", seen)
+        self.assertIn(b"100%  2.0 / 2.0 MiB", seen)
+        # not on a terminal: no bar
+        lst = Listener("--echo", "--once")
+        r = run(["send", "127.0.0.1:%d" % lst.port, "-m", "big=1"], stdin=os.urandom(2 << 20))
+        lst.wait()
+        self.assertEqual(r.stderr, b"")
 
     def test_timeout(self):
         with socket.create_server(("127.0.0.1", 0)) as srv:  # accepts, never answers nor closes
