@@ -383,7 +383,7 @@ class Captures(unittest.TestCase):
             self.assertRegex(r.stderr.decode(), r"c\.pcap: packet 2 \(UDP 5353 -> 53\): LOOKS_LIKE_TEXT at offset 0 \(frame 1\)")
             pcap_file(path, [(good + b"x", 1, 9000, False)])
             r = run(["check", "--datagram", path])
-            self.assertEqual(ERROR_RE.search(r.stderr.decode()).group(1, 2), ("DATAGRAM_TRAILING", "21"))
+            self.assertEqual(ERROR_RE.search(r.stderr.decode()).group(1, 2), ("DATAGRAM_TRAILING", "22"))
 
 
 # ---- networking ------------------------------------------------------------------------
