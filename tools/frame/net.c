@@ -21,7 +21,6 @@
 
 #include "tool.h"
 
-#define PROGRESS_MIN (1u << 20)
 #define DGRAM_MAX 65536
 
 /* ---- addresses --------------------------------------------------------- */

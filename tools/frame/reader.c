@@ -13,7 +13,6 @@
 
 #include "tool.h"
 
-#define PROGRESS_MIN (1u << 20) /* bodies over 1 MiB get a progress bar */
 
 static unsigned width_of(const frame_config *cfg) {
     return cfg->prefix_width ? cfg->prefix_width : 4;
@@ -119,7 +118,7 @@ static int on_frame_end(frame_decoder *d) {
     return FRAME_CONTINUE;
 }
 
-int reader_init(reader *r, const params *p, frame_done_fn done, void *ctx) {
+int reader_init(reader *r, const params *p, done_fn done, void *ctx) {
     uint64_t cap = p->cfg.max_header ? p->cfg.max_header : FRAME_DEFAULT_MAX_HEADER;
     unsigned w = width_of(&p->cfg);
     frame_errno err;

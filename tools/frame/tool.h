@@ -19,6 +19,9 @@
 
 #include "frame.h"
 
+/* Bodies over this many octets get a progress bar on a terminal (stderr). */
+#define PROGRESS_MIN (1u << 20)
+
 /* Exit statuses, one per class of failure (README.md "Tools"). */
 enum {
     EXIT_OKAY = 0,  /* done; `check`: the input is valid */
@@ -106,7 +109,7 @@ int cmd_encode(int argc, char **argv);
 
 /* reader.c: runs a decoder and hands each complete frame to a callback. */
 typedef struct reader reader;
-typedef int (*frame_done_fn)(reader *r, void *ctx); /* < 0 stops the decoder (I/O error) */
+typedef int (*done_fn)(reader *r, void *ctx); /* < 0 stops the decoder (I/O error) */
 struct reader {
     frame_decoder dec;
     frame_callbacks cbs;
@@ -129,7 +132,7 @@ struct reader {
     FILE *body_file;
     char body_path[4096];
     int progress;           /* progress bar on stderr for bodies over 1 MiB */
-    frame_done_fn done;
+    done_fn done;
     void *ctx;
     uint64_t frames;        /* frames completed */
     uint64_t bytes;         /* octets of completed frames */
@@ -137,7 +140,7 @@ struct reader {
     uint64_t missing;       /* for TRUNCATED: octets still needed */
 };
 /* Returns 0, or EXIT_USAGE/EXIT_IO after a message. */
-int reader_init(reader *r, const params *p, frame_done_fn done, void *ctx);
+int reader_init(reader *r, const params *p, done_fn done, void *ctx);
 void reader_free(reader *r);
 /* Start a new stream (new connection). */
 void reader_reset(reader *r);

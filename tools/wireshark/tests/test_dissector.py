@@ -30,6 +30,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..")
 LUA = os.path.join(ROOT, "tools", "wireshark", "libframe.lua")
 VECTORS = os.path.join(ROOT, "tests", "vectors")
 TSHARK = shutil.which("tshark")
+TOOL = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else None  # build/tools/frame
 PORT = 7000
 TIMEOUT = 120
 
@@ -325,6 +326,41 @@ class Dissector(unittest.TestCase):
         self.assertGreater(checked, 200)
         Counter.vectors = checked
 
+    @unittest.skipIf(TOOL is None, "no frame tool given")
+    def test_against_the_frame_tool(self):
+        """Streams made by `frame encode` (width 2, big-endian, size name "len"),
+        as TCP segments of 7 octets and as UDP datagrams: tshark's fields and
+        `frame decode` (reading the same pcap with --datagram) agree."""
+        params = ["--width", "2", "--big-endian", "--size-name", "len"]
+        prefs = ("libframe.width:2", "libframe.big_endian:TRUE", "libframe.size_name:len")
+        one = subprocess.run([TOOL, "encode", "-H", '{"name": "r\u00e9sum\u00e9", "tags": ["a", {"b": null}]}',
+                              "-m", "n=42"] + params, input=b"body octets", stdout=subprocess.PIPE,
+                             check=True, timeout=TIMEOUT).stdout
+        three = subprocess.run([TOOL, "encode", "-m", "k=v", "-n", "3"] + params, input=b"xyz",
+                               stdout=subprocess.PIPE, check=True, timeout=TIMEOUT).stdout
+        stream = one + three
+        pcap = Pcap().tcp([stream[i:i + 7] for i in range(0, len(stream), 7)], 45001)
+        rows = self.fields(pcap, ["libframe.size", "libframe.header"], prefs)
+        got = [(size, header) for r in rows_with(rows) for size, header in zip(r[0].split("|"), r[1].split("|"))]
+        tool = [json.loads(x) for x in subprocess.run([TOOL, "decode"] + params, input=stream,
+                                                      stdout=subprocess.PIPE, timeout=TIMEOUT).stdout.splitlines()]
+        self.assertEqual(len(got), 4)
+        self.assertEqual([(str(t["body_length"]), json.dumps(t["header"], ensure_ascii=False, separators=(",", ":")))
+                          for t in tool], got)
+        # UDP: the same frames as datagrams; frame decode reads the pcap
+        path = os.path.join(self.tmpdir.name, "udp.pcap")
+        pcap = Pcap().udp([one, three[:len(three) // 3], one + b"!"], 45002)
+        pcap.write(path)
+        rows = self.fields(pcap, ["libframe.size", "_ws.expert.message"], prefs)
+        r = subprocess.run([TOOL, "decode", "--datagram", "--port", str(PORT), path] + params,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=TIMEOUT)
+        if b"built without libpcap" in r.stderr:
+            self.skipTest("frame was built without libpcap")
+        self.assertEqual([str(t["body_length"]) for t in map(json.loads, r.stdout.splitlines())],
+                         [x[0] for x in rows[:2]])
+        self.assertIn(b"DATAGRAM_TRAILING at offset %d (frame 2)" % len(one), r.stderr)
+        self.assertTrue(spec_experts(rows[2][1]).startswith("DATAGRAM_TRAILING"), rows)
+
     @staticmethod
     def frame_len(fr, cfg):
         w = cfg.get("prefix_width", 4)
@@ -345,9 +381,11 @@ if __name__ == "__main__":
               "(DEBIAN_FRONTEND=noninteractive apt-get install -y tshark); nothing was tested")
         sys.exit(0)
     result = unittest.main(argv=[sys.argv[0], "-v"], exit=False).result
+    if TOOL is None:
+        print("test-wireshark: NOTE: no frame tool given: the comparison with `frame decode` did not run")
     if result.wasSuccessful():
         version = subprocess.run([TSHARK, "--version"], stdout=subprocess.PIPE).stdout.decode().splitlines()[0]
         print("test-wireshark: OK with %s: three-segment frame, three frames in a segment, 1 MiB body, "
-              "%d SPEC errors as expert infos, preferences, heuristic, %d decode vectors"
+              "%d SPEC errors as expert infos, preferences, heuristic, %d decode vectors, agreement with frame decode"
               % (version, Counter.errors, Counter.vectors))
     sys.exit(0 if result.wasSuccessful() else 1)
