@@ -192,7 +192,8 @@ frame_errno reader_datagram(reader *r, const void *data, size_t len) {
 void reader_error_text(const reader *r, frame_errno err, char *buf, size_t cap) {
     char extra[128] = "";
     if (err == FRAME_E_TRUNCATED)
-        snprintf(extra, sizeof extra, " (%llu more octets were needed)", (unsigned long long)r->missing);
+        snprintf(extra, sizeof extra, " (%llu more octet%s needed)", (unsigned long long)r->missing,
+                 r->missing == 1 ? " was" : "s were");
     else if (err == FRAME_E_HEADER_TOO_LARGE || err == FRAME_E_BODY_TOO_LARGE)
         snprintf(extra, sizeof extra, " (declared %llu, limit %llu)",
                  (unsigned long long)frame_decoder_declared_size(&r->dec),

@@ -179,7 +179,8 @@ class DecodeVectors(unittest.TestCase):
         self.assertEqual((m.group(1), int(m.group(2)), int(m.group(3))),
                          (err["name"], err["offset"], err["frame"]), r.stderr)
         if "missing" in err:
-            self.assertIn("(%d more octets were needed)" % err["missing"], m.group(4))
+            self.assertIn("(%d more %s needed)" % (err["missing"], "octet was" if err["missing"] == 1 else "octets were"),
+                          m.group(4))
         if "declared" in err:
             self.assertIn("(declared %d, limit %d)" % (err["declared"], err["limit"]), m.group(4))
 
