@@ -51,6 +51,10 @@ test-frame-tool: $(FRAME_TOOL)
 	        echo "test-frame-tool: $$cc: tools/frame/*.c compile with zero warnings (-Werror)"; \
 	    fi; done
 	FRAME_TOOL_PCAP=$(FRAME_TOOL_PCAP) $(PYTHON) tools/frame/tests/test_frame.py $(FRAME_TOOL)
+	@rm -rf $(BUILD)/tools/install && $(MAKE) --no-print-directory -s install-frame-tool DESTDIR=$(abspath $(BUILD))/tools/install PREFIX=/usr
+	$(BUILD)/tools/install/usr/bin/frame --version | grep -q '^frame (libframe $(VERSION))$$'
+	test -f $(BUILD)/tools/install/usr/share/libframe/libframe.lua
+	@rm -rf $(BUILD)/tools/install && echo "test-frame-tool: make install-frame-tool installs bin/frame and share/libframe/libframe.lua"
 
 test-wireshark: $(FRAME_TOOL)
 	$(PYTHON) tools/wireshark/tests/test_dissector.py $(FRAME_TOOL)

@@ -617,14 +617,13 @@ typedef struct listen_opts {
 static int serve(int fd, const char *peer, reader *r, session *s, const listen_opts *o, uint64_t *total) {
     static unsigned char buf[1 << 16];
     int eof = 0, rc = 0;
-    uint64_t base = *total;
+    uint64_t before = r->frames;
     s->out_len = s->out_done = 0;
     reader_reset(r);
-    r->frames = 0;
     for (;;) {
         struct pollfd pfd;
         int pending = s->out_done < s->out_len, n;
-        if (o->frames_set && base + r->frames >= o->frames) eof = 1;
+        if (o->frames_set && *total + r->frames - before >= o->frames) eof = 1;
         if (eof && !pending) break;
         pfd.fd = fd;
         pfd.events = (short)((eof ? 0 : POLLIN) | (pending ? POLLOUT : 0));
@@ -667,7 +666,7 @@ static int serve(int fd, const char *peer, reader *r, session *s, const listen_o
             }
         }
     }
-    *total = base + r->frames;
+    *total += r->frames - before;
     return rc;
 }
 
@@ -686,10 +685,11 @@ static int listen_tcp(int lfd, reader *r, session *s, const listen_opts *o) {
         }
         addr_text((struct sockaddr *)&ss, sl, peer, sizeof peer);
         fprintf(stderr, "%s: connection from %s\n", prog_name, peer);
+        uint64_t before = total;
         rc = serve(fd, peer, r, s, o, &total);
         close(fd);
-        fprintf(stderr, "%s: %s closed, %llu frame%s\n", prog_name, peer, (unsigned long long)r->frames,
-                r->frames == 1 ? "" : "s");
+        fprintf(stderr, "%s: %s closed, %llu frame%s\n", prog_name, peer, (unsigned long long)(total - before),
+                total - before == 1 ? "" : "s");
         if (o->once || (o->frames_set && total >= o->frames)) return rc;
     }
 }

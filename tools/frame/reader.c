@@ -33,6 +33,7 @@ static int grow(unsigned char **buf, size_t *cap, size_t need) {
 static int on_header(frame_decoder *d, const frame_header *h) {
     reader *r = d->data;
     uint64_t offset = frame_decoder_offset(d);
+    r->index = frame_decoder_frame_index(d);
     r->hlen = r->p->cfg.raw ? 0 : offset - r->start - width_of(&r->p->cfg);
     r->header_len = 0;
     if (!r->p->cfg.raw) {
@@ -55,7 +56,7 @@ static int on_header(frame_decoder *d, const frame_header *h) {
     }
     if (r->bodies_dir) {
         snprintf(r->body_path, sizeof r->body_path, "%s/%llu", r->bodies_dir,
-                 (unsigned long long)frame_decoder_frame_index(d));
+                 (unsigned long long)r->index);
         r->body_file = fopen(r->body_path, "wb");
         if (!r->body_file) {
             fail("cannot create %s: %s", r->body_path, strerror(errno));

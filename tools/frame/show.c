@@ -97,7 +97,7 @@ void show_json_string(FILE *out, const unsigned char *p, size_t n) {
 
 void show_json_line(FILE *out, const reader *r, int body_mode) {
     size_t i;
-    fprintf(out, "{\"frame\":%llu,\"offset\":%llu,\"header\":", (unsigned long long)r->frames,
+    fprintf(out, "{\"frame\":%llu,\"offset\":%llu,\"header\":", (unsigned long long)r->index,
             (unsigned long long)r->start);
     if (r->header) {
         /* Verbatim, except that line breaks between tokens (the only place a
@@ -215,7 +215,7 @@ void show_human(FILE *out, const reader *r, int colour) {
     p.out = out;
     p.colour = colour;
     if (colour) fputs(C_LABEL, out);
-    fprintf(out, "frame %llu", (unsigned long long)r->frames);
+    fprintf(out, "frame %llu", (unsigned long long)r->index);
     if (colour) fputs(C_OFF, out);
     fprintf(out, " at offset %llu, %llu octets\n", (unsigned long long)r->start, (unsigned long long)total);
     label(&p, "prefix");

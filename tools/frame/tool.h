@@ -116,6 +116,7 @@ struct reader {
     const params *p;
     unsigned char *hbuf;
     /* the frame being decoded */
+    uint64_t index;       /* its frame index (the decoder's) */
     uint64_t start;       /* stream offset of its prefix */
     uint64_t hlen;        /* header length H (0 in the raw profile) */
     char *header;         /* the header object's text, verbatim (NULL in the raw profile) */
@@ -134,7 +135,7 @@ struct reader {
     int progress;           /* progress bar on stderr for bodies over 1 MiB */
     done_fn done;
     void *ctx;
-    uint64_t frames;        /* frames completed */
+    uint64_t frames;        /* frames completed, over every stream and datagram */
     uint64_t bytes;         /* octets of completed frames */
     int io_failed;          /* a callback failed on I/O; message already printed */
     uint64_t missing;       /* for TRUNCATED: octets still needed */

@@ -306,6 +306,8 @@ class Views(unittest.TestCase):
                     f.write(self.STREAM)
             r = run(["check"] + paths)
             self.assertEqual(r.stdout, b"valid: 6 frames, 244 octets\n")
+            r = run(["decode"] + paths)
+            self.assertEqual([(x["frame"], x["offset"]) for x in lines(r.stdout)], [(0, 0), (1, 34), (2, 108)] * 2)
 
     def test_inspect(self):
         r = run(["inspect"], stdin=self.STREAM)
