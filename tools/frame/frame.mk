@@ -5,9 +5,12 @@
 #                              ($(DATADIR)/libframe/libframe.lua)
 #   make test-frame-tool       frame against every vector, encode|decode round trips,
 #                              send/listen against each other and the Python package
+#   make test-frame-tool-asan  the same tests against the tool and library built with
+#                              ASan + UBSan (build/asan; slower, not in `make test`)
 #   make test-wireshark        tshark with tools/wireshark/libframe.lua on generated pcaps
 #                              (skips without tshark unless REQUIRE_TOOLS=1)
 
+INSTALL ?= install
 BINDIR ?= $(PREFIX)/bin
 DATADIR ?= $(PREFIX)/share
 FRAME_TOOL := $(BUILD)/tools/frame
@@ -21,7 +24,7 @@ FRAME_TOOL_OBJS := $(FRAME_TOOL_SRCS:tools/frame/%.c=$(BUILD)/tools/obj/%.o)
 FRAME_TOOL_CFLAGS := $(ALL_CFLAGS) -D_GNU_SOURCE
 WIRESHARK_LUA := tools/wireshark/libframe.lua
 
-.PHONY: frame-tool install-frame-tool uninstall-frame-tool test-frame-tool test-wireshark
+.PHONY: frame-tool install-frame-tool uninstall-frame-tool test-frame-tool test-frame-tool-asan test-wireshark
 all: frame-tool
 frame-tool: $(FRAME_TOOL)
 
@@ -55,6 +58,11 @@ test-frame-tool: $(FRAME_TOOL)
 	$(BUILD)/tools/install/usr/bin/frame --version | grep -q '^frame (libframe $(VERSION))$$'
 	test -f $(BUILD)/tools/install/usr/share/libframe/libframe.lua
 	@rm -rf $(BUILD)/tools/install && echo "test-frame-tool: make install-frame-tool installs bin/frame and share/libframe/libframe.lua"
+
+FRAME_ASAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+test-frame-tool-asan:
+	$(MAKE) --no-print-directory BUILD=$(BUILD)/asan CFLAGS='-O1 -g $(FRAME_ASAN)' LDFLAGS='$(FRAME_ASAN)' frame-tool
+	FRAME_TOOL_PCAP=$(FRAME_TOOL_PCAP) $(PYTHON) tools/frame/tests/test_frame.py $(BUILD)/asan/tools/frame
 
 test-wireshark: $(FRAME_TOOL)
 	$(PYTHON) tools/wireshark/tests/test_dissector.py $(FRAME_TOOL)

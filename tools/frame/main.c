@@ -4,7 +4,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -197,8 +196,8 @@ static const struct {
 
 int main(int argc, char **argv) {
     size_t i;
-    /* A closed pipe or socket is an error to report, not a silent death. */
-    signal(SIGPIPE, SIG_IGN);
+    /* SIGPIPE keeps its default (a closed stdout pipe ends `frame decode | head`
+     * quietly); sockets are written with MSG_NOSIGNAL and report the error. */
     if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
         fputs(usage_text, argc < 2 ? stderr : stdout);
         return argc < 2 ? EXIT_USAGE : EXIT_OKAY;

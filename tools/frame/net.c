@@ -282,6 +282,7 @@ typedef struct session {
 } session;
 
 static int append(session *s, const void *data, size_t len) {
+    if (!len) return 0; /* data may be NULL (an empty body) */
     if (s->out_len + len > s->out_cap) {
         size_t cap = s->out_cap ? s->out_cap : 65536;
         unsigned char *b;

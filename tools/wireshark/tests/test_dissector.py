@@ -384,7 +384,7 @@ if __name__ == "__main__":
     if TOOL is None:
         print("test-wireshark: NOTE: no frame tool given: the comparison with `frame decode` did not run")
     if result.wasSuccessful():
-        version = subprocess.run([TSHARK, "--version"], stdout=subprocess.PIPE).stdout.decode().splitlines()[0]
+        version = subprocess.run([TSHARK, "--version"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL).stdout.decode().splitlines()[0]
         print("test-wireshark: OK with %s: three-segment frame, three frames in a segment, 1 MiB body, "
               "%d SPEC errors as expert infos, preferences, heuristic, %d decode vectors, agreement with frame decode"
               % (version, Counter.errors, Counter.vectors))
