@@ -50,7 +50,7 @@ uninstall-frame-tool:
 test-frame-tool: $(FRAME_TOOL)
 	@set -e; for cc in gcc clang; do \
 	    if command -v $$cc >/dev/null; then \
-	        for f in $(wildcard tools/frame/*.c); do $$cc $(WARN) -Werror -O2 -Iinclude -D_GNU_SOURCE -c $$f -o /dev/null; done; \
+	        for f in $(sort $(FRAME_TOOL_SRCS) tools/frame/nopcap.c); do $$cc $(WARN) -Werror -O2 -Iinclude -D_GNU_SOURCE -c $$f -o /dev/null; done; \
 	        echo "test-frame-tool: $$cc: tools/frame/*.c compile with zero warnings (-Werror)"; \
 	    fi; done
 	FRAME_TOOL_PCAP=$(FRAME_TOOL_PCAP) $(PYTHON) tools/frame/tests/test_frame.py $(FRAME_TOOL)

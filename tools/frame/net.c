@@ -91,10 +91,15 @@ static int resolve(const char *host, const char *port, int dgram, int passive, s
     struct addrinfo hints;
     int e;
     memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
+    /* Every interface: IPv6 first, made dual-stack by listen_on. */
+    hints.ai_family = passive && !*host ? AF_INET6 : AF_UNSPEC;
     hints.ai_socktype = dgram ? SOCK_DGRAM : SOCK_STREAM;
     hints.ai_flags = passive ? AI_PASSIVE : 0;
     e = getaddrinfo(*host ? host : NULL, port, &hints, res);
+    if (e && hints.ai_family == AF_INET6) { /* no IPv6 here */
+        hints.ai_family = AF_UNSPEC;
+        e = getaddrinfo(NULL, port, &hints, res);
+    }
     if (e) {
         fail("cannot resolve %s%s%s: %s", *host ? host : "*", ":", port, gai_strerror(e));
         return EXIT_IO;
@@ -167,6 +172,10 @@ static int listen_on(const char *host, const char *port, int dgram) {
         }
         addr_text(ai->ai_addr, ai->ai_addrlen, name, sizeof name);
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (ai->ai_family == AF_INET6 && !*host) {
+            int off = 0; /* IPv4 too */
+            setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
+        }
         if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && (dgram || listen(fd, 16) == 0)) break;
         last = errno;
         close(fd);
@@ -596,7 +605,8 @@ static const char listen_help[] =
     "Listens (TCP, or UDP with --datagram) and prints each frame that arrives like\n"
     "`frame decode`; answers each one with the same frame (--echo) or with a fixed\n"
     "reply made from -H/-m/-s/-j and --reply-body/--reply-file. PORT alone listens\n"
-    "on 127.0.0.1; :PORT on every interface; [::1]:PORT on IPv6. Port 0 picks a\n"
+    "on 127.0.0.1; :PORT on every interface (IPv6 and IPv4); [::1]:PORT on IPv6.\n"
+    "Port 0 picks a\n"
     "free port; stderr says which (\"frame: listening on 127.0.0.1:40123 (tcp)\").\n"
     "Connections are served one at a time; a bad stream is reported on stderr and\n"
     "its connection closed.\n"
