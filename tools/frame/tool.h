@@ -4,10 +4,12 @@
  * Not part of libframe: the tool uses the library's public API only, and its
  * own names never take the library's frame_/FRAME_ prefix.
  *
- * Files: main.c (subcommands, options, exit codes), build.c (headers from -H
- * and -m, encode), reader.c (the decoder driver shared by decode, inspect,
- * check, send and listen), show.c (JSON lines, the human view, hex/base64,
- * colours, progress bar), net.c (addresses, send, listen).
+ * Files: main.c (subcommands, options, exit codes, file I/O), build.c (headers
+ * from -H/-m/-s/-j, encode), reader.c (the decoder driver shared by decode,
+ * inspect, check, send and listen), commands.c (decode, inspect, check),
+ * show.c (JSON lines, the human view, hex/base64, colours, progress bar),
+ * net.c (addresses, send, listen), pcap.c or nopcap.c (captures as files of
+ * datagrams, with or without libpcap).
  */
 #ifndef TOOL_H
 #define TOOL_H

@@ -436,8 +436,18 @@ def have_ipv6():
 
 
 class SendListen(unittest.TestCase):
+    def setUp(self):
+        # every listener started by a test is ended when the test ends, whatever happens
+        self.listeners = []
+        self.addCleanup(lambda: [lst.stop() for lst in self.listeners])
+
+    def listen(self, *args, **kw):
+        lst = Listener(*args, **kw)
+        self.listeners.append(lst)
+        return lst
+
     def test_tcp_echo(self):
-        lst = Listener("--echo", "--once", "--body=text")
+        lst = self.listen("--echo", "--once", "--body=text")
         r = run(["send", "127.0.0.1:%d" % lst.port, "-m", "name=a.txt", "-m", "n=1", "-n", "3",
                  "--body=text", "--timeout", "10"], stdin=b"hello")
         code, out, err = lst.wait()
@@ -452,7 +462,7 @@ class SendListen(unittest.TestCase):
     def test_tcp_large_body_and_stream(self):
         body = os.urandom(3 << 20)  # over 1 MiB: the path with the progress bar
         stream = libframe.encode({"i": 0}, body) + libframe.encode({"i": 1}, b"x")
-        lst = Listener("--echo", "--once")
+        lst = self.listen("--echo", "--once")
         r = run(["send", "localhost:%d" % lst.port, "--stream", "--body=base64"], stdin=stream)
         code, out, err = lst.wait()
         self.assertEqual((r.returncode, code), (0, 0), r.stderr + err)
@@ -462,7 +472,7 @@ class SendListen(unittest.TestCase):
         self.assertEqual([x["body_length"] for x in lines(out)], [len(body), 1])
 
     def test_fixed_reply_to_python_client(self):
-        lst = Listener("-m", "ok=true", "--reply-body", "pong", "--frames", "2")
+        lst = self.listen("-m", "ok=true", "--reply-body", "pong", "--frames", "2")
         with socket.create_connection(("127.0.0.1", lst.port), timeout=10) as s:
             for body in (b"ping", b"again"):
                 libframe.send_frame(s, {"from": "python"}, body)
@@ -502,7 +512,7 @@ class SendListen(unittest.TestCase):
                          [({"size": 5, "ok": True, "got": {"size": 5, "k": "v"}}, "HELLO")] * 2)
 
     def test_udp(self):
-        lst = Listener("--datagram", "--echo", "--frames", "3", "--width", "2")
+        lst = self.listen("--datagram", "--echo", "--frames", "3", "--width", "2")
         r = run(["send", "127.0.0.1:%d" % lst.port, "--datagram", "--width", "2", "-m", "q=1", "-n", "2",
                  "--replies", "2", "--body=text", "--timeout", "10"], stdin=b"dgram")
         self.assertEqual(r.returncode, 0, r.stderr)
@@ -523,7 +533,7 @@ class SendListen(unittest.TestCase):
         m = ERROR_RE.search(err.decode())
         self.assertEqual(m.group(1, 2), ("DATAGRAM_TRAILING", "25"))
         # a stream split into datagrams, no replies wanted
-        lst = Listener("--datagram", "--frames", "2")
+        lst = self.listen("--datagram", "--frames", "2")
         stream = libframe.encode({"a": 1}, b"x") + libframe.encode({"a": 2}, b"yy")
         r = run(["send", "127.0.0.1:%d" % lst.port, "--datagram", "--stream", "--timeout", "0.3"], stdin=stream)
         code, out, err = lst.wait()
@@ -532,7 +542,7 @@ class SendListen(unittest.TestCase):
 
     @unittest.skipUnless(have_ipv6(), "no IPv6 loopback on this machine")
     def test_ipv6(self):
-        lst = Listener("--echo", "--once", host="::1")
+        lst = self.listen("--echo", "--once", host="::1")
         r = run(["send", "[::1]:%d" % lst.port, "-m", "v=6", "--empty"])
         code, out, err = lst.wait()
         self.assertEqual((r.returncode, code), (0, 0), r.stderr + err)
@@ -540,7 +550,7 @@ class SendListen(unittest.TestCase):
         self.assertIn(b"connection from [::1]:", err)
 
     def test_bad_stream_to_listener(self):
-        lst = Listener("--once")
+        lst = self.listen("--once")
         r = run(["send", "127.0.0.1:%d" % lst.port, "--stream"], stdin=b"GET / HTTP/1.1\r\n\r\n")
         code, out, err = lst.wait()
         self.assertEqual(r.returncode, 0, r.stderr)
@@ -592,7 +602,7 @@ class SendListen(unittest.TestCase):
 
     def test_progress_bar_on_a_terminal(self):
         import pty
-        lst = Listener("--echo", "--once")
+        lst = self.listen("--echo", "--once")
         master, slave = pty.openpty()
         try:
             proc = subprocess.Popen([TOOL, "send", "127.0.0.1:%d" % lst.port, "-m", "big=1"],
@@ -617,7 +627,7 @@ class SendListen(unittest.TestCase):
         self.assertIn(b"receiving [", seen)
         self.assertIn(b"100%  2.0 / 2.0 MiB", seen)
         # not on a terminal: no bar
-        lst = Listener("--echo", "--once")
+        lst = self.listen("--echo", "--once")
         r = run(["send", "127.0.0.1:%d" % lst.port, "-m", "big=1"], stdin=os.urandom(2 << 20))
         lst.wait()
         self.assertEqual(r.stderr, b"")
