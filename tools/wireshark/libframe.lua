@@ -10,7 +10,8 @@
 -- Protocol "libframe". Fields: libframe.prefix, libframe.header_length,
 -- libframe.header (the JSON text; its members as a tree of libframe.member),
 -- libframe.size, libframe.body. Frames are reassembled across TCP segments,
--- and a segment may hold several. A UDP datagram is one frame.
+-- and a segment may hold several. A UDP datagram is one frame. After an
+-- error, the rest of the TCP connection is shown as "framing lost".
 -- Expert infos name the SPEC.md error: HEADER_EMPTY, HEADER_TOO_LARGE,
 -- LOOKS_LIKE_TLS, LOOKS_LIKE_TEXT, BOM, NOT_OBJECT, JSON_SYNTAX, BAD_UTF8,
 -- LONE_SURROGATE, DUPLICATE_NAME, TOO_DEEP, TOO_MANY_MEMBERS, SIZE_MISSING,
@@ -472,6 +473,11 @@ local function set_columns(pinfo, info)
     pinfo.cols.info = (#info > 1 and (#info .. " frames: ") or "") .. table.concat(info, " | ")
 end
 
+-- After an error a stream has no frame boundaries any more (SPEC.md 9.1):
+-- the TCP stream's later packets are shown as such, not read as frames.
+local tcp_stream = Field.new("tcp.stream")
+local lost_at = {} -- tcp.stream -> number of the packet with the error
+
 function proto.dissector(tvb, pinfo, tree)
     local datagram = pinfo.port_type == 3 -- UDP
     local info = {}
@@ -480,8 +486,18 @@ function proto.dissector(tvb, pinfo, tree)
         set_columns(pinfo, info)
         return tvb:len()
     end
+    local stream = tcp_stream()
+    stream = stream and stream.value
+    if stream and lost_at[stream] and pinfo.number > lost_at[stream] then
+        tree:add(proto, tvb(), "libframe: framing lost after the error in packet " .. lost_at[stream])
+        pinfo.cols.protocol = "libframe"
+        pinfo.cols.info = "data after an error (framing lost)"
+        return tvb:len()
+    end
     local o, len = 0, tvb:len()
+    local errors = 0
     while o < len do
+        local before = #info
         local took = dissect_frame(tvb, pinfo, tree, o, false, info)
         if took < 0 then
             pinfo.desegment_offset = o
@@ -489,10 +505,16 @@ function proto.dissector(tvb, pinfo, tree)
             set_columns(pinfo, info)
             return len
         end
+        if #info > before and ERRORS[info[#info]] then errors = errors + 1 end
         o = o + took
     end
+    if errors > 0 and stream and not lost_at[stream] then lost_at[stream] = pinfo.number end
     set_columns(pinfo, info)
     return len
+end
+
+function proto.init()
+    lost_at = {}
 end
 
 -- ---- registration ------------------------------------------------------------------------------

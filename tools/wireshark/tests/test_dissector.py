@@ -223,6 +223,11 @@ class Dissector(unittest.TestCase):
                     self.assertEqual(got[0][0].split("|")[0], "0")  # after the good frame
                     self.assertTrue(got[0][1].startswith(name + ": "), got[0][1])
                     seen.add(name)
+        # after an error the rest of the connection is not read as frames
+        rows = self.fields(Pcap().tcp([canonical({"a": 1}), b"GET / HTTP/1.1\r\n", canonical({"b": 2})], 41999),
+                           ["frame.number", "libframe.size", "_ws.col.Info"])
+        self.assertEqual([r[1:] for r in rows[3:]], [["0", '{"size":0,"a":1}'], ["", "LOOKS_LIKE_TEXT"],
+                                                       ["", "data after an error (framing lost)"]])
         # datagrams: one frame each, cut short or followed by more octets
         good = canonical({"u": 1}, b"dg")
         rows = self.fields(Pcap().udp([good, good[:-1], good + b"++", good[:2]], 42000),
