@@ -28,7 +28,7 @@ WIRESHARK_LUA := tools/wireshark/libframe.lua
 all: frame-tool
 frame-tool: $(FRAME_TOOL)
 
-$(BUILD)/tools/obj/%.o: tools/frame/%.c tools/frame/tool.h include/frame.h
+$(BUILD)/tools/obj/%.o: tools/frame/%.c tools/frame/tool.h tools/frame/net.h include/frame.h
 	@mkdir -p $(@D)
 	$(CC) $(FRAME_TOOL_CFLAGS) -c $< -o $@
 

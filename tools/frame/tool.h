@@ -8,8 +8,8 @@
  * from -H/-m/-s/-j, encode), reader.c (the decoder driver shared by decode,
  * inspect, check, send and listen), commands.c (decode, inspect, check),
  * show.c (JSON lines, the human view, hex/base64, colours, progress bar),
- * net.c (addresses, send, listen), pcap.c or nopcap.c (captures as files of
- * datagrams, with or without libpcap).
+ * net.c and net.h (addresses, sockets, answering frames), send.c, listen.c,
+ * pcap.c or nopcap.c (captures as files of datagrams, with or without libpcap).
  */
 #ifndef TOOL_H
 #define TOOL_H
@@ -182,7 +182,7 @@ int cmd_decode(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 
-/* net.c */
+/* send.c, listen.c */
 int cmd_send(int argc, char **argv);
 int cmd_listen(int argc, char **argv);
 
