@@ -80,6 +80,7 @@ TEST_TARGETS += test-vectors-fresh
 -include bindings/python/python.mk
 -include examples/examples.mk
 -include bench/bench.mk
+-include tools/frame/frame.mk
 
 # Runs every test target in order and stops at the first failure.
 test: lib
