@@ -66,6 +66,19 @@ static int get_frame(int fd, int k, size_t len)
 #define put(fd, k, len) cr_assert_eq(put_frame(fd, k, len), FRAME_OK, "put %d: errno %d", k, errno)
 #define get(fd, k, len) cr_assert_eq(get_frame(fd, k, len), 0, "get %d: errno %d", k, errno)
 
+/* Appends the bytes put(k, len) writes. */
+static void stream_of(sbuf *out, int k, size_t len)
+{
+    int q[2];
+    unsigned char tmp[4096];
+    ssize_t n;
+    cr_assert_eq(pipe(q), 0);
+    put(q[1], k, len);
+    close(q[1]);
+    while ((n = read(q[0], tmp, sizeof tmp)) > 0) sb_add(out, tmp, (size_t)n);
+    close(q[0]);
+}
+
 static frame_errno read_one(int fd)
 {
     unsigned char body[64];
@@ -139,7 +152,8 @@ Test(posix, write_to_a_pipe_uses_writev)
 typedef struct slow {
     int fd;
     sbuf data;
-    unsigned delay_us;
+    unsigned wait_us;  /* before the first byte */
+    unsigned delay_us; /* between writes */
     size_t step;
 } slow;
 
@@ -148,6 +162,12 @@ static void *slow_writer(void *arg)
 {
     slow *s = arg;
     size_t at;
+    sigset_t alrm;
+    /* SIGALRM goes to the reading thread, whose read() it interrupts. */
+    sigemptyset(&alrm);
+    sigaddset(&alrm, SIGALRM);
+    pthread_sigmask(SIG_BLOCK, &alrm, NULL);
+    if (s->wait_us) usleep(s->wait_us);
     for (at = 0; at < s->data.len; at += s->step) {
         size_t n = s->data.len - at < s->step ? s->data.len - at : s->step;
         if (write(s->fd, s->data.p + at, n) != (ssize_t)n) break;
@@ -164,20 +184,7 @@ Test(posix, one_byte_reads_give_whole_frames, .timeout = 30)
     slow s = {0};
     cr_assert_eq(pipe(p), 0);
     sb_simple_frame(&s.data, ",\"n\":4", "", 0);
-    {
-        /* the same frame as put(4, 0), then put(5, 3)'s */
-        sbuf f = {0};
-        int q[2];
-        unsigned char tmp[256];
-        ssize_t n;
-        cr_assert_eq(pipe(q), 0);
-        put(q[1], 5, 3);
-        close(q[1]);
-        n = read(q[0], tmp, sizeof tmp);
-        close(q[0]);
-        sb_add(&s.data, tmp, (size_t)n);
-        sb_free(&f);
-    }
+    stream_of(&s.data, 5, 3);
     s.fd = p[1];
     s.step = 1;
     s.delay_us = 200;
@@ -311,25 +318,17 @@ Test(posix, eintr_and_short_writes_are_retried, .timeout = 30)
     it.it_interval.tv_usec = 1000;
     it.it_value.tv_usec = 1000;
     cr_assert_eq(setitimer(ITIMER_REAL, &it, NULL), 0);
-    /* A read that waits 50 ms for its frame. */
+    /* A read that waits 50 ms for its frame, interrupted every 1 ms. */
     cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-    {
-        int q[2];
-        unsigned char tmp[128];
-        ssize_t n;
-        cr_assert_eq(pipe(q), 0);
-        put(q[1], 3, 20);
-        close(q[1]);
-        n = read(q[0], tmp, sizeof tmp);
-        close(q[0]);
-        sb_add(&s.data, tmp, (size_t)n);
-    }
+    stream_of(&s.data, 3, 20);
     s.fd = sv[0];
     s.step = s.data.len;
+    s.wait_us = 50000;
     alarms = 0;
     cr_assert_eq(pthread_create(&t, NULL, slow_writer, &s), 0);
-    pthread_join(t, NULL); /* written and closed: now read after an interrupted wait */
     get(sv[1], 3, 20);
+    cr_expect_gt(alarms, 10, "the read was not interrupted while it waited: %d", (int)alarms);
+    pthread_join(t, NULL);
     close(sv[1]);
     /* A 1 MiB body through a 4 KiB socket buffer, read slowly. */
     cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
