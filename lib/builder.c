@@ -121,16 +121,22 @@ static unsigned frame__put_canonical(frame_builder *b, const frame__u8 *p, const
 
 /* How frame__put_text() writes its bytes, and what it returns for bad UTF-8
  * (more than any count of members). */
-enum { FRAME__AS_IS, FRAME__AS_STRING, FRAME__AS_JSON, FRAME__BAD = 0x10000 };
+enum { FRAME__AS_JSON, FRAME__AS_STRING, FRAME__AS_IS, FRAME__BAD = 0x10000 };
 
 /* Appends the n bytes at p: as they are, as a canonical string, or as
  * validated JSON text in canonical form. Returns FRAME__BAD if they are
  * not UTF-8, else the number of members in JSON text (0 for the others). */
 static unsigned frame__put_text(frame_builder *b, const frame__u8 *p, size_t n, int how) {
-    if (how == FRAME__AS_JSON) return frame__put_canonical(b, p, p + n);
     if (how == FRAME__AS_STRING) return frame__put_string(b, p, n) ? FRAME__BAD : 0;
-    frame__put(b, p, n);
-    return 0;
+#if !FRAME__SMALL
+    if (how == FRAME__AS_IS) {
+        frame__put(b, p, n);
+        return 0;
+    }
+#endif
+    /* Size builds copy literals and numbers as JSON text too: byte by
+     * byte, the same bytes (no white space, no string, no member). */
+    return frame__put_canonical(b, p, p + n);
 }
 
 /* Returns v / 10; *digit gets v % 10. */
@@ -224,7 +230,7 @@ static frame_errno frame__check_member(frame_builder *b, const char *name, size_
             err = first ? FRAME_E_RESERVED_NAME : FRAME_E_DUPLICATE_NAME;
             break;
         }
-        if (kind == FRAME__FRESH) break;
+        if (kind == FRAME__FRESH) cursor = obj.len; /* no more names */
         first = 0;
     }
     if (err != FRAME_E_RESERVED_NAME && b->_members >= FRAME_MAX_MEMBERS) err = FRAME_E_TOO_MANY_MEMBERS;
@@ -258,11 +264,10 @@ static frame_errno frame__add(frame_builder *b, const char *name, size_t n, int 
         }
         if (kind == FRAME__RAW) {
             /* The members it holds are counted as it is copied, below. */
-            frame__json_job job;
-            memset(&job, 0, sizeof job);
+            /* Any one value, inside the header object. */
+            frame__json_job job = {0, 0, 0, 1, 0, 0, 0, 0};
             job.start = s;
             job.end = s + len;
-            job.depth = 1; /* inside the header object */
             job.members = b->_members;
             job.cfg = b->_cfg;
             err = frame__json_validate(&job);
@@ -297,7 +302,9 @@ static frame_errno frame__add(frame_builder *b, const char *name, size_t n, int 
         frame__put_char(b, ':');
         /* Literals and numbers are canonical as they are. */
         members += frame__put_text(b, s, len,
-                                   kind >= FRAME__RAW ? FRAME__AS_JSON : kind == FRAME__STRING);
+                                   kind == FRAME__STRING                ? FRAME__AS_STRING
+                                   : !FRAME__SMALL && kind < FRAME__RAW ? FRAME__AS_IS
+                                                                        : FRAME__AS_JSON);
         /* A copied value's members count as the validator counts them. */
         err = members >= FRAME__BAD ? FRAME_E_BAD_UTF8
               : b->_members + members > FRAME_MAX_MEMBERS ? FRAME_E_TOO_MANY_MEMBERS : FRAME_OK;
@@ -372,14 +379,21 @@ FRAME_API frame_errno frame_builder_add_int64(frame_builder *b, const char *name
     return frame__add_number(b, name, (uint64_t)value, FRAME__INT64);
 }
 
+/* Adds the literal true (0), null (1) or false (2). */
+#if FRAME__SMALL && defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static frame_errno frame__add_literal(frame_builder *b, const char *name, unsigned which) {
+    static const char literals[] = "true\0null\0false";
+    return frame__add(b, name, (size_t)-1, FRAME__TEXT, literals + 5 * which, 4 + (which >> 1));
+}
+
 FRAME_API frame_errno frame_builder_add_bool(frame_builder *b, const char *name, int value) {
-    static const char literals[] = "true\0false";
-    unsigned f = !value;
-    return frame__add(b, name, (size_t)-1, FRAME__TEXT, literals + 5 * f, 4 + f);
+    return frame__add_literal(b, name, value ? 0 : 2);
 }
 
 FRAME_API frame_errno frame_builder_add_null(frame_builder *b, const char *name) {
-    return frame__add(b, name, (size_t)-1, FRAME__TEXT, "null", 4);
+    return frame__add_literal(b, name, 1);
 }
 
 FRAME_API frame_errno frame_builder_add_raw(frame_builder *b, const char *name, const char *json,
@@ -403,11 +417,10 @@ FRAME_API frame_errno frame_builder_add_members(frame_builder *b, const frame_va
     frame_member m;
     size_t cursor = 0;
     int kind;
-    frame_errno err = !obj || !obj->json ? FRAME_E_ARGUMENT
-                      : obj->type != FRAME_TYPE_OBJECT ? FRAME_E_TYPE : FRAME_OK;
     if (!b) return FRAME_E_ARGUMENT;
     /* An earlier error stays the builder's error. */
-    if (err && !b->_errno) frame__builder_fail(b, err);
+    if (!b->_errno && (!obj || !obj->json || obj->type != FRAME_TYPE_OBJECT))
+        frame__builder_fail(b, obj && obj->json ? FRAME_E_TYPE : FRAME_E_ARGUMENT);
     /* The names of a validated object differ from each other and, but for
      * the size member (left out), from a builder's that holds only that. */
     kind = b->_members == 1 ? FRAME__FRESH : FRAME__MEMBER;

@@ -62,24 +62,29 @@ FRAME_API frame_errno frame_encoder_init_gather(frame_encoder *e, frame_gather_f
  * more. The first span is empty only when both are.
  */
 static frame_errno frame__flush(frame_encoder *e) {
-    for (;;) {
-        frame_span s[2];
-        size_t total;
-        long r;
+    frame_span s[2];
+    size_t left;
+    long r;
+    while ((s[0].len = e->_pending_len[0]) != 0) {
+        if (s[0].len > LONG_MAX) s[0].len = LONG_MAX;
         s[0].data = e->_pending[0];
-        s[0].len = e->_pending_len[0] < LONG_MAX ? e->_pending_len[0] : LONG_MAX;
         s[1].data = e->_pending[1];
-        /* A one-buffer transport gets one span a round. */
-        s[1].len = !e->_gather ? 0 : e->_pending_len[1] < LONG_MAX - s[0].len ? e->_pending_len[1] : LONG_MAX - s[0].len;
-        if (!s[0].len) return FRAME_OK;
-        total = s[0].len + s[1].len;
-        r = e->_gather ? e->_write.gather(e->_ctx, s, 1 + !!s[1].len) : e->_write.one(e->_ctx, s[0].data, s[0].len);
+        s[1].len = 0;
+        if (e->_gather) {
+            s[1].len = LONG_MAX - s[0].len;
+            if (e->_pending_len[1] < s[1].len) s[1].len = e->_pending_len[1];
+            r = e->_write.gather(e->_ctx, s, 1 + (s[1].len != 0));
+        } else {
+            /* A one-buffer transport gets one span a round. */
+            r = e->_write.one(e->_ctx, s[0].data, s[0].len);
+        }
         /* A negative r is a failure too: as unsigned, it is above LONG_MAX. */
-        if ((unsigned long)r > total) {
+        left = s[0].len + s[1].len;
+        if ((unsigned long)r > left) {
             e->_write_result = r;
             return frame__encoder_fail(e, FRAME_E_WRITE);
         }
-        total -= (size_t)r; /* what was not taken */
+        left -= (size_t)r; /* what was not taken */
         if ((size_t)r >= e->_pending_len[0]) {
             /* The first span is gone: the second moves up. */
             r -= (long)e->_pending_len[0];
@@ -89,8 +94,9 @@ static frame_errno frame__flush(frame_encoder *e) {
         }
         e->_pending[0] += r;
         e->_pending_len[0] -= (size_t)r;
-        if (total) return FRAME_E_WOULD_BLOCK;
+        if (left) return FRAME_E_WOULD_BLOCK;
     }
+    return FRAME_OK;
 }
 
 /* The writing calls, numbered so that op & FRAME__STREAM is the state each
@@ -153,8 +159,8 @@ static frame_errno frame__op(frame_encoder *e, const void *data, size_t len, int
             e->_pending_len[0] += len;
             len = 0;
         }
-        /* Behind a head still there, or first. */
-        k = e->_pending_len[0] != 0;
+        /* Behind a head still held, or first (nothing is pending). */
+        k = e->_held;
         e->_pending[k] = (const unsigned char *)data;
         e->_pending_len[k] = len;
     }
