@@ -65,13 +65,23 @@ static FRAME__INLINE void frame__put_char(frame_builder *b, unsigned c) {
 static FRAME__INLINE int frame__put_string(frame_builder *b, const frame__u8 *p, size_t len) {
     const frame__u8 *end = p + len;
 #if FRAME__SMALL
-    /* A character at a time, with no scanning helper to bring in. */
+    /* A character at a time, with no scanning helper to bring in: the
+     * string iterator checks a UTF-8 sequence (which no quote, backslash or
+     * control starts) and says where it ends. */
+    frame__siter it;
     frame__put(b, "\"", 1);
     for (; p < end; p += len) {
         len = 1;
-        if (*p < 0x80) frame__put_char(b, *p);
-        else if ((len = frame__utf8_len(p, end)) != 0) frame__put(b, p, len);
-        else return 1;
+        if (*p < 0x80) {
+            frame__put_char(b, *p);
+            continue;
+        }
+        it.p = p;
+        it.end = end;
+        it.left = 0;
+        if (frame__siter_next(&it) < 0) return 1;
+        len = (size_t)(it.p - p);
+        frame__put(b, p, len);
     }
 #else
     const frame__u8 *run = p;
