@@ -133,10 +133,11 @@ static unsigned frame__put_canonical(frame_builder *b, const frame__u8 *p, const
  * (more than any count of members). */
 enum { FRAME__AS_JSON, FRAME__AS_STRING, FRAME__AS_IS, FRAME__BAD = 0x10000 };
 
-/* Appends the n bytes at p: as they are, as a canonical string, or as
+/* Appends the byte sep (',' or ':'), then the n bytes at p: as they are, as a canonical string, or as
  * validated JSON text in canonical form. Returns FRAME__BAD if they are
  * not UTF-8, else the number of members in JSON text (0 for the others). */
-static unsigned frame__put_text(frame_builder *b, const frame__u8 *p, size_t n, int how) {
+static unsigned frame__put_text(frame_builder *b, unsigned sep, const frame__u8 *p, size_t n, int how) {
+    frame__put_char(b, sep);
     if (how == FRAME__AS_STRING) return frame__put_string(b, p, n) ? FRAME__BAD : 0;
 #if !FRAME__SMALL
     if (how == FRAME__AS_IS) {
@@ -306,12 +307,10 @@ static frame_errno frame__add(frame_builder *b, const char *name, size_t n, int 
         /* Bad UTF-8 in the name or the value: the member is written (or
          * measured) whole all the same, then taken back. A name has no
          * members. */
-        frame__put_char(b, ',');
-        members = frame__put_text(b, (const frame__u8 *)name, n,
+        members = frame__put_text(b, ',', (const frame__u8 *)name, n,
                                   kind >= FRAME__MEMBER ? FRAME__AS_JSON : FRAME__AS_STRING);
-        frame__put_char(b, ':');
         /* Literals and numbers are canonical as they are. */
-        members += frame__put_text(b, s, len,
+        members += frame__put_text(b, ':', s, len,
                                    kind == FRAME__STRING                ? FRAME__AS_STRING
                                    : !FRAME__SMALL && kind < FRAME__RAW ? FRAME__AS_IS
                                                                         : FRAME__AS_JSON);

@@ -116,7 +116,7 @@ enum { FRAME__OP_WRITE, FRAME__OP_BEGIN, FRAME__OP_BODY, FRAME__OP_END, FRAME__O
  * _write_result (a failure's result, and no failure is possible yet) keeps
  * the size of that room: the struct keeps its 1.0 size and layout.
  */
-static frame_errno frame__op(frame_encoder *e, const void *data, size_t len, int op,
+static frame_errno frame__op(frame_encoder *e, int op, const void *data, size_t len,
                              frame_builder *b) {
     const void *head;
     frame_errno err;
@@ -149,15 +149,17 @@ static frame_errno frame__op(frame_encoder *e, const void *data, size_t len, int
         if (len > e->_declared) return FRAME_E_SIZE_MISMATCH;
         e->_declared -= len;
         e->_state = (unsigned char)((op + 1) & FRAME__STREAM);
-        /* The head waits for the first chunk: begin, or an empty chunk. */
-        if (e->_held && !len && (unsigned)op - FRAME__OP_BEGIN <= FRAME__OP_BODY - FRAME__OP_BEGIN)
-            return FRAME_OK;
-        if (e->_held && !e->_gather && len && len <= (size_t)e->_write_result) {
-            /* Behind the head, in the builder's buffer (writable: the
-             * pointer is const only in the encoder): one call takes both. */
-            memmove((unsigned char *)(uintptr_t)(e->_pending[0] + e->_pending_len[0]), data, len);
-            e->_pending_len[0] += len;
-            len = 0;
+        if (e->_held) {
+            if (!len) {
+                /* The head waits for the first chunk: begin, or an empty chunk. */
+                if (op == FRAME__OP_BEGIN || op == FRAME__OP_BODY) return FRAME_OK;
+            } else if (!e->_gather && len <= (size_t)e->_write_result) {
+                /* Behind the head, in the builder's buffer (writable: the
+                 * pointer is const only in the encoder): one call takes both. */
+                memmove((unsigned char *)(uintptr_t)(e->_pending[0] + e->_pending_len[0]), data, len);
+                e->_pending_len[0] += len;
+                len = 0;
+            }
         }
         /* Behind a head still held, or first (nothing is pending). */
         k = e->_held;
@@ -171,23 +173,23 @@ static frame_errno frame__op(frame_encoder *e, const void *data, size_t len, int
 }
 
 FRAME_API frame_errno frame_write(frame_encoder *e, frame_builder *b, const void *body, size_t len) {
-    return frame__op(e, body, len, FRAME__OP_WRITE, b);
+    return frame__op(e, FRAME__OP_WRITE, body, len, b);
 }
 
 FRAME_API frame_errno frame_write_begin(frame_encoder *e, frame_builder *b) {
-    return frame__op(e, NULL, 0, FRAME__OP_BEGIN, b);
+    return frame__op(e, FRAME__OP_BEGIN, NULL, 0, b);
 }
 
 FRAME_API frame_errno frame_write_body(frame_encoder *e, const void *chunk, size_t len) {
-    return frame__op(e, chunk, len, FRAME__OP_BODY, NULL);
+    return frame__op(e, FRAME__OP_BODY, chunk, len, NULL);
 }
 
 FRAME_API frame_errno frame_write_end(frame_encoder *e) {
-    return frame__op(e, NULL, 0, FRAME__OP_END, NULL);
+    return frame__op(e, FRAME__OP_END, NULL, 0, NULL);
 }
 
 FRAME_API frame_errno frame_encoder_resume(frame_encoder *e) {
-    return frame__op(e, NULL, 0, FRAME__OP_RESUME, NULL);
+    return frame__op(e, FRAME__OP_RESUME, NULL, 0, NULL);
 }
 
 FRAME_API size_t frame_encoder_pending(const frame_encoder *e) {
