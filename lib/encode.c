@@ -36,10 +36,11 @@ __attribute__((noinline))
 static frame_errno frame__encoder_init(frame_encoder *e, frame__transport w, int gather, void *ctx) {
     if (!e) return FRAME_E_ARGUMENT;
     memset(e, 0, sizeof *e);
-    memcpy(&e->_write, &w, sizeof w);
+    /* Both members are function pointers of the same size: copying one
+     * copies either. */
+    e->_write.one = w.one;
     e->_ctx = ctx;
     e->_gather = (unsigned char)gather;
-    /* Both members are function pointers of the same size. */
     return w.one ? FRAME_OK : frame__encoder_fail(e, FRAME_E_ARGUMENT);
 }
 
