@@ -69,19 +69,18 @@ static FRAME__INLINE int frame__put_string(frame_builder *b, const frame__u8 *p,
      * string iterator checks a UTF-8 sequence (which no quote, backslash or
      * control starts) and says where it ends. */
     frame__siter it;
+    const frame__u8 *checked = p; /* the end of the sequences checked so far */
     frame__put(b, "\"", 1);
-    for (; p < end; p += len) {
-        len = 1;
-        if (*p < 0x80) {
-            frame__put_char(b, *p);
-            continue;
+    for (; p < end; p++) {
+        if (p >= checked && *p >= 0x80) {
+            it.p = p;
+            it.end = end;
+            it.left = 0;
+            if (frame__siter_next(&it) < 0) return 1;
+            checked = it.p;
         }
-        it.p = p;
-        it.end = end;
-        it.left = 0;
-        if (frame__siter_next(&it) < 0) return 1;
-        len = (size_t)(it.p - p);
-        frame__put(b, p, len);
+        /* UTF-8 bytes go as they are. */
+        frame__put_char(b, *p);
     }
 #else
     const frame__u8 *run = p;
