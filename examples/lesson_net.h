@@ -1,0 +1,63 @@
+/*
+ * examples/lesson_net.h: the socket set-up the lessons share, so that each
+ * lesson shows only what it teaches. Not part of libframe. Loopback only:
+ * a lesson never listens on another address.
+ *
+ * Define _POSIX_C_SOURCE 200809L before any #include (the lessons compile
+ * with -std=c99 -pedantic), then include this file.
+ */
+#ifndef LESSON_NET_H
+#define LESSON_NET_H
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* Prints what failed and why, and exits with status 2. */
+static inline void lesson_die(const char *what) {
+    perror(what);
+    exit(2);
+}
+
+/* 127.0.0.1:port; port text "0" lets the kernel choose one. */
+static inline struct sockaddr_in lesson_addr(const char *port) {
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons((unsigned short)strtoul(port, NULL, 10));
+    return a;
+}
+
+/* A socket of `type` (SOCK_STREAM: listening, or SOCK_DGRAM) bound to
+ * 127.0.0.1:port. Prints "listening on 127.0.0.1:N" with the port it got,
+ * which is how the tests (and you) find a server started on port 0. */
+static inline int lesson_listen(const char *port, int type) {
+    struct sockaddr_in a = lesson_addr(port);
+    socklen_t alen = sizeof a;
+    int one = 1, fd = socket(AF_INET, type, 0);
+    if (fd < 0) lesson_die("socket");
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) < 0) lesson_die("bind");
+    if (type == SOCK_STREAM && listen(fd, 128) < 0) lesson_die("listen");
+    getsockname(fd, (struct sockaddr *)&a, &alen);
+    printf("listening on 127.0.0.1:%u\n", (unsigned)ntohs(a.sin_port));
+    fflush(stdout);
+    return fd;
+}
+
+/* A socket of `type` connected to 127.0.0.1:port (for SOCK_DGRAM, connect
+ * only fixes the destination of send()). */
+static inline int lesson_connect(const char *port, int type) {
+    struct sockaddr_in a = lesson_addr(port);
+    int fd = socket(AF_INET, type, 0);
+    if (fd < 0) lesson_die("socket");
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0) lesson_die("connect");
+    return fd;
+}
+
+#endif /* LESSON_NET_H */
