@@ -1,0 +1,186 @@
+/*
+ * Lesson 3: a non-blocking epoll server for many clients. It echoes each
+ * frame with a header member added, streaming each body chunk back out as it
+ * comes in, so a client costs the same whatever its body sizes.
+ *   epoll_echo server [PORT]          epoll_echo client PORT FRAMES BODY_SIZE
+ *
+ * Copy rule: a body chunk points into the bytes given to frame_feed(), and
+ * the decoder promises it only until on_body returns. Keep it longer only
+ * where those bytes are yours and left alone (here, our read buffer), or copy.
+ * Pause while a reply is pending: when the socket takes part of a chunk
+ * (FRAME_E_WOULD_BLOCK), the encoder keeps pointing at the rest, so on_body
+ * returns FRAME_PAUSE; frame_feed() stops, says what it consumed, and we stop
+ * reading that client. Resume when the short write completes (EPOLLOUT):
+ * the encoder until FRAME_OK, then the decoder; feed the rest, read again.
+ * Back-pressure both ways: a client that sends faster than it reads fills
+ * our send buffer; we stop reading it, so its sends wait in turn, and the
+ * server never holds more than two buffers per client. A client must read
+ * while it writes, or both ends wait forever: a child process writes here.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "lesson_net.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <frame_posix.h>
+#include <sys/epoll.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+
+enum { MAX_HEADER = 1024 }; /* a client's header: say how large, per connection */
+typedef struct conn {
+    int fd;
+    frame_decoder dec;
+    frame_encoder enc;
+    frame_builder b;
+    char header_buf[MAX_HEADER];
+    unsigned char head[MAX_HEADER + 64]; /* the reply's head: one member more */
+    unsigned char in[65536];             /* read buffer: body chunks point into it */
+    size_t in_off, in_len;               /* in[in_off, in_len): not fed yet */
+    unsigned long short_writes;
+} conn;
+
+static frame_config cfg = FRAME_CONFIG_INIT;
+static int ep; /* the epoll instance */
+static void watch(int op, int fd, unsigned events, void *ptr) {
+    struct epoll_event ev;
+    ev.events = events;
+    ev.data.ptr = ptr;
+    epoll_ctl(ep, op, fd, &ev);
+}
+
+/* The gathering transport: head and body in one writev(). A full socket
+ * takes less, or nothing: the encoder keeps the rest (FRAME_E_WOULD_BLOCK). */
+static long to_socket(void *ctx, const frame_span *s, int n) {
+    struct iovec v[2];
+    ssize_t r;
+    int i;
+    for (i = 0; i < n; i++) /* writev() does not write into the data: no const */
+        v[i].iov_base = (void *)(uintptr_t)s[i].data, v[i].iov_len = s[i].len;
+    r = writev(((conn *)ctx)->fd, v, n);
+    return r < 0 && errno == EAGAIN ? 0 : (long)r; /* -1 fails: FRAME_E_WRITE */
+}
+
+/* What every callback does with the result of a write: go on; or pause,
+ * and wait for room (EPOLLOUT) instead of more requests (EPOLLIN). */
+static int go_on(conn *c, frame_errno e) {
+    if (e != FRAME_E_WOULD_BLOCK) return e == FRAME_OK ? FRAME_CONTINUE : -1;
+    c->short_writes++;
+    watch(EPOLL_CTL_MOD, c->fd, EPOLLOUT, c);
+    return FRAME_PAUSE;
+}
+
+/* The reply's head: the client's header, every member but "size" (the
+ * builder writes it) and ours, then ours. frame_write_begin() holds it back
+ * until the first body chunk, so that both leave in one writev(). */
+static int on_header(frame_decoder *d, const frame_header *h) {
+    static const char *const omit[] = {"echoed_by", NULL};
+    conn *c = d->data;
+    frame_builder_init(&c->b, NULL, c->head, sizeof c->head, h->body_size);
+    frame_builder_add_members(&c->b, &h->root, omit);
+    frame_builder_add_string(&c->b, "echoed_by", "epoll_echo");
+    return go_on(c, frame_write_begin(&c->enc, &c->b));
+}
+static int on_body(frame_decoder *d, const void *at, size_t len) {
+    conn *c = d->data; /* `at` is in c->in: zero-copy both ways */
+    return go_on(c, frame_write_body(&c->enc, at, len));
+}
+static int on_end(frame_decoder *d) {
+    conn *c = d->data; /* checks the sizes; writes the head of an empty body */
+    return go_on(c, frame_write_end(&c->enc));
+}
+
+/* Feeds what is buffered, then reads more, until the socket is empty (0) or
+ * a reply waits for room (0), or the connection is over (-1). */
+static int on_readable(conn *c) {
+    for (;;) {
+        ssize_t n;
+        c->in_off += frame_feed(&c->dec, c->in + c->in_off, c->in_len - c->in_off);
+        if (frame_decoder_errno(&c->dec) == FRAME_E_PAUSED) return 0; /* c->in stays */
+        if (frame_decoder_errno(&c->dec) != FRAME_OK) return -1;
+        n = read(c->fd, c->in, sizeof c->in); /* all fed: the buffer is free */
+        if (n < 0 && errno == EAGAIN) return 0;
+        if (n <= 0) return frame_finish(&c->dec, NULL), -1;
+        c->in_off = 0;
+        c->in_len = (size_t)n;
+    }
+}
+static int on_writable(conn *c) {
+    frame_errno e = frame_encoder_resume(&c->enc);
+    if (e != FRAME_OK) return e == FRAME_E_WOULD_BLOCK ? 0 : -1;
+    watch(EPOLL_CTL_MOD, c->fd, EPOLLIN, c); /* the reply is out: requests again */
+    frame_decoder_resume(&c->dec);
+    return on_readable(c); /* the rest of c->in first */
+}
+
+static void add_client(int lfd) {
+    static const frame_callbacks cb = {on_header, on_body, on_end};
+    int small = 4096;
+    conn *c = calloc(1, sizeof *c);
+    if (!c || (c->fd = accept(lfd, NULL, NULL)) < 0) lesson_die("accept");
+    fcntl(c->fd, F_SETFL, O_NONBLOCK);
+    /* Small on purpose, so that short writes happen in this lesson. */
+    setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+    frame_decoder_init(&c->dec, &cfg, &cb, c->header_buf, sizeof c->header_buf, c);
+    frame_encoder_init_gather(&c->enc, to_socket, c);
+    watch(EPOLL_CTL_ADD, c->fd, EPOLLIN, c);
+}
+
+static int serve(const char *port) {
+    struct epoll_event evs[64];
+    int lfd = lesson_listen(port, SOCK_STREAM), i, n;
+    cfg.max_header = MAX_HEADER;
+    ep = epoll_create1(0);
+    watch(EPOLL_CTL_ADD, lfd, EPOLLIN, NULL); /* NULL: the listening socket */
+    while ((n = epoll_wait(ep, evs, 64, -1)) >= 0)
+        for (i = 0; i < n; i++) {
+            conn *c = evs[i].data.ptr;
+            if (!c) add_client(lfd);
+            else if ((evs[i].events & EPOLLOUT ? on_writable(c) : on_readable(c)) < 0) {
+                printf("client %d: %llu frames echoed, %lu short writes, decoder %s\n", c->fd,
+                       (unsigned long long)frame_decoder_frame_index(&c->dec), c->short_writes,
+                       frame_errname(frame_decoder_errno(&c->dec)));
+                close(c->fd); /* which takes it out of the epoll set */
+                free(c);
+            }
+        }
+    lesson_die("epoll_wait");
+    return 2;
+}
+
+/* One connection: a child writes FRAMES frames while the parent reads. */
+static int client(const char *port, int frames, size_t size) {
+    static char body[1 << 20], back[1 << 20], header_buf[FRAME_DEFAULT_MAX_HEADER];
+    int fd = lesson_connect(port, SOCK_STREAM), k, bad = 0;
+    frame_header h;
+    if (size > sizeof body) return 2;
+    for (k = 0; (size_t)k < size; k++) body[k] = (char)('a' + k % 26);
+    if (fork() == 0) { /* the writer: {"size":N,"n":k} for k = 0, 1... */
+        for (k = 0; k < frames; k++) {
+            unsigned char head[64];
+            frame_builder b;
+            frame_builder_init(&b, NULL, head, sizeof head, size);
+            frame_builder_add_int64(&b, "n", k);
+            if (frame_fd_write(fd, &b, body, size) != FRAME_OK) _exit(1);
+        }
+        _exit(0);
+    }
+    for (k = 0; k < frames; k++) {
+        int64_t n = -1;
+        if (frame_fd_read(fd, NULL, header_buf, sizeof header_buf, &h, back, sizeof back, NULL,
+                          NULL) != FRAME_OK) return 1;
+        frame_header_get_int64(&h, "n", &n);
+        bad += n != k || h.body_size != size || memcmp(back, body, size) != 0;
+        if (k == 0) printf("first echo: %.*s\n", (int)h.root.len, h.root.json);
+    }
+    printf("%d frames of %zu bytes: %d echoes intact, %d wrong\n", frames, size, frames - bad, bad);
+    return bad != 0;
+}
+
+int main(int argc, char **argv) {
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (argc >= 2 && strcmp(argv[1], "server") == 0) return serve(argc > 2 ? argv[2] : "0");
+    if (argc == 5 && strcmp(argv[1], "client") == 0)
+        return client(argv[2], atoi(argv[3]), strtoul(argv[4], NULL, 10));
+    fprintf(stderr, "usage: epoll_echo server [PORT] | epoll_echo client PORT FRAMES SIZE\n");
+    return 2;
+}
