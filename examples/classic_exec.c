@@ -94,8 +94,7 @@ static int serve(const char *port) {
         printf("connection closed: %s\n", frame_errname(e));
         close(conn);
     }
-    lesson_die("accept");
-    return 2;
+    return lesson_die("accept");
 }
 
 static int client(const char *port, int n, char **cmds) {

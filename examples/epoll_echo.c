@@ -1,32 +1,26 @@
 /*
  * Lesson 3: a non-blocking epoll server for many clients. It echoes each
  * frame with a header member added, streaming each body chunk back out as it
- * comes in, so a client costs the same whatever its body sizes.
- *   epoll_echo server [PORT]          epoll_echo client PORT FRAMES BODY_SIZE
+ * comes in, so a client costs two buffers here whatever its body sizes.
  *
- * Copy rule: a body chunk points into the bytes given to frame_feed(), and
- * the decoder promises it only until on_body returns. Keep it longer only
- * where those bytes are yours and left alone (here, our read buffer), or copy.
- * Pause while a reply is pending: when the socket takes part of a chunk
- * (FRAME_E_WOULD_BLOCK), the encoder keeps pointing at the rest, so on_body
- * returns FRAME_PAUSE; frame_feed() stops, says what it consumed, and we stop
- * reading that client. Resume when the short write completes (EPOLLOUT):
- * the encoder until FRAME_OK, then the decoder; feed the rest, read again.
- * Back-pressure both ways: a client that sends faster than it reads fills
- * our send buffer; we stop reading it, so its sends wait in turn, and the
- * server never holds more than two buffers per client. A client must read
- * while it writes, or both ends wait forever: a child process writes here.
+ *   epoll_echo [PORT]       (try it with: uv_echo client PORT hello world)
+ *
+ * Back-pressure runs both ways. A client that sends faster than it reads
+ * fills our send buffer; we then pause its decoder and stop reading it, so
+ * its own sends wait in turn, and nothing piles up in the server. And a
+ * client must read while it writes (a thread, a process or an event loop),
+ * or once both ends' buffers are full each waits for the other forever.
+ * Writes go out whole or in part: when the socket takes part, the encoder
+ * keeps the rest, and frame_encoder_resume() sends it once there is room.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "lesson_net.h"
 #include <errno.h>
 #include <fcntl.h>
-#include <frame_posix.h>
+#include <frame.h>
 #include <sys/epoll.h>
 #include <sys/uio.h>
-#include <sys/wait.h>
-
-enum { MAX_HEADER = 1024 }; /* a client's header: say how large, per connection */
+enum { MAX_HEADER = 1024 }; /* a client's header: small, and said so (cfg) */
 typedef struct conn {
     int fd;
     frame_decoder dec;
@@ -38,16 +32,12 @@ typedef struct conn {
     size_t in_off, in_len;               /* in[in_off, in_len): not fed yet */
     unsigned long short_writes;
 } conn;
-
-static frame_config cfg = FRAME_CONFIG_INIT;
+static const frame_config cfg = {4, 0, 0, "size", MAX_HEADER, FRAME_MAX_BODY_LIMIT};
 static int ep; /* the epoll instance */
 static void watch(int op, int fd, unsigned events, void *ptr) {
-    struct epoll_event ev;
-    ev.events = events;
-    ev.data.ptr = ptr;
+    struct epoll_event ev = {events, {ptr}}; /* data.ptr: our struct conn */
     epoll_ctl(ep, op, fd, &ev);
 }
-
 /* The gathering transport: head and body in one writev(). A full socket
  * takes less, or nothing: the encoder keeps the rest (FRAME_E_WOULD_BLOCK). */
 static long to_socket(void *ctx, const frame_span *s, int n) {
@@ -59,8 +49,8 @@ static long to_socket(void *ctx, const frame_span *s, int n) {
     r = writev(((conn *)ctx)->fd, v, n);
     return r < 0 && errno == EAGAIN ? 0 : (long)r; /* -1 fails: FRAME_E_WRITE */
 }
-
-/* What every callback does with the result of a write: go on; or pause,
+/* What each callback does with a write's result: go on; or, when the socket
+ * took only part (the encoder keeps pointing at the rest), pause the decoder
  * and wait for room (EPOLLOUT) instead of more requests (EPOLLIN). */
 static int go_on(conn *c, frame_errno e) {
     if (e != FRAME_E_WOULD_BLOCK) return e == FRAME_OK ? FRAME_CONTINUE : -1;
@@ -68,10 +58,9 @@ static int go_on(conn *c, frame_errno e) {
     watch(EPOLL_CTL_MOD, c->fd, EPOLLOUT, c);
     return FRAME_PAUSE;
 }
-
-/* The reply's head: the client's header, every member but "size" (the
- * builder writes it) and ours, then ours. frame_write_begin() holds it back
- * until the first body chunk, so that both leave in one writev(). */
+/* The reply's head: the client's members but "size" (the builder writes it)
+ * and ours, then ours. frame_write_begin() holds it back until the first
+ * body chunk, so that both leave in one writev(). */
 static int on_header(frame_decoder *d, const frame_header *h) {
     static const char *const omit[] = {"echoed_by", NULL};
     conn *c = d->data;
@@ -80,30 +69,33 @@ static int on_header(frame_decoder *d, const frame_header *h) {
     frame_builder_add_string(&c->b, "echoed_by", "epoll_echo");
     return go_on(c, frame_write_begin(&c->enc, &c->b));
 }
+/* The copy rule: `at` points into the bytes given to frame_feed(), and the
+ * decoder promises it only until this returns. Keep it longer only where
+ * those bytes are yours and left alone, or copy it. Here they are c->in, left
+ * alone while a write is pending: zero-copy from one socket to the other. */
 static int on_body(frame_decoder *d, const void *at, size_t len) {
-    conn *c = d->data; /* `at` is in c->in: zero-copy both ways */
+    conn *c = d->data;
     return go_on(c, frame_write_body(&c->enc, at, len));
 }
 static int on_end(frame_decoder *d) {
     conn *c = d->data; /* checks the sizes; writes the head of an empty body */
     return go_on(c, frame_write_end(&c->enc));
 }
-
-/* Feeds what is buffered, then reads more, until the socket is empty (0) or
- * a reply waits for room (0), or the connection is over (-1). */
+/* Feeds what is buffered, then reads more, until the socket is empty or a
+ * reply waits for room (0), or the connection is over (-1). */
 static int on_readable(conn *c) {
     for (;;) {
         ssize_t n;
         c->in_off += frame_feed(&c->dec, c->in + c->in_off, c->in_len - c->in_off);
-        if (frame_decoder_errno(&c->dec) == FRAME_E_PAUSED) return 0; /* c->in stays */
-        if (frame_decoder_errno(&c->dec) != FRAME_OK) return -1;
+        if (frame_decoder_errno(&c->dec) != FRAME_OK) /* paused: c->in stays as it is */
+            return frame_decoder_errno(&c->dec) == FRAME_E_PAUSED ? 0 : -1;
         n = read(c->fd, c->in, sizeof c->in); /* all fed: the buffer is free */
         if (n < 0 && errno == EAGAIN) return 0;
         if (n <= 0) return frame_finish(&c->dec, NULL), -1;
-        c->in_off = 0;
-        c->in_len = (size_t)n;
+        c->in_off = 0, c->in_len = (size_t)n;
     }
 }
+/* The short write completed? Then resume the decoder, and feed the rest. */
 static int on_writable(conn *c) {
     frame_errno e = frame_encoder_resume(&c->enc);
     if (e != FRAME_OK) return e == FRAME_E_WOULD_BLOCK ? 0 : -1;
@@ -111,24 +103,20 @@ static int on_writable(conn *c) {
     frame_decoder_resume(&c->dec);
     return on_readable(c); /* the rest of c->in first */
 }
-
 static void add_client(int lfd) {
     static const frame_callbacks cb = {on_header, on_body, on_end};
-    int small = 4096;
     conn *c = calloc(1, sizeof *c);
     if (!c || (c->fd = accept(lfd, NULL, NULL)) < 0) lesson_die("accept");
     fcntl(c->fd, F_SETFL, O_NONBLOCK);
     /* Small on purpose, so that short writes happen in this lesson. */
-    setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+    setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &(int){4096}, sizeof(int));
     frame_decoder_init(&c->dec, &cfg, &cb, c->header_buf, sizeof c->header_buf, c);
     frame_encoder_init_gather(&c->enc, to_socket, c);
     watch(EPOLL_CTL_ADD, c->fd, EPOLLIN, c);
 }
-
 static int serve(const char *port) {
     struct epoll_event evs[64];
     int lfd = lesson_listen(port, SOCK_STREAM), i, n;
-    cfg.max_header = MAX_HEADER;
     ep = epoll_create1(0);
     watch(EPOLL_CTL_ADD, lfd, EPOLLIN, NULL); /* NULL: the listening socket */
     while ((n = epoll_wait(ep, evs, 64, -1)) >= 0)
@@ -143,44 +131,9 @@ static int serve(const char *port) {
                 free(c);
             }
         }
-    lesson_die("epoll_wait");
-    return 2;
+    return lesson_die("epoll_wait");
 }
-
-/* One connection: a child writes FRAMES frames while the parent reads. */
-static int client(const char *port, int frames, size_t size) {
-    static char body[1 << 20], back[1 << 20], header_buf[FRAME_DEFAULT_MAX_HEADER];
-    int fd = lesson_connect(port, SOCK_STREAM), k, bad = 0;
-    frame_header h;
-    if (size > sizeof body) return 2;
-    for (k = 0; (size_t)k < size; k++) body[k] = (char)('a' + k % 26);
-    if (fork() == 0) { /* the writer: {"size":N,"n":k} for k = 0, 1... */
-        for (k = 0; k < frames; k++) {
-            unsigned char head[64];
-            frame_builder b;
-            frame_builder_init(&b, NULL, head, sizeof head, size);
-            frame_builder_add_int64(&b, "n", k);
-            if (frame_fd_write(fd, &b, body, size) != FRAME_OK) _exit(1);
-        }
-        _exit(0);
-    }
-    for (k = 0; k < frames; k++) {
-        int64_t n = -1;
-        if (frame_fd_read(fd, NULL, header_buf, sizeof header_buf, &h, back, sizeof back, NULL,
-                          NULL) != FRAME_OK) return 1;
-        frame_header_get_int64(&h, "n", &n);
-        bad += n != k || h.body_size != size || memcmp(back, body, size) != 0;
-        if (k == 0) printf("first echo: %.*s\n", (int)h.root.len, h.root.json);
-    }
-    printf("%d frames of %zu bytes: %d echoes intact, %d wrong\n", frames, size, frames - bad, bad);
-    return bad != 0;
-}
-
 int main(int argc, char **argv) {
-    setvbuf(stdout, NULL, _IOLBF, 0);
-    if (argc >= 2 && strcmp(argv[1], "server") == 0) return serve(argc > 2 ? argv[2] : "0");
-    if (argc == 5 && strcmp(argv[1], "client") == 0)
-        return client(argv[2], atoi(argv[3]), strtoul(argv[4], NULL, 10));
-    fprintf(stderr, "usage: epoll_echo server [PORT] | epoll_echo client PORT FRAMES SIZE\n");
-    return 2;
+    setvbuf(stdout, NULL, _IOLBF, 0); /* a line at a time, even into a pipe */
+    return serve(argc > 1 ? argv[1] : "0");
 }

@@ -17,8 +17,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* Prints what failed and why, and exits with status 2. */
-static inline void lesson_die(const char *what) {
+/* Prints what failed and why, and exits with status 2 (an int, so that a
+ * function can end with `return lesson_die(...)`). */
+static inline int lesson_die(const char *what) {
     perror(what);
     exit(2);
 }
