@@ -15,14 +15,12 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "lesson_net.h"
-#include <errno.h>
 #include <fcntl.h>
 #include <frame.h>
 #include <sys/epoll.h>
-#include <sys/uio.h>
 enum { MAX_HEADER = 1024 }; /* a client's header: small, and said so (cfg) */
 typedef struct conn {
-    int fd;
+    int fd; /* lesson_writev() gets &fd */
     frame_decoder dec;
     frame_encoder enc;
     frame_builder b;
@@ -37,17 +35,6 @@ static int ep; /* the epoll instance */
 static void watch(int op, int fd, unsigned events, void *ptr) {
     struct epoll_event ev = {events, {ptr}}; /* data.ptr: our struct conn */
     epoll_ctl(ep, op, fd, &ev);
-}
-/* The gathering transport: head and body in one writev(). A full socket
- * takes less, or nothing: the encoder keeps the rest (FRAME_E_WOULD_BLOCK). */
-static long to_socket(void *ctx, const frame_span *s, int n) {
-    struct iovec v[2];
-    ssize_t r;
-    int i;
-    for (i = 0; i < n; i++) /* writev() does not write into the data: no const */
-        v[i].iov_base = (void *)(uintptr_t)s[i].data, v[i].iov_len = s[i].len;
-    r = writev(((conn *)ctx)->fd, v, n);
-    return r < 0 && errno == EAGAIN ? 0 : (long)r; /* -1 fails: FRAME_E_WRITE */
 }
 /* What each callback does with a write's result: go on; or, when the socket
  * took only part (the encoder keeps pointing at the rest), pause the decoder
@@ -111,7 +98,7 @@ static void add_client(int lfd) {
     /* Small on purpose, so that short writes happen in this lesson. */
     setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &(int){4096}, sizeof(int));
     frame_decoder_init(&c->dec, &cfg, &cb, c->header_buf, sizeof c->header_buf, c);
-    frame_encoder_init_gather(&c->enc, to_socket, c);
+    frame_encoder_init_gather(&c->enc, lesson_writev, &c->fd); /* one writev() a frame */
     watch(EPOLL_CTL_ADD, c->fd, EPOLLIN, c);
 }
 static int serve(const char *port) {

@@ -10,11 +10,14 @@
 #define LESSON_NET_H
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <frame.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 /* Prints what failed and why, and exits with status 2 (an int, so that a
@@ -59,6 +62,23 @@ static inline int lesson_connect(const char *port, int type) {
     if (fd < 0) lesson_die("socket");
     if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0) lesson_die("connect");
     return fd;
+}
+
+/* The gathering transport of frame_encoder_init_gather() for a socket: ctx
+ * points at its descriptor, and the spans (head, body) go in one writev(),
+ * so a frame leaves in one write; a datagram socket sends them as one
+ * datagram. A non-blocking socket with no room takes 0 bytes (the encoder
+ * says FRAME_E_WOULD_BLOCK); a failure is -1 (FRAME_E_WRITE). */
+static inline long lesson_writev(void *ctx, const frame_span *s, int n) {
+    struct iovec v[2];
+    ssize_t r;
+    int i;
+    for (i = 0; i < n && i < 2; i++) { /* writev() does not write to the data */
+        v[i].iov_base = (void *)(uintptr_t)s[i].data;
+        v[i].iov_len = s[i].len;
+    }
+    r = writev(*(int *)ctx, v, i);
+    return r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : (long)r;
 }
 
 #endif /* LESSON_NET_H */
