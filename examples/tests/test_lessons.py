@@ -54,13 +54,13 @@ class Server:
     def __init__(self, *args):
         self.p = subprocess.Popen([lesson(args[0])] + list(args[1:]), stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, start_new_session=True)
-        line = self._line(10)
-        m = re.fullmatch(r"listening on 127\.0\.0\.1:(\d+)\n", line)
-        if not m:
-            self.stop()
-            raise AssertionError("no 'listening on' line: %r" % line)
-        self.port = str(m.group(1))
         self.lines = []
+        first = self._line(10)
+        m = re.fullmatch(r"listening on 127\.0\.0\.1:(\d+)\n", first)
+        if m is None:
+            self.stop()
+        assert m, "the first line is not 'listening on 127.0.0.1:PORT': %r" % first
+        self.port = m.group(1)
 
     def _line(self, timeout):
         out = b""
