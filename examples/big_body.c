@@ -124,7 +124,9 @@ static int recv_file(const char *port, const char *path) {
     }
     fputc('\n', stderr);
     if (n < 0 || frame_finish(&dec, NULL) != FRAME_OK || frame_decoder_frame_index(&dec) != 2)
-        return fprintf(stderr, "big_body: %s\n", frame_strerror(frame_decoder_errno(&dec))), 1;
+        return fprintf(stderr, "big_body: the transfer stopped after %llu frames: %s\n",
+                       (unsigned long long)frame_decoder_frame_index(&dec),
+                       n < 0 ? "read error" : frame_errname(frame_decoder_errno(&dec))), 1;
     snprintf(hex, sizeof hex, "%016" PRIx64, r.sum);
     printf("received %" PRIu64 " bytes, fnv1a64 %s: %s\n", r.got, hex,
            strcmp(hex, r.sent_sum) == 0 ? "matches the sender's" : "DOES NOT MATCH");

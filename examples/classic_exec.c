@@ -24,7 +24,8 @@
  *    the header carries the status and where stdout ends in the body.
  *
  * A lesson, not a product: the server runs ANY command it is sent, so it
- * listens on 127.0.0.1 only. The product is apps/frame-exec.
+ * listens on 127.0.0.1 only, and a command that never ends stops it. The
+ * product, with time limits and many clients at once, is apps/frame-exec.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "lesson_net.h"

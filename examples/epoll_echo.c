@@ -93,7 +93,10 @@ static int on_writable(conn *c) {
 static void add_client(int lfd) {
     static const frame_callbacks cb = {on_header, on_body, on_end};
     conn *c = calloc(1, sizeof *c);
-    if (!c || (c->fd = accept(lfd, NULL, NULL)) < 0) lesson_die("accept");
+    if (!c || (c->fd = accept(lfd, NULL, NULL)) < 0) {
+        free(c); /* the client gave up meanwhile, or no memory: serve the others */
+        return;
+    }
     fcntl(c->fd, F_SETFL, O_NONBLOCK);
     /* Small on purpose, so that short writes happen in this lesson. */
     setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &(int){4096}, sizeof(int));
@@ -110,7 +113,9 @@ static int serve(const char *port) {
         for (i = 0; i < n; i++) {
             conn *c = evs[i].data.ptr;
             if (!c) add_client(lfd);
-            else if ((evs[i].events & EPOLLOUT ? on_writable(c) : on_readable(c)) < 0) {
+            /* Writable, or an error or hang-up (which the next write reports). */
+            else if ((evs[i].events & (EPOLLOUT | EPOLLERR | EPOLLHUP) ? on_writable(c)
+                                                                      : on_readable(c)) < 0) {
                 printf("client %d: %llu frames echoed, %lu short writes, decoder %s\n", c->fd,
                        (unsigned long long)frame_decoder_frame_index(&c->dec), c->short_writes,
                        frame_errname(frame_decoder_errno(&c->dec)));
