@@ -18,20 +18,21 @@
 #include <fcntl.h>
 #include <frame.h>
 #include <sys/epoll.h>
+
 enum { MAX_HEADER = 1024 }; /* a client's header: small, and said so (cfg) */
 typedef struct conn {
     int fd; /* lesson_writev() gets &fd */
     frame_decoder dec;
     frame_encoder enc;
-    frame_builder b;
     char header_buf[MAX_HEADER];
-    unsigned char head[MAX_HEADER + 64]; /* the reply's head: one member more */
+    unsigned char head[MAX_HEADER + 64]; /* the reply's head (one member more) */
     unsigned char in[65536];             /* read buffer: body chunks point into it */
     size_t in_off, in_len;               /* in[in_off, in_len): not fed yet */
     unsigned long short_writes;
 } conn;
 static const frame_config cfg = {4, 0, 0, "size", MAX_HEADER, FRAME_MAX_BODY_LIMIT};
 static int ep; /* the epoll instance */
+
 static void watch(int op, int fd, unsigned events, void *ptr) {
     struct epoll_event ev = {events, {ptr}}; /* data.ptr: our struct conn */
     epoll_ctl(ep, op, fd, &ev);
@@ -45,16 +46,19 @@ static int go_on(conn *c, frame_errno e) {
     watch(EPOLL_CTL_MOD, c->fd, EPOLLOUT, c);
     return FRAME_PAUSE;
 }
+
 /* The reply's head: the client's members but "size" (the builder writes it)
  * and ours, then ours. frame_write_begin() holds it back until the first
- * body chunk, so that both leave in one writev(). */
+ * body chunk, so that both leave in one writev(): c->head must stay as it is
+ * until then (the builder itself may go). */
 static int on_header(frame_decoder *d, const frame_header *h) {
     static const char *const omit[] = {"echoed_by", NULL};
     conn *c = d->data;
-    frame_builder_init(&c->b, NULL, c->head, sizeof c->head, h->body_size);
-    frame_builder_add_members(&c->b, &h->root, omit);
-    frame_builder_add_string(&c->b, "echoed_by", "epoll_echo");
-    return go_on(c, frame_write_begin(&c->enc, &c->b));
+    frame_builder b;
+    frame_builder_init(&b, NULL, c->head, sizeof c->head, h->body_size);
+    frame_builder_add_members(&b, &h->root, omit);
+    frame_builder_add_string(&b, "echoed_by", "epoll_echo");
+    return go_on(c, frame_write_begin(&c->enc, &b)); /* a builder error shows here */
 }
 /* The copy rule: `at` points into the bytes given to frame_feed(), and the
  * decoder promises it only until this returns. Keep it longer only where
@@ -68,6 +72,7 @@ static int on_end(frame_decoder *d) {
     conn *c = d->data; /* checks the sizes; writes the head of an empty body */
     return go_on(c, frame_write_end(&c->enc));
 }
+
 /* Feeds what is buffered, then reads more, until the socket is empty or a
  * reply waits for room (0), or the connection is over (-1). */
 static int on_readable(conn *c) {
@@ -90,6 +95,7 @@ static int on_writable(conn *c) {
     frame_decoder_resume(&c->dec);
     return on_readable(c); /* the rest of c->in first */
 }
+
 static void add_client(int lfd) {
     static const frame_callbacks cb = {on_header, on_body, on_end};
     conn *c = calloc(1, sizeof *c);
@@ -104,12 +110,13 @@ static void add_client(int lfd) {
     frame_encoder_init_gather(&c->enc, lesson_writev, &c->fd); /* one writev() a frame */
     watch(EPOLL_CTL_ADD, c->fd, EPOLLIN, c);
 }
+
 static int serve(const char *port) {
     struct epoll_event evs[64];
     int lfd = lesson_listen(port, SOCK_STREAM), i, n;
     ep = epoll_create1(0);
     watch(EPOLL_CTL_ADD, lfd, EPOLLIN, NULL); /* NULL: the listening socket */
-    while ((n = epoll_wait(ep, evs, 64, -1)) >= 0)
+    while ((n = epoll_wait(ep, evs, 64, -1)) >= 0 || errno == EINTR)
         for (i = 0; i < n; i++) {
             conn *c = evs[i].data.ptr;
             if (!c) add_client(lfd);
@@ -125,6 +132,7 @@ static int serve(const char *port) {
         }
     return lesson_die("epoll_wait");
 }
+
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0); /* a line at a time, even into a pipe */
     return serve(argc > 1 ? argv[1] : "0");

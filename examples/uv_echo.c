@@ -23,8 +23,8 @@ typedef struct peer {
     char *body, *rest; /* the reply's body; in[]'s bytes not fed yet (after a pause) */
     size_t body_len, rest_len;
     uv_buf_t out[2]; /* the reply: head, body */
-    int expect;      /* client: replies still due */
 } peer;
+static int due; /* the client's replies still due */
 /* FRAME_CONFIG_INIT's fields, two limits lowered: headers to 4 KiB, bodies
  * (which this server holds whole) to 1 MiB. */
 static const frame_config cfg = {4, 0, 0, "size", 4096, 1 << 20};
@@ -105,7 +105,7 @@ static int print_body(frame_decoder *d, const void *at, size_t len) {
 }
 static int print_end(frame_decoder *d) {
     putchar('\n');
-    if (--((peer *)d->data)->expect == 0) close_peer(d->data);
+    if (--due == 0) close_peer(d->data);
     return FRAME_CONTINUE;
 }
 /* A peer: accepted from `server`, or on the socket `fd` (a client's). */
@@ -133,7 +133,7 @@ int main(int argc, char **argv) {
         uv_listen((uv_stream_t *)&server, 128, on_connection);
     } else if (argc >= 4 && argc <= 67 && strcmp(argv[1], "client") == 0) {
         peer *p = new_peer(NULL, lesson_connect(argv[2], SOCK_STREAM), &client_cb);
-        for (int i = 0; i < argc - 3; i++, p->expect++) { /* {"size":N,"n":i} + the word */
+        for (int i = 0; i < argc - 3; i++, due++) { /* {"size":N,"n":i} + the word */
             size_t len = strlen(argv[i + 3]), head_len;
             frame_builder b;
             frame_builder_init(&b, NULL, heads[i], sizeof heads[i], len);
@@ -146,5 +146,5 @@ int main(int argc, char **argv) {
     } else {
         return fprintf(stderr, "usage: uv_echo server [PORT] | uv_echo client PORT WORD...\n"), 2;
     }
-    return uv_run(uv_default_loop(), UV_RUN_DEFAULT);
+    return uv_run(uv_default_loop(), UV_RUN_DEFAULT) || due; /* 1: replies missing */
 }

@@ -2,7 +2,8 @@
 """Runs the seven lessons of examples/ against themselves (127.0.0.1 only) and
 checks what they print, not only their exit status.
 
-usage: test_lessons.py BUILD_DIR   (the directory holding build/examples/<lesson>)
+usage: test_lessons.py BUILD_DIR [TEST...]   (BUILD_DIR: where the lessons are built,
+       build/examples; TEST: e.g. EpollEcho, or UvEcho.test_client_against_server)
 
 Every process is started in its own session and its whole group is killed at
 the end of its test, however the test ends; every wait has a time limit.
@@ -366,4 +367,4 @@ class ReadHeader(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main(argv=sys.argv[:1], verbosity=2)
+    unittest.main(argv=sys.argv[:1] + sys.argv[2:], verbosity=2)  # then test names, if any
