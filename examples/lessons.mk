@@ -16,6 +16,8 @@ examples: $(LESSON_BINS)
 
 $(LESSON_BINS): $(LESSON_DIR)/%: examples/%.c examples/lesson_net.h include/frame.h include/frame_posix.h $(LIBA)
 	@mkdir -p $(@D)
+	@$(if $(filter uv_echo,$*),[ -f /usr/include/uv.h ] || pkg-config --exists libuv || \
+	    { echo "examples/uv_echo.c needs libuv (Debian: apt-get install libuv1-dev)"; exit 1; })
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(if $(filter uv_echo,$*),$(LESSON_UV))
 
 # Zero warnings under the project's flags, with every compiler at hand.

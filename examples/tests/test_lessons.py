@@ -181,6 +181,14 @@ class ClassicExec(unittest.TestCase):
             self.assertEqual(srv.wait_lines(4)[3], "connection closed: LOOKS_LIKE_TEXT")
 
 
+    def test_command_too_long_is_refused(self):
+        with Server("classic_exec", "server") as srv:
+            rc, out, err = run("classic_exec", "client", srv.port, "echo " + "x" * 5000)
+            self.assertEqual((rc, out), (2, ""))
+            self.assertIn("bad reply", err)
+            self.assertEqual(srv.wait_lines(1), ["connection closed: BODY_TOO_LARGE"])
+
+
 class EpollEcho(unittest.TestCase):
     def echo_client(self, port, frames, size, results, i):
         """A writer thread sends while this thread reads: a client must read while it writes."""
@@ -272,6 +280,18 @@ class UvEcho(unittest.TestCase):
                 w.join()
                 s.sendall(frame({}, b"cut")[:-1])  # a frame cut short by the end of stream
             self.assertEqual(srv.wait_lines(1), ["end of stream: TRUNCATED"])
+
+    def test_client_fails_when_replies_are_missing(self):
+        with socket.create_server(("127.0.0.1", 0)) as listener:
+            def serve():  # takes the first frame, answers nothing, closes
+                conn, _ = listener.accept()
+                with conn:
+                    read_frame(conn)
+            t = threading.Thread(target=serve)
+            t.start()
+            rc, out, err = run("uv_echo", "client", str(listener.getsockname()[1]), "a", "b")
+            t.join(10)
+        self.assertEqual((rc, out, err), (1, "end of stream: OK\n", ""))
 
     def test_body_over_the_limit_refused(self):
         with Server("uv_echo", "server") as srv, \
