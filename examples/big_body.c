@@ -48,7 +48,7 @@ static int send_file(const char *port, const char *path) {
     struct stat st;
     frame_encoder enc;
     frame_builder b;
-    frame_errno e = FRAME_OK;
+    frame_errno e;
     uint64_t sum = FNV_START;
     ssize_t n;
     int fd = open(path, O_RDONLY), sock;
@@ -57,7 +57,7 @@ static int send_file(const char *port, const char *path) {
     frame_encoder_init_gather(&enc, lesson_writev, &sock); /* one writev() a call */
     frame_builder_init(&b, NULL, head, sizeof head, (uint64_t)st.st_size);
     frame_builder_add_string(&b, "name", path);
-    frame_write_begin(&enc, &b); /* the head waits, to leave with the first chunk */
+    e = frame_write_begin(&enc, &b); /* the head waits, to leave with the first chunk */
     while (e == FRAME_OK && (n = read(fd, chunk, sizeof chunk)) > 0) {
         sum = fnv1a(sum, chunk, (size_t)n);
         e = frame_write_body(&enc, chunk, (size_t)n);
@@ -99,9 +99,11 @@ static int on_body(frame_decoder *d, const void *at, size_t len) {
     r->sum = fnv1a(r->sum, at, len);
     r->got += len;
     percent = (unsigned)(r->got * 100 / r->size);
-    if (percent != r->percent) /* the progress line, redrawn with \r */
-        fprintf(stderr, "\r%3u%% %8.1f of %.1f MiB", r->percent = percent, (double)r->got / 1048576,
+    if (percent != r->percent) { /* the progress line, redrawn in place (\r) */
+        r->percent = percent;
+        fprintf(stderr, "\r%3u%% %8.1f of %.1f MiB", percent, (double)r->got / 1048576,
                 (double)r->size / 1048576);
+    }
     return FRAME_CONTINUE;
 }
 
