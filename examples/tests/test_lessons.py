@@ -378,6 +378,12 @@ class ReadHeader(unittest.TestCase):
             "retries: out of range, using 3", "big: NOT_FOUND, using 0", "name: too long (64 bytes)",
             'reply: {"size":0,"port":70000,"name":"%s","retries":3}' % ("x" * 64)])
 
+    def test_answer_replaces_the_members_it_sets(self):
+        rc, out, err = run("read_header", '{"size":7,"login":"eve","retries":9,"user":{"login":[1,{"a":null}]}}')
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(out.splitlines()[-1],
+                         'reply: {"size":0,"user":{"login":[1,{"a":null}]},"retries":3,"login":[1,{"a":null}]}')
+
     def test_invalid_headers_are_refused_with_the_offset(self):
         for header, want in (('{"size":0,"id":1,}', "JSON_SYNTAX at byte 17"),
                              ('{"id":1}', "SIZE_MISSING at byte 8"),
