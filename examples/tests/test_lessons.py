@@ -382,7 +382,7 @@ class ReadHeader(unittest.TestCase):
         rc, out, err = run("read_header", '{"size":7,"login":"eve","retries":9,"user":{"login":[1,{"a":null}]}}')
         self.assertEqual(rc, 0, err)
         self.assertEqual(out.splitlines()[-1],
-                         'reply: {"size":0,"user":{"login":[1,{"a":null}]},"retries":3,"login":[1,{"a":null}]}')
+                         'reply: {"size":0,"user":{"login":[1,{"a":null}]},"retries":9,"login":[1,{"a":null}]}')
 
     def test_invalid_headers_are_refused_with_the_offset(self):
         for header, want in (('{"size":0,"id":1,}', "JSON_SYNTAX at byte 17"),
