@@ -283,9 +283,10 @@ class UvEcho(unittest.TestCase):
 
     def test_client_fails_when_replies_are_missing(self):
         with socket.create_server(("127.0.0.1", 0)) as listener:
-            def serve():  # takes the first frame, answers nothing, closes
+            def serve():  # takes both frames, answers nothing, closes
                 conn, _ = listener.accept()
                 with conn:
+                    read_frame(conn)
                     read_frame(conn)
             t = threading.Thread(target=serve)
             t.start()
