@@ -136,6 +136,23 @@ def fnv1a64(data):
     return "%016x" % h
 
 
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+LESSONS = ["hello", "classic_exec", "epoll_echo", "uv_echo", "datagrams", "big_body", "read_header"]
+
+
+class Lessons(unittest.TestCase):
+    def test_at_most_150_lines_each_and_readme_says_how_many(self):
+        with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
+            readme = f.read()
+        listed = re.findall(r"^\d\. \[(\w+)\.c\]\(examples/\w+\.c\) \((\d+)", readme, re.M)
+        self.assertEqual([name for name, _ in listed], LESSONS)  # in reading order
+        for name, count in listed:
+            with open(os.path.join(ROOT, "examples", name + ".c"), encoding="utf-8") as f:
+                lines = len(f.read().splitlines())
+            self.assertLessEqual(lines, 150, name)
+            self.assertEqual(int(count), lines, "README.md's line count of %s.c" % name)
+
+
 class Hello(unittest.TestCase):
     def test_output_is_the_readme_one(self):
         rc, out, err = run("hello")
