@@ -1,7 +1,7 @@
 /*
- * examples/lesson_net.h: the socket set-up the lessons share, so that each
- * lesson shows only what it teaches. Not part of libframe. Loopback only:
- * a lesson never listens on another address.
+ * examples/lesson_net.h: the socket set-up the lessons share, and a socket
+ * transport for the encoder, so that each lesson shows only what it teaches.
+ * Not part of libframe. Loopback only: a lesson never listens elsewhere.
  *
  * Define _POSIX_C_SOURCE 200809L before any #include (the lessons compile
  * with -std=c99 -pedantic), then include this file.

@@ -1,12 +1,11 @@
 /*
- * Lesson 4: a libuv server and client.   uv_echo server [PORT]
- * The server answers each frame with     uv_echo client PORT WORD...
- * its header plus one member and its body in capitals; the client sends one
- * frame per word, all at once, and prints the replies. frame_feed() goes in
- * the read callback. A reply leaves in one uv_write() of two buffers, head
- * and body (one write per frame: no Nagle stall). While it is being written
- * the server pauses the decoder and calls uv_read_stop(), so a client that
- * never reads cannot make it queue replies without end.
+ * Lesson 4: libuv. `uv_echo server [PORT]` answers each frame with its
+ * header plus one member and its body in capitals; `uv_echo client PORT
+ * WORD...` sends one frame per word, all at once, and prints the replies.
+ * frame_feed() goes in the read callback. A reply leaves in one uv_write() of
+ * two buffers, head and body (one write per frame: no Nagle stall). While it
+ * is being written the server pauses the decoder and calls uv_read_stop(),
+ * so a client that never reads cannot make it queue replies without end.
  */
 #define _POSIX_C_SOURCE 200809L /* before any #include: uv.h needs POSIX */
 #include "lesson_net.h"
