@@ -30,11 +30,12 @@ run() {
 cmake_libframe() {
     cmake_dir=$BUILDSYS_DIR/cmake
     mkdir -p "$BUILDSYS_DIR"
-    if [ ! -f "$cmake_dir/build.ninja" ]; then
+    if [ ! -f "$cmake_dir/build.ninja" ] || [ "$(cat "$cmake_dir/.libframe-root" 2>/dev/null)" != "$ROOT" ]; then
         rm -rf "$cmake_dir"
         run "$BUILDSYS_DIR/cmake.log" cmake -S "$ROOT" -B "$cmake_dir" -G Ninja \
             -DCMAKE_INSTALL_PREFIX=/usr/local -DCMAKE_INSTALL_LIBDIR=lib \
             -DLIBFRAME_BUILD_TESTS=ON -DLIBFRAME_BUILD_TOOL=ON "-DLIBFRAME_TEST_ARGS=--filter=builder/*"
+        echo "$ROOT" > "$cmake_dir/.libframe-root"
     fi
     run "$BUILDSYS_DIR/cmake.log" cmake --build "$cmake_dir" -j 2
 }
@@ -43,10 +44,11 @@ cmake_libframe() {
 meson_libframe() {
     meson_dir=$BUILDSYS_DIR/meson
     mkdir -p "$BUILDSYS_DIR"
-    if [ ! -f "$meson_dir/build.ninja" ]; then
+    if [ ! -f "$meson_dir/build.ninja" ] || [ "$(cat "$meson_dir/.libframe-root" 2>/dev/null)" != "$ROOT" ]; then
         rm -rf "$meson_dir"
         run "$BUILDSYS_DIR/meson.log" meson setup "$meson_dir" "$ROOT" --prefix /usr/local --libdir lib \
             -Dtests=enabled -Dtool=enabled
+        echo "$ROOT" > "$meson_dir/.libframe-root"
     fi
     run "$BUILDSYS_DIR/meson.log" meson compile -C "$meson_dir" -j 2
 }

@@ -31,8 +31,8 @@ log=$tmp/log
 run "$log" $MAKE --no-print-directory -s install DESTDIR="$tmp/make" PREFIX=/usr/local
 
 cmake_libframe
-[ "$(ctest --test-dir "$cmake_dir" -N | sed -n 's/^Total Tests: //p')" = 1 ] || fail "ctest -N: not 1 test"
-run "$log" ctest --test-dir "$cmake_dir" --output-on-failure
+[ "$(cd "$cmake_dir" && ctest -N | sed -n 's/^Total Tests: //p')" = 1 ] || fail "ctest -N: not 1 test"
+(cd "$cmake_dir" && run "$log" ctest --output-on-failure)
 run "$log" env DESTDIR="$tmp/cmake" cmake --install "$cmake_dir" --prefix /usr/local
 
 meson_libframe
