@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck disable=SC2015  # "[ a ] && [ b ] || fail" fails when either test is false
 # `make test-buildsys`: the Makefile, CMake and Meson must build the same
 # libframe. Each installs into its own stage (DESTDIR, PREFIX=/usr/local,
 # libdir lib); then, for each:
@@ -20,7 +21,9 @@ ROOT=$(pwd)
 : "${MAKE:=make}" "${CC:=cc}"
 [ -n "${VERSION:-}" ] && [ -n "${SONAME:-}" ] && [ -n "${BUILDSYS_DIR:-}" ] ||
     { echo "compare.sh: VERSION, SONAME and BUILDSYS_DIR must be set"; exit 2; }
+# shellcheck source=tests/buildsys/common.sh
 . "$ROOT/tests/buildsys/common.sh"
+# shellcheck disable=SC2119  # no extra tools
 need_tools
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/libframe-buildsys.XXXXXX")
@@ -28,6 +31,7 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 log=$tmp/log
 
 # ---- three builds, three installs -------------------------------------------------
+# shellcheck disable=SC2086  # $MAKE may hold options
 run "$log" $MAKE --no-print-directory -s install DESTDIR="$tmp/make" PREFIX=/usr/local
 
 cmake_libframe
@@ -36,7 +40,7 @@ cmake_libframe
 run "$log" env DESTDIR="$tmp/cmake" cmake --install "$cmake_dir" --prefix /usr/local
 
 meson_libframe
-run "$log" meson test -C "$meson_dir" --test-args=--filter=builder/* --print-errorlogs
+run "$log" meson test -C "$meson_dir" "--test-args=--filter=builder/*" --print-errorlogs
 run "$log" meson install -C "$meson_dir" --destdir "$tmp/meson" --quiet --no-rebuild
 
 # ---- what each produced --------------------------------------------------------------

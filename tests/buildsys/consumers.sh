@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck disable=SC2015  # "[ a ] && [ b ] || fail" fails when either test is false
 # `make test-buildsys-consumers`: libframe used the ways CMake and Meson users
 # use it. Each consumer is a project made in a temporary directory, outside
 # the tree, from the files that docs/DISTRIBUTION.md shows (extracted by
@@ -25,6 +26,7 @@ ROOT=$(pwd)
 : "${MAKE:=make}" "${CC:=cc}" "${PYTHON:=python3}"
 [ -n "${VERSION:-}" ] && [ -n "${SONAME:-}" ] && [ -n "${BUILDSYS_DIR:-}" ] ||
     { echo "consumers.sh: VERSION, SONAME and BUILDSYS_DIR must be set"; exit 2; }
+# shellcheck source=tests/buildsys/common.sh
 . "$ROOT/tests/buildsys/common.sh"
 need_tools c++
 
@@ -82,6 +84,7 @@ build_and_run cmake-find-package PREFIX="$cprefix"
 needs "$proj/build/app" yes; needs "$proj/build/app_cxx" no
 ldd "$proj/build/app" | grep -q " $cprefix/lib/$SONAME " || fail "find_package: app does not load $cprefix/lib/$SONAME"
 for v in 1.0:TRUE 1.$(echo "$VERSION" | cut -d. -f2):TRUE 2.0:FALSE 0.9:FALSE; do
+    # shellcheck disable=SC2016  # ${...} is CMake's
     printf 'set(PACKAGE_FIND_VERSION %s)\nstring(REPLACE . ";" _v "%s")\nlist(GET _v 0 PACKAGE_FIND_VERSION_MAJOR)\nlist(GET _v 1 PACKAGE_FIND_VERSION_MINOR)\nset(PACKAGE_FIND_VERSION_PATCH 0)\nset(PACKAGE_FIND_VERSION_COUNT 2)\ninclude("%s")\nmessage("${PACKAGE_VERSION_COMPATIBLE}")\n' \
         "${v%:*}" "${v%:*}" "$cprefix/lib/cmake/libframe/libframeConfigVersion.cmake" > "$tmp/cv.cmake"
     got=$(cmake -P "$tmp/cv.cmake" 2>&1)
@@ -113,6 +116,7 @@ passed "CMake FetchContent (URL of a local tarball)" "C app static, C++ app shar
 
 # ---- Meson: dependency() through pkg-config (make install) --------------------------------------
 mprefix=$tmp/make-prefix
+# shellcheck disable=SC2086  # $MAKE may hold options
 run "$log" $MAKE --no-print-directory -s install PREFIX="$mprefix"
 new_project meson-pkgconfig meson
 rm -rf "$proj/subprojects"
