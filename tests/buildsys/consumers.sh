@@ -79,6 +79,8 @@ needs() {
 cmake_libframe
 cprefix=$tmp/cmake-prefix
 run "$log" cmake --install "$cmake_dir" --prefix "$cprefix"
+# configured for /usr/local: libframe.pc is written for the prefix given at install time
+grep -qx "prefix=$cprefix" "$cprefix/lib/pkgconfig/libframe.pc" || fail "cmake --install --prefix: libframe.pc has another prefix"
 new_project cmake-find-package cmake-find-package
 build_and_run cmake-find-package PREFIX="$cprefix"
 needs "$proj/build/app" yes; needs "$proj/build/app_cxx" no
