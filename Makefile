@@ -82,6 +82,8 @@ TEST_TARGETS += test-vectors-fresh
 include examples/lessons.mk
 -include bench/bench.mk
 -include tools/frame/frame.mk
+include mk/help.mk
+include mk/buildsys.mk
 
 # Runs every test target in order and stops at the first failure.
 test: lib
