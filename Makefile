@@ -74,14 +74,27 @@ test-vectors-fresh:
 	$(PYTHON) tests/vectors/make_vectors.py --check
 TEST_TARGETS += test-vectors-fresh
 
--include tests/tests.mk
--include mk/dist.mk
--include fuzz/fuzz.mk
--include bindings/python/python.mk
--include examples/examples.mk
+# A missing tool is a loud SKIP, or a failure with REQUIRE_TOOLS=1 (as in CI):
+# $(call need_tool,NAME) at the start of a recipe.
+REQUIRE_TOOLS ?= 0
+define need_tool
+command -v $(1) >/dev/null 2>&1 || { \
+  if [ "$(REQUIRE_TOOLS)" = 1 ]; then echo "$@: $(1) is not installed (REQUIRE_TOOLS=1)"; exit 1; fi; \
+  echo "$@: $(1) is not installed: SKIPPED"; exit 0; }
+endef
+
+# Each area's targets are in that area's file (`make help` lists the ones
+# people use). Each file says at its top which variables it takes from the
+# files above it; the order below is that order.
+include tests/tests.mk
+include mk/dist.mk                  # uses tests/tests.mk's TEST_SRCS, TEST_CFLAGS...
+include fuzz/fuzz.mk
+include tests/hardening/hardening.mk  # uses tests/tests.mk's and fuzz/fuzz.mk's
+include bindings/python/python.mk
+include examples/examples.mk
 include examples/lessons.mk
--include bench/bench.mk
--include tools/frame/frame.mk
+include bench/bench.mk
+include tools/frame/frame.mk
 include mk/help.mk
 include mk/buildsys.mk
 
