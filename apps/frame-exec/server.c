@@ -763,7 +763,7 @@ static void dispatch(client *cl)
     run_or_queue(j);
 }
 
-static void frame_failed(client *cl, frame_errno e)
+static void request_failed(client *cl, frame_errno e)
 {
     uint64_t off = frame_decoder_offset(&cl->dec);
     int code = frame_decoder_callback_code(&cl->dec);
@@ -841,7 +841,7 @@ static size_t on_data(app_conn *c, const void *data, size_t len)
         return used;
     }
     if (e != FRAME_OK) {
-        frame_failed(cl, e);
+        request_failed(cl, e);
         return len;
     }
     if (frame_decoder_needed(&cl->dec) == 0) {
