@@ -36,13 +36,14 @@ def rss_kib(pid):
 
 
 def procs_with(marker):
-    """pids whose command line holds marker."""
+    """pids of the processes `sleep MARKER` (not the shells that name it)."""
+    want = b"sleep\0" + marker.encode() + b"\0"
     found = []
     for d in os.listdir("/proc"):
         if d.isdigit():
             try:
                 with open("/proc/%s/cmdline" % d, "rb") as f:
-                    if marker.encode() in f.read():
+                    if f.read() == want:
                         found.append(int(d))
             except OSError:
                 pass
