@@ -50,9 +50,15 @@ def procs_with(marker):
     return found
 
 
+MARKERS = []
+
+
 def marker():
-    """A sleep duration no other process uses: '40.123457'."""
-    return "%d.%06d" % (random.randint(40, 90), random.randint(0, 999999))
+    """A sleep duration no other process uses: '40.123457' (remembered, so
+    that a cleanup can kill what a failing server left running)."""
+    m = "%d.%06d" % (random.randint(40, 90), random.randint(0, 999999))
+    MARKERS.append(m)
+    return m
 
 
 def make_cert(d, name="cert"):
@@ -75,6 +81,12 @@ class Attacks(unittest.TestCase):
     def tearDown(self):
         for s in self.socks:
             s.close()
+        while MARKERS:  # descendants a broken server let escape: by pid
+            for pid in procs_with(MARKERS.pop()):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
         for p in self.procs:
             if isinstance(p, P.Server):
                 p.kill()
