@@ -41,7 +41,9 @@ int app_io_connect(app_io *io, const char *host, const char *port, SSL_CTX *tls,
         X509_VERIFY_PARAM *p = SSL_get0_param(io->ssl);
         X509_VERIFY_PARAM_set1_ip_asc(p, host);
     } else {
-        SSL_set_tlsext_host_name(io->ssl, host);
+        char sni[256]; /* the macro SSL_set_tlsext_host_name casts const away */
+        snprintf(sni, sizeof sni, "%s", host);
+        SSL_ctrl(io->ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, sni);
         SSL_set1_host(io->ssl, host);
     }
     if (SSL_connect(io->ssl) != 1) {
