@@ -32,7 +32,11 @@ apps: $(APP_TARGETS)
 $(APP_BUILD)/common-echo: apps/common/tests/echo_server.c $(APP_COMMON_OBJS) $(APP_COMMON_HDRS)
 	$(CC) $(APP_CFLAGS) $(LDFLAGS) -o $@ $< $(APP_COMMON_OBJS) $(APP_LIBS)
 
+$(APP_BUILD)/common-guard-test: apps/common/tests/guard_test.c $(APP_COMMON_OBJS) $(APP_COMMON_HDRS)
+	$(CC) $(APP_CFLAGS) $(LDFLAGS) -o $@ $< $(APP_COMMON_OBJS) $(APP_LIBS)
+
 .PHONY: test-apps-common
-test-apps-common: $(APP_BUILD)/common-echo
+test-apps-common: $(APP_BUILD)/common-echo $(APP_BUILD)/common-guard-test
+	$(APP_BUILD)/common-guard-test
 	timeout 120 $(PYTHON) apps/common/tests/test_common.py $(APP_BUILD)/common-echo
 TEST_TARGETS += test-apps-common

@@ -67,6 +67,15 @@ static entry *get(app_guard *g, const char *key, uint64_t now)
     for (size_t i = 0; i < g->lim.max_keys && !spare; i++)
         if (!g->e[i].used || idle(g, &g->e[i], now))
             spare = &g->e[i];
+    /* Full of keys in backoff: the one that failed longest ago goes (many
+     * addresses failing once must not lock every new address out). */
+    for (size_t i = 0; i < g->lim.max_keys && !spare; i++)
+        if (g->e[i].conns == 0)
+            spare = &g->e[i];
+    if (spare && spare->used && !idle(g, spare, now))
+        for (size_t i = 0; i < g->lim.max_keys; i++)
+            if (g->e[i].conns == 0 && g->e[i].last_fail < spare->last_fail)
+                spare = &g->e[i];
     if (!spare)
         return NULL;
     memset(spare, 0, sizeof *spare);

@@ -8,9 +8,13 @@
  *   - failed authentications, with exponential backoff: after the n-th
  *     failure in a row the key waits min(cap_ms, base_ms * 2^(n-1)) before
  *     its next attempt is checked (app_guard_fail/wait/success).
- * The table holds at most `max_keys` entries. An entry with no connection
- * and no backoff in force is dropped to make room; when none can be, a new
- * key is refused (app_guard_conn_open fails): a full table fails closed.
+ * The table holds at most `max_keys` entries. To make room, an entry with
+ * no connection and no backoff in force is dropped, else the connection-less
+ * entry whose last failure is oldest (so many addresses failing once cannot
+ * lock new addresses out; the price: such a key starts its backoff again).
+ * Only when every entry has open connections is a new key refused
+ * (app_guard_conn_open fails); with max_keys above the connection limit
+ * that cannot happen.
  * A key's failures are forgotten `cap_ms` * 4 after its last failure.
  * Single-threaded (the event loop's thread). Times are milliseconds of any
  * monotonic clock (uv_now()).
