@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,8 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+extern char **environ;
 
 static void close_from(int lowest)
 {
@@ -185,28 +188,84 @@ static void keeper_main(char *const argv[], pid_t server, const keeper_user *use
     exit_like(main_status);
 }
 
+/* The argument that turns the server's binary into a keeper: no one types
+ * it by accident (it starts with a control character). */
+#define KEEPER_ARG "\001frame-exec-keeper"
+
 pid_t keeper_spawn(char *const argv[], int fd_in, int fd_out, int fd_err, const keeper_user *user)
 {
-    sigset_t all, old;
-    pid_t server = getpid(), pid;
-    int saved;
+    /* posix_spawn (vfork semantics, no copy of the server's memory) of the
+     * server's own binary in keeper mode: KEEPER_ARG SERVER_PID UID GID NAME
+     * HOME -- COMMAND... (UID "-" = run as the keeper's user). */
+    char pid_s[24], uid_s[24], gid_s[24];
+    char **kargv;
+    size_t n = 0;
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t at;
+    sigset_t all;
+    pid_t pid;
+    int rc;
 
-    sigfillset(&all);
-    sigprocmask(SIG_SETMASK, &all, &old);
-    pid = fork();
-    if (pid != 0) {
-        saved = errno;
-        sigprocmask(SIG_SETMASK, &old, NULL);
-        errno = saved;
-        return pid;
+    while (argv[n])
+        n++;
+    if (!(kargv = malloc((n + 9) * sizeof *kargv))) {
+        errno = ENOMEM;
+        return -1;
     }
-    /* The keeper: signals blocked; the server's handlers go. */
-    for (int sig = 1; sig < NSIG; sig++)
-        if (sig != SIGKILL && sig != SIGSTOP)
-            signal(sig, SIG_DFL);
-    if (dup2(fd_in, 0) < 0 || dup2(fd_out, 1) < 0 || dup2(fd_err, 2) < 0)
-        _exit(126);
+    snprintf(pid_s, sizeof pid_s, "%ld", (long)getpid());
+    snprintf(uid_s, sizeof uid_s, "%ld", (long)user->uid);
+    snprintf(gid_s, sizeof gid_s, "%ld", (long)user->gid);
+    kargv[0] = (char *)(size_t) "frame-exec-keeper";
+    kargv[1] = (char *)(size_t)KEEPER_ARG;
+    kargv[2] = pid_s;
+    kargv[3] = user->set ? uid_s : (char *)(size_t) "-";
+    kargv[4] = gid_s;
+    kargv[5] = (char *)(size_t)(user->set ? user->name : "-");
+    kargv[6] = (char *)(size_t)(user->set ? user->home : "-");
+    kargv[7] = (char *)(size_t) "--";
+    memcpy(kargv + 8, argv, (n + 1) * sizeof *argv);
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, fd_in, 0);
+    posix_spawn_file_actions_adddup2(&fa, fd_out, 1);
+    posix_spawn_file_actions_adddup2(&fa, fd_err, 2);
+    posix_spawnattr_init(&at);
+    sigfillset(&all);
+    /* Every signal blocked (the keeper waits for them with sigwaitinfo) and
+     * every disposition back to its default (the server ignores SIGPIPE). */
+    posix_spawnattr_setsigmask(&at, &all);
+    posix_spawnattr_setsigdefault(&at, &all);
+    posix_spawnattr_setpgroup(&at, 0); /* no signals from the server's terminal */
+    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
+                                      POSIX_SPAWN_SETPGROUP);
+    rc = posix_spawn(&pid, "/proc/self/exe", &fa, &at, kargv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&at);
+    free(kargv);
+    if (rc != 0) {
+        errno = rc;
+        return -1;
+    }
+    return pid;
+}
+
+void keeper_main_if_asked(int argc, char **argv)
+{
+    keeper_user user;
+    char *end;
+    long server;
+
+    if (argc < 9 || strcmp(argv[1], KEEPER_ARG) != 0 || strcmp(argv[7], "--") != 0)
+        return;
+    memset(&user, 0, sizeof user);
+    server = strtol(argv[2], &end, 10);
+    if (strcmp(argv[3], "-") != 0) {
+        user.set = 1;
+        user.uid = (uid_t)strtol(argv[3], NULL, 10);
+        user.gid = (gid_t)strtol(argv[4], NULL, 10);
+        user.name = argv[5];
+        user.home = argv[6];
+    }
     close_from(3);
-    keeper_main(argv, server, user);
+    keeper_main(argv + 8, (pid_t)server, &user);
     _exit(126);
 }

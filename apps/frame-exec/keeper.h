@@ -34,12 +34,19 @@ typedef struct keeper_user {
 } keeper_user;
 
 /*
- * Forks the keeper, which runs argv (execvp semantics) with stdin from
+ * Starts the keeper, which runs argv (execvp semantics) with stdin from
  * fd_in, stdout to fd_out and stderr to fd_err; every other descriptor is
- * closed in the keeper. Returns the keeper's pid (to kill and waitpid), or
- * -1 with errno. An exec failure is reported by the command on its stderr
- * ("frame-exec-server: cannot run X: reason") with exit status 127.
+ * closed in the keeper. The keeper is the server's own binary
+ * (/proc/self/exe) started with posix_spawn, so the server's memory is
+ * never copied (no fork, no copy-on-write faults afterwards). Returns the
+ * keeper's pid (to kill and waitpid), or -1 with errno. An exec failure is
+ * reported by the command on its stderr ("frame-exec-server: cannot run X:
+ * reason") with exit status 127.
  */
 pid_t keeper_spawn(char *const argv[], int fd_in, int fd_out, int fd_err, const keeper_user *user);
+
+/* Call first in main(): when argv is a keeper's (made by keeper_spawn),
+ * runs the keeper and never returns; else returns at once. */
+void keeper_main_if_asked(int argc, char **argv);
 
 #endif /* EXEC_KEEPER_H */

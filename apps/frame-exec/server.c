@@ -1306,6 +1306,7 @@ int main(int argc, char **argv)
     app_server_config sc;
     struct rlimit rl;
 
+    keeper_main_if_asked(argc, argv);
     if (given)
         given = strdup(given);
     /* Commands must not inherit the token. */
