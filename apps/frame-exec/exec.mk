@@ -11,13 +11,18 @@ $(APP_BUILD)/obj/frame-exec/%.o: $(EXEC_DIR)/%.c $(EXEC_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(APP_CFLAGS) -c $< -o $@
 
-$(APP_BUILD)/frame-exec-server: $(APP_BUILD)/obj/frame-exec/server.o $(APP_BUILD)/obj/frame-exec/keeper.o $(APP_COMMON_OBJS) $(LIBA)
-	$(CC) $(LDFLAGS) -o $@ $(APP_BUILD)/obj/frame-exec/server.o $(APP_BUILD)/obj/frame-exec/keeper.o $(APP_COMMON_OBJS) $(LIBA) $(APP_LIBS)
+# The server runs each command under frame-exec-keeper, found next to it.
+$(APP_BUILD)/frame-exec-server: $(APP_BUILD)/obj/frame-exec/server.o $(APP_BUILD)/obj/frame-exec/spawn.o $(APP_COMMON_OBJS) $(LIBA) $(APP_BUILD)/frame-exec-keeper
+	$(CC) $(LDFLAGS) -o $@ $(APP_BUILD)/obj/frame-exec/server.o $(APP_BUILD)/obj/frame-exec/spawn.o $(APP_COMMON_OBJS) $(LIBA) $(APP_LIBS)
+
+# libc only: started for every command, so it must start fast.
+$(APP_BUILD)/frame-exec-keeper: $(APP_BUILD)/obj/frame-exec/keeper.o
+	$(CC) $(LDFLAGS) -o $@ $<
 
 $(APP_BUILD)/frame-exec: $(APP_BUILD)/obj/frame-exec/client.o $(APP_COMMON_OBJS) $(LIBA)
 	$(CC) $(LDFLAGS) -o $@ $(APP_BUILD)/obj/frame-exec/client.o $(APP_COMMON_OBJS) $(LIBA) $(APP_LIBS)
 
-APP_TARGETS += $(APP_BUILD)/frame-exec-server $(APP_BUILD)/frame-exec
+APP_TARGETS += $(APP_BUILD)/frame-exec-server $(APP_BUILD)/frame-exec-keeper $(APP_BUILD)/frame-exec
 
 .PHONY: test-apps-exec soak-exec
 test-apps-exec: $(APP_BUILD)/frame-exec-server $(APP_BUILD)/frame-exec

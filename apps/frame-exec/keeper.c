@@ -1,4 +1,11 @@
-/* apps/frame-exec/keeper.c: see keeper.h. */
+/*
+ * frame-exec-keeper: the process that runs one command for frame-exec-server
+ * and ends it with everything it started (see keeper.h). Started by the
+ * server only (keeper_spawn), never by hand:
+ *   frame-exec-keeper KEEPER_ARG SERVER_PID UID GID NAME HOME -- COMMAND...
+ * A small program of its own (libc only), so starting it costs a fraction of
+ * a millisecond, not the dynamic linking of libuv and OpenSSL.
+ */
 #define _GNU_SOURCE
 
 #include "keeper.h"
@@ -8,7 +15,6 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +23,6 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-extern char **environ;
 
 static void close_from(int lowest)
 {
@@ -188,76 +192,17 @@ static void keeper_main(char *const argv[], pid_t server, const keeper_user *use
     exit_like(main_status);
 }
 
-/* The argument that turns the server's binary into a keeper: no one types
- * it by accident (it starts with a control character). */
-#define KEEPER_ARG "\001frame-exec-keeper"
-
-pid_t keeper_spawn(char *const argv[], int fd_in, int fd_out, int fd_err, const keeper_user *user)
-{
-    /* posix_spawn (vfork semantics, no copy of the server's memory) of the
-     * server's own binary in keeper mode: KEEPER_ARG SERVER_PID UID GID NAME
-     * HOME -- COMMAND... (UID "-" = run as the keeper's user). */
-    char pid_s[24], uid_s[24], gid_s[24];
-    char **kargv;
-    size_t n = 0;
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_t at;
-    sigset_t all;
-    pid_t pid;
-    int rc;
-
-    while (argv[n])
-        n++;
-    if (!(kargv = malloc((n + 9) * sizeof *kargv))) {
-        errno = ENOMEM;
-        return -1;
-    }
-    snprintf(pid_s, sizeof pid_s, "%ld", (long)getpid());
-    snprintf(uid_s, sizeof uid_s, "%ld", (long)user->uid);
-    snprintf(gid_s, sizeof gid_s, "%ld", (long)user->gid);
-    kargv[0] = (char *)(size_t) "frame-exec-keeper";
-    kargv[1] = (char *)(size_t)KEEPER_ARG;
-    kargv[2] = pid_s;
-    kargv[3] = user->set ? uid_s : (char *)(size_t) "-";
-    kargv[4] = gid_s;
-    kargv[5] = (char *)(size_t)(user->set ? user->name : "-");
-    kargv[6] = (char *)(size_t)(user->set ? user->home : "-");
-    kargv[7] = (char *)(size_t) "--";
-    memcpy(kargv + 8, argv, (n + 1) * sizeof *argv);
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, fd_in, 0);
-    posix_spawn_file_actions_adddup2(&fa, fd_out, 1);
-    posix_spawn_file_actions_adddup2(&fa, fd_err, 2);
-    posix_spawnattr_init(&at);
-    sigfillset(&all);
-    /* Every signal blocked (the keeper waits for them with sigwaitinfo) and
-     * every disposition back to its default (the server ignores SIGPIPE). */
-    posix_spawnattr_setsigmask(&at, &all);
-    posix_spawnattr_setsigdefault(&at, &all);
-    posix_spawnattr_setpgroup(&at, 0); /* no signals from the server's terminal */
-    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
-                                      POSIX_SPAWN_SETPGROUP);
-    rc = posix_spawn(&pid, "/proc/self/exe", &fa, &at, kargv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&at);
-    free(kargv);
-    if (rc != 0) {
-        errno = rc;
-        return -1;
-    }
-    return pid;
-}
-
-void keeper_main_if_asked(int argc, char **argv)
+int main(int argc, char **argv)
 {
     keeper_user user;
-    char *end;
     long server;
 
-    if (argc < 9 || strcmp(argv[1], KEEPER_ARG) != 0 || strcmp(argv[7], "--") != 0)
-        return;
+    if (argc < 9 || strcmp(argv[1], KEEPER_ARG) != 0 || strcmp(argv[7], "--") != 0) {
+        fprintf(stderr, "frame-exec-keeper: started by frame-exec-server only\n");
+        return 2;
+    }
     memset(&user, 0, sizeof user);
-    server = strtol(argv[2], &end, 10);
+    server = strtol(argv[2], NULL, 10);
     if (strcmp(argv[3], "-") != 0) {
         user.set = 1;
         user.uid = (uid_t)strtol(argv[3], NULL, 10);
@@ -267,5 +212,5 @@ void keeper_main_if_asked(int argc, char **argv)
     }
     close_from(3);
     keeper_main(argv + 8, (pid_t)server, &user);
-    _exit(126);
+    return 126;
 }

@@ -2,7 +2,8 @@
  * apps/frame-exec/keeper.h: runs one command so that it and every process
  * it starts can be ended together.
  *
- * The server forks a keeper per command. The keeper makes itself a child
+ * The server starts a keeper (the program frame-exec-keeper, keeper.c) per
+ * command, with spawn.c. The keeper makes itself a child
  * subreaper (PR_SET_CHILD_SUBREAPER), so whatever the command starts -
  * through setsid, a double fork, with SIGTERM ignored - stays below it:
  * an orphan is re-parented to the keeper, never to init. The keeper then
@@ -33,20 +34,27 @@ typedef struct keeper_user {
     const char *name, *home;
 } keeper_user;
 
-/*
- * Starts the keeper, which runs argv (execvp semantics) with stdin from
- * fd_in, stdout to fd_out and stderr to fd_err; every other descriptor is
- * closed in the keeper. The keeper is the server's own binary
- * (/proc/self/exe) started with posix_spawn, so the server's memory is
- * never copied (no fork, no copy-on-write faults afterwards). Returns the
- * keeper's pid (to kill and waitpid), or -1 with errno. An exec failure is
- * reported by the command on its stderr ("frame-exec-server: cannot run X:
- * reason") with exit status 127.
- */
-pid_t keeper_spawn(char *const argv[], int fd_in, int fd_out, int fd_err, const keeper_user *user);
+/* The argument that marks a keeper's command line: no one types it by
+ * accident (it starts with a control character). */
+#define KEEPER_ARG "\001frame-exec-keeper"
 
-/* Call first in main(): when argv is a keeper's (made by keeper_spawn),
- * runs the keeper and never returns; else returns at once. */
-void keeper_main_if_asked(int argc, char **argv);
+/*
+ * Finds frame-exec-keeper next to the running server's binary into path.
+ * 0, or -1 (errno) when it is missing or not executable.
+ */
+int keeper_find(char *path, size_t cap);
+
+/*
+ * Starts the keeper program `keeper` (from keeper_find), which runs argv
+ * (execvp semantics) with stdin from fd_in, stdout to fd_out and stderr to
+ * fd_err; every other descriptor is closed in the keeper. posix_spawn: the
+ * server's memory is never copied (no fork, no copy-on-write faults after
+ * it), and the keeper is a small libc-only program. Returns the keeper's
+ * pid (to kill and waitpid), or -1 with errno. An exec failure is reported
+ * by the command on its stderr ("frame-exec-server: cannot run X: reason")
+ * with exit status 127.
+ */
+pid_t keeper_spawn(const char *keeper, char *const argv[], int fd_in, int fd_out, int fd_err,
+                   const keeper_user *user);
 
 #endif /* EXEC_KEEPER_H */

@@ -95,6 +95,7 @@ static struct {
     unsigned max_conns, max_per_addr;
     int max_procs, verbosity, insecure;
     keeper_user kuser;
+    char keeper[4096]; /* frame-exec-keeper, next to this binary */
     /* state */
     uv_loop_t *loop;
     app_server *srv, *classic;
@@ -326,7 +327,7 @@ static void spawn(job *j)
     if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 ||
         (j->in_len && pipe2(in, O_CLOEXEC) < 0))
         goto fail;
-    pid = keeper_spawn(j->argv, j->in_len ? in[0] : S.devnull, out[1], err[1], &S.kuser);
+    pid = keeper_spawn(S.keeper, j->argv, j->in_len ? in[0] : S.devnull, out[1], err[1], &S.kuser);
     if (pid < 0)
         goto fail;
     close(out[1]);
@@ -1306,7 +1307,6 @@ int main(int argc, char **argv)
     app_server_config sc;
     struct rlimit rl;
 
-    keeper_main_if_asked(argc, argv);
     if (given)
         given = strdup(given);
     /* Commands must not inherit the token. */
@@ -1318,6 +1318,11 @@ int main(int argc, char **argv)
         given = NULL;
     if (app_check_exposure("--listen", S.listen, S.tls_cert != NULL, S.insecure) < 0)
         return 2;
+    if (keeper_find(S.keeper, sizeof S.keeper) < 0) {
+        fprintf(stderr, "frame-exec-server: cannot find frame-exec-keeper next to this program "
+                        "(%s): install both together\n", S.keeper[0] ? S.keeper : "?");
+        return 2;
+    }
     if (setup_user() < 0 || check_classic() < 0 || setup_token(given) < 0)
         return 2;
     if (given) { /* the copy goes: only S.token holds it now */
