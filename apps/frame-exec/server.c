@@ -48,6 +48,7 @@
 
 #define LINGER_MS 2000u
 #define PIPE_CHUNK 65536u
+#define EHEAD 640u
 
 enum { C_READ, C_WAIT, C_SEND };
 
@@ -60,7 +61,7 @@ typedef struct client {
     frame_decoder dec;
     unsigned char *hdr; /* the header buffer, only while a request arrives */
     job *job;
-    unsigned char ehead[640]; /* an error reply */
+    unsigned char *ehead; /* an error reply (EHEAD bytes), made at the first error */
 } client;
 
 struct job {
@@ -557,7 +558,11 @@ static void send_error(client *cl, const char *name, int close_after, int has_of
         app_conn_close(cl->conn);
         return;
     }
-    e = frame_builder_init(&b, &S.reply_cfg, cl->ehead, sizeof cl->ehead, 0);
+    if (!cl->ehead && !(cl->ehead = malloc(EHEAD))) {
+        app_conn_close(cl->conn);
+        return;
+    }
+    e = frame_builder_init(&b, &S.reply_cfg, cl->ehead, EHEAD, 0);
     if (!e)
         e = frame_builder_add_string(&b, "error", name);
     if (!e)
@@ -937,6 +942,7 @@ static void on_close(app_conn *c)
         }
     }
     free(cl->hdr);
+    free(cl->ehead);
     free(cl);
 }
 
