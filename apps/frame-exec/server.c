@@ -1033,8 +1033,10 @@ static void usage(FILE *f)
           "Logging:\n"
           "  -v, --verbose          log every connection and command\n"
           "  -q, --quiet            log nothing\n"
-          "Prints \"listening on HOST:PORT\" on standard output once ready (then \"classic\n"
-          "listening on HOST:PORT\"). SIGINT or SIGTERM stops it, killing running commands.\n",
+          "Each command runs under frame-exec-keeper (installed next to this program), which\n"
+          "ends it with every process it started. Prints \"listening on HOST:PORT\" on\n"
+          "standard output once ready (then \"classic listening on HOST:PORT\"). SIGINT or\n"
+          "SIGTERM stops it, killing running commands.\n",
           f);
 }
 
