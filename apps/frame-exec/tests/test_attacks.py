@@ -205,6 +205,15 @@ class Attacks(unittest.TestCase):
         self.assertLess(time.monotonic() - t0, 5)
         P.wait_for(lambda: not procs_with(m), "every descendant to be gone", 3)
 
+    def test_f07_process_flood_killed_at_time_limit(self):
+        srv = self.server()
+        m = marker()
+        h, _ = srv.run(["sh", "-c", "while :; do (setsid sleep %s &) ; done" % m], timeout_ms=700)
+        self.assertTrue(h.get("timed_out"), h)
+        P.wait_for(lambda: not procs_with(m), "every one of the flood to be gone", 5)
+        h, b = srv.run(["echo", "next"])
+        self.assertEqual(P.split_reply(h, b), (0, b"next\n", b""))
+
     def test_f07_double_fork_killed_when_client_leaves(self):
         srv = self.server()
         m = marker()
