@@ -265,7 +265,11 @@ static void tls_pump(app_conn *c)
 
 int app_conn_write(app_conn *c, const uv_buf_t *bufs, unsigned n, app_write_cb cb, void *arg)
 {
-    if (c->state == CLOSING || n == 0 || n > 4)
+    size_t total = 0;
+    for (unsigned i = 0; i < n && i < 4; i++)
+        total += bufs[i].len;
+    /* Nothing to send would complete at once, inside this call (TLS). */
+    if (c->state == CLOSING || n == 0 || n > 4 || total == 0)
         return UV_EINVAL;
     if (c->ssl) {
         tls_out *o = calloc(1, sizeof *o);

@@ -107,7 +107,8 @@ void app_conn_read_start(app_conn *c);
 typedef void (*app_write_cb)(app_conn *c, int status, void *arg);
 
 /*
- * Queues `n` (1..4) buffers as one write, in order after earlier writes.
+ * Queues `n` (1..4) buffers, at least one byte in all, as one write, in
+ * order after earlier writes (never sent in the middle of another).
  * The memory they point to must stay valid and unchanged until cb(c, status,
  * arg) (cb may be NULL), which is not called if the connection closes first
  * (on_close comes instead). 0, or a negative libuv error.
