@@ -93,6 +93,7 @@ include tests/hardening/hardening.mk  # uses tests/tests.mk's and fuzz/fuzz.mk's
 include bindings/python/python.mk
 include examples/examples.mk
 include examples/lessons.mk
+include apps/apps.mk
 include bench/bench.mk
 include tools/frame/frame.mk
 include mk/help.mk
