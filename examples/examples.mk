@@ -48,4 +48,4 @@ soak-exec: $(EX_BUILD)/frame-exec-server
 
 TEST_TARGETS += test-examples-exec test-udp-demo
 
--include examples/frame_files/files.mk
+-include apps/frame-files/files.mk

@@ -3,12 +3,16 @@
 #include "ff.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 
 const frame_config ff_frame_config = {0, 0, 0, NULL, FF_MAX_HEADER, 0};
 
@@ -23,21 +27,31 @@ ff_algo ff_algo_parse(const char *s)
 
 const char *ff_algo_name(ff_algo a) { return a == FF_CRC32C ? "crc32c" : "sha256"; }
 
-size_t ff_algo_hexlen(ff_algo a) { return a == FF_CRC32C ? 8 : 2 * SHA256_DIGEST; }
+size_t ff_algo_hexlen(ff_algo a) { return a == FF_CRC32C ? 8 : 2 * FF_SHA256_DIGEST; }
 
-void ff_sum_init(ff_sum *s, ff_algo a)
+int ff_sum_init(ff_sum *s, ff_algo a)
 {
     s->algo = a;
     s->crc = 0;
-    sha256_init(&s->sha);
+    s->md = NULL;
+    if (a == FF_CRC32C)
+        return 0;
+    s->md = EVP_MD_CTX_new();
+    if (!s->md)
+        return -1;
+    if (EVP_DigestInit_ex(s->md, EVP_sha256(), NULL) != 1) {
+        ff_sum_free(s);
+        return -1;
+    }
+    return 0;
 }
 
 void ff_sum_update(ff_sum *s, const void *p, size_t n)
 {
     if (s->algo == FF_CRC32C)
         s->crc = crc32c_update(s->crc, p, n);
-    else
-        sha256_update(&s->sha, p, n);
+    else if (s->md)
+        EVP_DigestUpdate(s->md, p, n);
 }
 
 void ff_sum_final(ff_sum *s, char out[65])
@@ -50,11 +64,42 @@ void ff_sum_final(ff_sum *s, char out[65])
         b[3] = (unsigned char)s->crc;
         ff_hex(b, 4, out);
     } else {
-        unsigned char d[SHA256_DIGEST];
-        sha256_final(&s->sha, d);
-        ff_hex(d, sizeof d, out);
+        unsigned char d[EVP_MAX_MD_SIZE];
+        unsigned dl = 0;
+        if (!s->md || EVP_DigestFinal_ex(s->md, d, &dl) != 1 || dl != FF_SHA256_DIGEST)
+            memset(d, 0, sizeof d); /* cannot happen once initialised; never matches a real sum */
+        ff_hex(d, FF_SHA256_DIGEST, out);
+        ff_sum_free(s);
     }
 }
+
+void ff_sum_free(ff_sum *s)
+{
+    if (s->md)
+        EVP_MD_CTX_free(s->md);
+    s->md = NULL;
+}
+
+void ff_sha256(const void *p, size_t n, unsigned char out[FF_SHA256_DIGEST])
+{
+    unsigned dl = 0;
+    if (EVP_Digest(p, n, out, &dl, EVP_sha256(), NULL) != 1)
+        memset(out, 0, FF_SHA256_DIGEST);
+}
+
+int ff_pbkdf2_sha256(const void *pw, size_t pwlen, const void *salt, size_t saltlen, uint32_t iterations,
+                     unsigned char *out, size_t outlen)
+{
+    if (pwlen > INT_MAX || saltlen > INT_MAX || outlen > INT_MAX || iterations < 1 || iterations > INT_MAX)
+        return -1;
+    return PKCS5_PBKDF2_HMAC(pw, (int)pwlen, salt, (int)saltlen, (int)iterations, EVP_sha256(), (int)outlen, out) == 1
+               ? 0
+               : -1;
+}
+
+void ff_wipe(void *p, size_t n) { OPENSSL_cleanse(p, n); }
+
+int ff_ct_equal(const void *a, const void *b, size_t n) { return CRYPTO_memcmp(a, b, n) == 0; }
 
 const char *ff_name_problem(const char *name, size_t len)
 {
@@ -136,36 +181,15 @@ int ff_unhex(const char *s, size_t slen, unsigned char *out, size_t n)
 int ff_random(void *buf, size_t n)
 {
     unsigned char *p = buf;
-    int fd;
-#ifdef SYS_getrandom
     while (n) {
-        long r = syscall(SYS_getrandom, p, n, 0);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        p += r;
-        n -= (size_t)r;
-    }
-    if (!n)
-        return 0;
-#endif
-    fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    while (n) {
-        ssize_t r = read(fd, p, n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0) {
-            close(fd);
+        int k = n > 1u << 20 ? 1 << 20 : (int)n;
+        if (RAND_bytes(p, k) != 1) {
             errno = EIO;
             return -1;
         }
-        p += r;
-        n -= (size_t)r;
+        p += k;
+        n -= (size_t)k;
     }
-    close(fd);
     return 0;
 }
 

@@ -396,7 +396,7 @@ static size_t get_password(char *buf, size_t cap, int twice)
         char again[FF_PASSWORD_MAX + 2];
         size_t m = read_tty_line("Repeat password: ", again, sizeof again);
         int same = m == n && memcmp(again, buf, n) == 0;
-        secure_zero(again, sizeof again);
+        ff_wipe(again, sizeof again);
         if (!same)
             fail("the passwords differ");
     }
@@ -415,9 +415,9 @@ static void auth_request(const char *op, char token[2 * FF_TOKEN_BYTES + 1])
     request(&b, buf, sizeof buf, 0, op);
     frame_builder_add_string(&b, "user", opt.user);
     frame_builder_add_stringn(&b, "password", pw, n);
-    secure_zero(pw, sizeof pw);
+    ff_wipe(pw, sizeof pw);
     send_small(&b);
-    secure_zero(buf, sizeof buf);
+    ff_wipe(buf, sizeof buf);
     read_reply();
     expect_ok(op);
     if (token) {

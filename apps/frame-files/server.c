@@ -6,7 +6,7 @@
  * and the fsync/rename/fsync at the end of an upload. Uploads stream through
  * frame_feed()'s zero-copy on_body chunks straight into a temporary file;
  * downloads stream through frame_write_begin/body/end. See
- * docs/EXAMPLES-files.md for the protocol and the design.
+ * docs/APPS-files.md for the protocol and the design.
  *
  * Linux only (epoll, openat2, accept4, fallocate).
  */
@@ -34,6 +34,8 @@
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <unistd.h>
+
+#include <openssl/crypto.h>
 
 #define SALT_BYTES 16
 #define OUT_HIGH (256u * 1024)  /* stop reading requests while this much output waits */
@@ -102,7 +104,7 @@ static void die(const char *fmt, ...)
 typedef struct user {
     char name[FF_USER_MAX + 1];
     uint32_t iters;
-    unsigned char salt[SALT_BYTES], hash[SHA256_DIGEST];
+    unsigned char salt[SALT_BYTES], hash[FF_SHA256_DIGEST];
     int pending; /* registration running in a worker */
 } user;
 
@@ -179,7 +181,7 @@ static void users_load(void)
         if (!u)
             die("out of memory");
         u->iters = (uint32_t)iters;
-        if (ff_unhex(salt, strlen(salt), u->salt, SALT_BYTES) || ff_unhex(hash, strlen(hash), u->hash, SHA256_DIGEST))
+        if (ff_unhex(salt, strlen(salt), u->salt, SALT_BYTES) || ff_unhex(hash, strlen(hash), u->hash, FF_SHA256_DIGEST))
             die("%s/users line %u is not a valid user record", opt.root, lineno);
     }
     fclose(f);
@@ -239,7 +241,7 @@ static session *session_find(const char *hex, size_t len)
     if (slot >= MAX_SESSIONS)
         return NULL;
     s = &sessions[slot];
-    if (!s->used || !ct_equal(s->token, t, sizeof t))
+    if (!s->used || !ff_ct_equal(s->token, t, sizeof t))
         return NULL;
     if (now - s->last > opt.session_ttl) {
         s->used = 0;
@@ -351,7 +353,7 @@ typedef struct job {
     char pw[FF_PASSWORD_MAX + 1];
     size_t pwlen;
     uint32_t iters;
-    unsigned char salt[SALT_BYTES], hash[SHA256_DIGEST];
+    unsigned char salt[SALT_BYTES], hash[FF_SHA256_DIGEST];
     int user_known;
     /* result */
     int ok, err;
@@ -389,7 +391,7 @@ static void *worker_main(void *arg)
         if (stopping && j->type != JOB_COMMIT) {
             j->ok = 0; /* shutting down: drop logins, finish commits */
             j->err = ECANCELED;
-            secure_zero(j->pw, sizeof j->pw);
+            ff_wipe(j->pw, sizeof j->pw);
         } else
             run_job(j);
         pthread_mutex_lock(&q_lock);
@@ -635,6 +637,7 @@ static void update_events(conn *c)
 
 static void upload_discard(conn *c)
 {
+    ff_sum_free(&c->up.sum);
     if (c->up.fd >= 0) {
         close(c->up.fd);
         c->up.fd = -1;
@@ -649,6 +652,7 @@ static void upload_discard(conn *c)
 
 static void download_end(conn *c)
 {
+    ff_sum_free(&c->dl.sum);
     if (c->dl.fd >= 0)
         close(c->dl.fd);
     c->dl.fd = -1;
@@ -661,7 +665,7 @@ static void conn_free(conn *c)
 {
     free(c->stash);
     free(c->out);
-    secure_zero(&c->job, sizeof c->job);
+    ff_wipe(&c->job, sizeof c->job);
     free(c);
 }
 
@@ -806,7 +810,7 @@ static void start_kdf_job(conn *c, int type, const frame_header *h)
     }
     e = frame_header_get_string(h, "password", j->pw, sizeof j->pw, &j->pwlen);
     if (e != FRAME_OK || (type == JOB_REGISTER && j->pwlen < FF_PASSWORD_MIN)) {
-        secure_zero(j->pw, sizeof j->pw);
+        ff_wipe(j->pw, sizeof j->pw);
         if (type == JOB_LOGIN)
             reply_error(c, "AUTH_FAILED", "wrong user name or password");
         else
@@ -816,13 +820,13 @@ static void start_kdf_job(conn *c, int type, const frame_header *h)
     if (type == JOB_REGISTER) {
         user *u;
         if (user_find(j->user)) {
-            secure_zero(j->pw, sizeof j->pw);
+            ff_wipe(j->pw, sizeof j->pw);
             reply_error(c, "USER_EXISTS", "the user %s exists already", j->user);
             return;
         }
         j->iters = (uint32_t)opt.kdf_iterations;
         if (ff_random(j->salt, SALT_BYTES) != 0 || !(u = user_add(j->user))) {
-            secure_zero(j->pw, sizeof j->pw);
+            ff_wipe(j->pw, sizeof j->pw);
             reply_error(c, "IO", "out of resources");
             return;
         }
@@ -833,7 +837,7 @@ static void start_kdf_job(conn *c, int type, const frame_header *h)
         if (j->user_known) {
             j->iters = u->iters;
             memcpy(j->salt, u->salt, SALT_BYTES);
-            memcpy(j->hash, u->hash, SHA256_DIGEST);
+            memcpy(j->hash, u->hash, FF_SHA256_DIGEST);
         } else {
             /* the same work for a user that does not exist: no timing oracle */
             j->iters = (uint32_t)opt.kdf_iterations;
@@ -841,7 +845,7 @@ static void start_kdf_job(conn *c, int type, const frame_header *h)
         }
     }
     if (job_submit(j) != 0) {
-        secure_zero(j->pw, sizeof j->pw);
+        ff_wipe(j->pw, sizeof j->pw);
         if (type == JOB_REGISTER)
             user_remove(j->user);
         reply_error(c, "BUSY", "the server is busy; try again");
@@ -854,12 +858,12 @@ static void start_kdf_job(conn *c, int type, const frame_header *h)
 static void run_job(job *j)
 {
     if (j->type == JOB_REGISTER) {
-        char line[256], salt[2 * SALT_BYTES + 1], hash[2 * SHA256_DIGEST + 1];
+        char line[256], salt[2 * SALT_BYTES + 1], hash[2 * FF_SHA256_DIGEST + 1];
         int n;
-        pbkdf2_sha256(j->pw, j->pwlen, j->salt, SALT_BYTES, j->iters, j->hash, SHA256_DIGEST);
-        secure_zero(j->pw, sizeof j->pw);
+        ff_pbkdf2_sha256(j->pw, j->pwlen, j->salt, SALT_BYTES, j->iters, j->hash, FF_SHA256_DIGEST);
+        ff_wipe(j->pw, sizeof j->pw);
         ff_hex(j->salt, SALT_BYTES, salt);
-        ff_hex(j->hash, SHA256_DIGEST, hash);
+        ff_hex(j->hash, FF_SHA256_DIGEST, hash);
         n = snprintf(line, sizeof line, "%s pbkdf2-sha256 %lu %s %s\n", j->user, (unsigned long)j->iters, salt, hash);
         pthread_mutex_lock(&users_file_lock);
         /* one write of a whole line to an O_APPEND file, then fsync */
@@ -875,11 +879,11 @@ static void run_job(job *j)
             j->err = errno;
         }
     } else if (j->type == JOB_LOGIN) {
-        unsigned char h[SHA256_DIGEST];
-        pbkdf2_sha256(j->pw, j->pwlen, j->salt, SALT_BYTES, j->iters, h, SHA256_DIGEST);
-        secure_zero(j->pw, sizeof j->pw);
-        j->ok = ct_equal(h, j->hash, SHA256_DIGEST) && j->user_known;
-        secure_zero(h, sizeof h);
+        unsigned char h[FF_SHA256_DIGEST];
+        ff_pbkdf2_sha256(j->pw, j->pwlen, j->salt, SALT_BYTES, j->iters, h, FF_SHA256_DIGEST);
+        ff_wipe(j->pw, sizeof j->pw);
+        j->ok = ff_ct_equal(h, j->hash, FF_SHA256_DIGEST) && j->user_known;
+        ff_wipe(h, sizeof h);
     } else {
         conn *c = j->c;
         /* the data first, then the name, then the directory entry */
@@ -905,7 +909,7 @@ static void job_done(job *j)
             u->pending = 0;
             u->iters = j->iters;
             memcpy(u->salt, j->salt, SALT_BYTES);
-            memcpy(u->hash, j->hash, SHA256_DIGEST);
+            memcpy(u->hash, j->hash, FF_SHA256_DIGEST);
             conn_log(c, "registered user %s", j->user);
             reply_ok(c);
         } else {
@@ -922,7 +926,7 @@ static void job_done(job *j)
                 frame_builder_add_string(&b, "token", hex);
                 reply_end(c, &b);
             }
-            secure_zero(hex, sizeof hex);
+            ff_wipe(hex, sizeof hex);
         } else if (j->err == ECANCELED)
             reply_error(c, "SHUTDOWN", "the server is shutting down");
         else
@@ -949,7 +953,7 @@ static void job_done(job *j)
         c->up.dirfd = -1;
         c->up.state = UP_NONE;
     }
-    secure_zero(j->pw, sizeof j->pw);
+    ff_wipe(j->pw, sizeof j->pw);
     if (c->dead) {
         c->next = graveyard;
         graveyard = c;
@@ -1001,7 +1005,11 @@ static void start_upload(conn *c, const frame_header *h)
     c->up.size = h->body_size;
     c->up.got = 0;
     c->up.t0 = ff_now();
-    ff_sum_init(&c->up.sum, algo);
+    if (ff_sum_init(&c->up.sum, algo) != 0) {
+        upload_discard(c);
+        reply_error(c, "IO", "out of memory");
+        return;
+    }
     c->up.state = UP_BODY;
 }
 
@@ -1131,7 +1139,11 @@ static void start_download(conn *c, const frame_header *h)
         return;
     }
     strcpy(c->dl.user, s->user);
-    ff_sum_init(&c->dl.sum, algo);
+    if (ff_sum_init(&c->dl.sum, algo) != 0) {
+        download_end(c);
+        reply_error(c, "IO", "out of memory");
+        return;
+    }
     c->dl.phase = DL_HEAD;
     c->dl.active = 1;
     c->dl.t0 = ff_now();
@@ -1201,7 +1213,7 @@ static int on_header(frame_decoder *d, const frame_header *h)
         session *s = need_session(c, h);
         if (s) {
             s->used = 0;
-            secure_zero(s->token, sizeof s->token);
+            ff_wipe(s->token, sizeof s->token);
             reply_ok(c);
         }
         break;
@@ -1265,7 +1277,7 @@ static int on_frame_end(frame_decoder *d)
     }
     /* wipe a password from the header buffer as soon as it is not needed */
     if (c->op == OP_LOGIN || c->op == OP_REGISTER) {
-        secure_zero(c->hdr, sizeof c->hdr);
+        ff_wipe(c->hdr, sizeof c->hdr);
         c->wipe_input = 1; /* and from the receive buffer, once fed */
     }
     if (c->pause_after || c->out_len - c->out_off > OUT_HIGH || c->closing) {
@@ -1511,7 +1523,7 @@ static void handle_read(conn *c, unsigned events)
             size_t rest = feed(c, rbuf, (size_t)n);
             stash_rest(c, rbuf + (size_t)n - rest, rest);
             if (c->wipe_input) {
-                secure_zero(rbuf, (size_t)n);
+                ff_wipe(rbuf, (size_t)n);
                 c->wipe_input = 0;
             }
         }
@@ -1850,7 +1862,7 @@ int main(int argc, char **argv)
     add_fd(sig_pipe[0], &tag_sig);
     add_fd(done_pipe[0], &tag_done);
     workers_start();
-    logmsg("serving %s (sha256: %s, crc32c: %s)", opt.root, sha256_impl(), crc32c_impl());
+    logmsg("serving %s (sha256: %s, crc32c: %s)", opt.root, OpenSSL_version(OPENSSL_VERSION), crc32c_impl());
 
     while (!stop_sig) {
         int i, n = epoll_wait(ep, evs, (int)(sizeof evs / sizeof evs[0]), 250);
@@ -1918,6 +1930,6 @@ int main(int argc, char **argv)
     close(root_fd);
     free(users);
     free(rbuf);
-    secure_zero(sessions, sizeof sessions);
+    ff_wipe(sessions, sizeof sessions);
     return 0;
 }
