@@ -101,29 +101,91 @@ void ff_wipe(void *p, size_t n) { OPENSSL_cleanse(p, n); }
 
 int ff_ct_equal(const void *a, const void *b, size_t n) { return CRYPTO_memcmp(a, b, n) == 0; }
 
+/* Decodes one UTF-8 sequence (the frame decoder has validated the text). */
+static unsigned long utf8_at(const unsigned char *p, size_t len, size_t *used)
+{
+    if (p[0] < 0x80 || len < 2) {
+        *used = 1;
+        return p[0];
+    }
+    if (p[0] < 0xe0) {
+        *used = 2;
+        return (unsigned long)(p[0] & 0x1f) << 6 | (p[1] & 0x3f);
+    }
+    if (p[0] < 0xf0 || len < 4) {
+        *used = len < 3 ? len : 3;
+        return len < 3 ? 0xfffd : (unsigned long)(p[0] & 0x0f) << 12 | (unsigned long)(p[1] & 0x3f) << 6 | (p[2] & 0x3f);
+    }
+    *used = 4;
+    return (unsigned long)(p[0] & 0x07) << 18 | (unsigned long)(p[1] & 0x3f) << 12 | (unsigned long)(p[2] & 0x3f) << 6 |
+           (p[3] & 0x3f);
+}
+
+/* Code points that make a listing lie about a name: what they are called. */
+static const char *spoofing_char(unsigned long cp)
+{
+    static const struct {
+        unsigned long lo, hi;
+        const char *what;
+    } table[] = {
+        {0x061c, 0x061c, "the name contains a bidirectional control (U+061C ARABIC LETTER MARK)"},
+        {0x115f, 0x1160, "the name contains an invisible Hangul filler"},
+        {0x180e, 0x180e, "the name contains an invisible character (U+180E MONGOLIAN VOWEL SEPARATOR)"},
+        {0x200b, 0x200d, "the name contains a zero-width character (U+200B..U+200D)"},
+        {0x200e, 0x200f, "the name contains a bidirectional mark (U+200E/U+200F)"},
+        {0x2028, 0x2029, "the name contains a line or paragraph separator"},
+        {0x202a, 0x202e, "the name contains a bidirectional override or embedding (U+202A..U+202E)"},
+        {0x2044, 0x2044, "the name contains a slash look-alike (U+2044 FRACTION SLASH)"},
+        {0x2060, 0x2064, "the name contains an invisible character (U+2060..U+2064)"},
+        {0x2066, 0x2069, "the name contains a bidirectional isolate (U+2066..U+2069)"},
+        {0x206a, 0x206f, "the name contains a deprecated format character (U+206A..U+206F)"},
+        {0x2215, 0x2215, "the name contains a slash look-alike (U+2215 DIVISION SLASH)"},
+        {0x29f8, 0x29f8, "the name contains a slash look-alike (U+29F8 BIG SOLIDUS)"},
+        {0x3164, 0x3164, "the name contains an invisible Hangul filler"},
+        {0xfe00, 0xfe0f, "the name contains a variation selector"},
+        {0xfeff, 0xfeff, "the name contains a zero-width character (U+FEFF ZERO WIDTH NO-BREAK SPACE)"},
+        {0xff0f, 0xff0f, "the name contains a slash look-alike (U+FF0F FULLWIDTH SOLIDUS)"},
+        {0xff3c, 0xff3c, "the name contains a backslash look-alike (U+FF3C FULLWIDTH REVERSE SOLIDUS)"},
+        {0xffa0, 0xffa0, "the name contains an invisible Hangul filler"},
+        {0xfff9, 0xfffb, "the name contains an interlinear annotation character"},
+        {0xe0000, 0xe007f, "the name contains a tag character (U+E0000..U+E007F)"},
+    };
+    size_t i;
+    for (i = 0; i < sizeof table / sizeof table[0]; i++)
+        if (cp >= table[i].lo && cp <= table[i].hi)
+            return table[i].what;
+    return NULL;
+}
+
 const char *ff_name_problem(const char *name, size_t len)
 {
     const unsigned char *p = (const unsigned char *)name;
-    size_t i;
+    size_t i, used;
     if (len == 0)
         return "the name is empty";
     if (len > FF_NAME_MAX)
         return "the name is longer than 255 bytes";
     if (p[0] == '.')
         return "the name starts with '.' (no '.', '..' or hidden names)";
-    for (i = 0; i < len; i++) {
-        if (p[i] == 0)
+    if (p[len - 1] == '.' || p[len - 1] == ' ')
+        return "the name ends with a dot or a space (Windows drops them: two names would look the same)";
+    if (p[0] == ' ')
+        return "the name starts with a space";
+    for (i = 0; i < len; i += used) {
+        unsigned long cp = utf8_at(p + i, len - i, &used);
+        const char *what;
+        if (cp == 0)
             return "the name contains a NUL character";
-        if (p[i] < 0x20 || p[i] == 0x7f)
+        if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f))
             return "the name contains a control character";
-        if (p[i] == 0xc2 && i + 1 < len && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f)
-            return "the name contains a control character";
-        if (p[i] == '/')
+        if (cp == '/')
             return "the name contains '/' (a name is one path component)";
-        if (p[i] == '\\')
+        if (cp == '\\')
             return "the name contains a backslash";
-        if (p[i] == ':')
+        if (cp == ':')
             return "the name contains ':' (drive letters and streams are refused)";
+        if ((what = spoofing_char(cp)) != NULL)
+            return what;
     }
     return NULL;
 }

@@ -72,9 +72,13 @@ int ff_ct_equal(const void *a, const void *b, size_t n);
  * Checks a file name received from the network, AFTER JSON unescaping (so
  * `len`, not strlen: it may contain NUL). A name is one path component of
  * 1..255 bytes; refused: a leading '.' (covers "." "..", hidden and
- * temporary files), '/', '\\', ':', NUL and every control character (C0,
- * DEL, C1 U+0080..U+009F). Returns NULL when the name is acceptable, else a
- * short English reason. The caller guarantees valid UTF-8 (the frame
+ * temporary files), '/', '\\', ':', NUL, every control character (C0,
+ * DEL, C1 U+0080..U+009F), a leading space, a trailing dot or space, and the
+ * characters that make a listing lie: bidirectional overrides, marks and
+ * isolates, zero-width and other invisible characters, variation selectors,
+ * tag characters, and slash look-alikes (U+2044, U+2215, U+29F8, U+FF0F).
+ * Returns NULL when the name is acceptable, else a short English reason
+ * naming the character (the server sends it with the error BAD_NAME). The caller guarantees valid UTF-8 (the frame
  * decoder does).
  */
 const char *ff_name_problem(const char *name, size_t len);

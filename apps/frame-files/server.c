@@ -57,8 +57,21 @@ static struct {
     size_t buffer;
     int sockbuf, quiet;
     uint64_t max_file;
+    /* hardening (issue 18) */
+    unsigned kdf_queue, io_threads, max_conns_per_addr, max_sessions, max_sessions_per_user;
+    double auth_timeout, login_backoff, login_backoff_cap, min_rate;
+    uint64_t quota;
+    int registration_open;
+    const char *add_user;
+    const char *classic_listen, *classic_inbox, *classic_key;
 } opt = {"frame-files-data", "127.0.0.1", FF_DEFAULT_PORT, 600000, 2, 1000, 300, 30, 3600,
-         FF_DEFAULT_BUFFER, 4 << 20, 0, FRAME_MAX_BODY_LIMIT};
+         FF_DEFAULT_BUFFER, 4 << 20, 0, FRAME_MAX_BODY_LIMIT,
+         64, 2, 32, 4096, 8,
+         10, 0.25, 30, 1024,
+         (uint64_t)1 << 30,
+         1,
+         NULL,
+         NULL, NULL, "file_size"};
 
 static frame_config server_cfg;         /* ff_frame_config with max_body = --max-file */
 static int root_fd = -1, files_fd = -1, users_fd = -1, lock_fd = -1;
