@@ -39,7 +39,6 @@
 
 #define SALT_BYTES 16
 #define OUT_HIGH (256u * 1024)  /* stop reading requests while this much output waits */
-#define MAX_SESSIONS 4096
 #define READS_PER_WAKE 8
 #define LINGER_SECONDS 2.0
 #define DL_CHUNK_MAX (1u << 20)
@@ -74,13 +73,13 @@ static struct {
          NULL, NULL, "file_size"};
 
 static frame_config server_cfg;         /* ff_frame_config with max_body = --max-file */
-static int root_fd = -1, files_fd = -1, users_fd = -1, lock_fd = -1;
-static int ep = -1, listen_fd = -1, spare_fd = -1;
+static int root_fd = -1, files_fd = -1, inbox_fd = -1, lock_fd = -1;
+static int ep = -1, listen_fd = -1, classic_fd = -1, spare_fd = -1;
 static int sig_pipe[2] = {-1, -1}, done_pipe[2] = {-1, -1};
 static unsigned char *rbuf;             /* one receive buffer for the whole loop */
 static unsigned long next_conn_id = 1;
 static unsigned nconns;
-static char tag_listen, tag_sig, tag_done; /* epoll data for the non-connection fds */
+static char tag_listen, tag_classic, tag_sig, tag_done; /* epoll data for the non-connection fds */
 static uint64_t stat_uploads, stat_downloads, stat_errors;
 
 static void logmsg(const char *fmt, ...) FF_PRINTF(1, 2);
@@ -110,21 +109,70 @@ static void die(const char *fmt, ...)
 }
 
 /* ------------------------------------------------------------------------ */
+/* State files are replaced whole, never appended to: the new contents go    */
+/* to a temporary file beside the old one, which is fsynced, renamed over   */
+/* the old one, and the directory fsynced. A full disk or a crash leaves    */
+/* either the old file or the new one, never a torn line.                   */
+/* ------------------------------------------------------------------------ */
+
+/* Returns 0, or the errno of the step that failed (the old file is intact). */
+static int write_file_atomic(int dirfd, const char *name, const void *buf, size_t n)
+{
+    char tmp[64];
+    const char *p = buf;
+    int fd, err = 0;
+    snprintf(tmp, sizeof tmp, ".%s.tmp", name);
+    fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return errno;
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            err = w < 0 ? errno : EIO;
+            break;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    if (!err && fsync(fd) != 0)
+        err = errno;
+    if (close(fd) != 0 && !err)
+        err = errno;
+    if (!err && renameat(dirfd, tmp, dirfd, name) != 0)
+        err = errno;
+    if (err)
+        unlinkat(dirfd, tmp, 0);
+    else if (fsync(dirfd) != 0)
+        err = errno;
+    return err;
+}
+
+/* ------------------------------------------------------------------------ */
 /* Users: ROOT/users holds one line per user:                               */
 /*   NAME pbkdf2-sha256 ITERATIONS SALT_HEX HASH_HEX                        */
+/* The loop thread owns the table and changes it under users_lock; a saver  */
+/* (io pool) snapshots it under users_lock while holding save_lock, so the  */
+/* snapshots reach the disk in the order they were taken.                   */
 /* ------------------------------------------------------------------------ */
+
+enum { U_KDF, U_SAVING, U_OK }; /* U_KDF: registration hashing, not in the file yet */
 
 typedef struct user {
     char name[FF_USER_MAX + 1];
     uint32_t iters;
     unsigned char salt[SALT_BYTES], hash[FF_SHA256_DIGEST];
-    int pending; /* registration running in a worker */
+    int state;
+    int save_failed;   /* set by the saver: left out of later snapshots */
+    uint64_t reserved; /* bytes declared by this user's uploads in progress */
 } user;
 
 static user *users;
 static size_t nusers, capusers;
 static unsigned char dummy_salt[SALT_BYTES]; /* for logins of unknown users */
-static pthread_mutex_t users_file_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t users_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t save_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static user *user_find(const char *name)
 {
@@ -135,38 +183,90 @@ static user *user_find(const char *name)
     return NULL;
 }
 
+/* Loop thread (or single-threaded start-up). */
 static user *user_add(const char *name)
 {
     user *u;
+    pthread_mutex_lock(&users_lock);
     if (nusers == capusers) {
         size_t cap = capusers ? capusers * 2 : 64;
         user *n = realloc(users, cap * sizeof *n);
-        if (!n)
+        if (!n) {
+            pthread_mutex_unlock(&users_lock);
             return NULL;
+        }
         users = n;
         capusers = cap;
     }
     u = &users[nusers++];
     memset(u, 0, sizeof *u);
     strcpy(u->name, name);
+    pthread_mutex_unlock(&users_lock);
     return u;
 }
 
 static void user_remove(const char *name)
 {
-    user *u = user_find(name);
+    user *u;
+    pthread_mutex_lock(&users_lock);
+    u = user_find(name);
     if (u) {
         *u = users[nusers - 1];
         nusers--;
     }
+    pthread_mutex_unlock(&users_lock);
 }
 
+/*
+ * Writes every user whose hash is known to ROOT/users, atomically. When it
+ * fails and `failing` names a user, that user is left out of every later
+ * snapshot before the next save may start. Returns 0 or an errno.
+ */
+static int users_save(const char *failing)
+{
+    char *buf;
+    size_t n = 0, cap, i;
+    int err;
+    pthread_mutex_lock(&save_lock);
+    pthread_mutex_lock(&users_lock);
+    cap = nusers * 200 + 1;
+    buf = malloc(cap);
+    for (i = 0; buf && i < nusers; i++) {
+        char salt[2 * SALT_BYTES + 1], hash[2 * FF_SHA256_DIGEST + 1];
+        const user *u = &users[i];
+        if (u->state == U_KDF || u->save_failed)
+            continue;
+        ff_hex(u->salt, SALT_BYTES, salt);
+        ff_hex(u->hash, FF_SHA256_DIGEST, hash);
+        n += (size_t)snprintf(buf + n, cap - n, "%s pbkdf2-sha256 %lu %s %s\n", u->name, (unsigned long)u->iters, salt,
+                              hash);
+    }
+    pthread_mutex_unlock(&users_lock);
+    err = buf ? write_file_atomic(root_fd, "users", buf, n) : ENOMEM;
+    if (buf) {
+        ff_wipe(buf, cap);
+        free(buf);
+    }
+    if (err && failing) {
+        user *u;
+        pthread_mutex_lock(&users_lock);
+        if ((u = user_find(failing)) != NULL)
+            u->save_failed = 1;
+        pthread_mutex_unlock(&users_lock);
+    }
+    pthread_mutex_unlock(&save_lock);
+    return err;
+}
+
+/* A damaged line is reported and skipped: it never keeps the server down. */
 static void users_load(void)
 {
     FILE *f;
     char line[512];
-    unsigned lineno = 0;
-    int fd = openat(root_fd, "users", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    unsigned lineno = 0, skipped = 0;
+    int fd;
+    unlinkat(root_fd, ".users.tmp", 0); /* a save that a crash interrupted */
+    fd = openat(root_fd, "users", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) {
         if (errno == ENOENT)
             return;
@@ -177,32 +277,137 @@ static void users_load(void)
         die("fdopen: %s", strerror(errno));
     while (fgets(line, sizeof line, f)) {
         char name[64], kind[32], salt[64], hash[128];
+        unsigned char sb[SALT_BYTES], hb[FF_SHA256_DIGEST];
         unsigned long iters;
+        const char *why = NULL;
         user *u;
         lineno++;
-        if (!strchr(line, '\n')) {
-            /* a crash during an append can leave a torn last line: that
-               registration never got its reply, so it did not happen */
-            fprintf(stderr, "frame-files-server: ignoring the incomplete last line of users\n");
-            break;
+        if (!strchr(line, '\n') && !feof(f)) {
+            int ch;
+            while ((ch = fgetc(f)) != EOF && ch != '\n') {
+            }
+            why = "is too long";
+        } else if (sscanf(line, "%63s %31s %lu %63s %127s", name, kind, &iters, salt, hash) != 5)
+            why = "does not have five fields";
+        else if (strcmp(kind, "pbkdf2-sha256") != 0)
+            why = "names an unknown password scheme";
+        else if (ff_user_problem(name, strlen(name)))
+            why = "holds an invalid user name";
+        else if (iters < 1 || iters > 0x7fffffffUL)
+            why = "holds an invalid iteration count";
+        else if (ff_unhex(salt, strlen(salt), sb, SALT_BYTES) || ff_unhex(hash, strlen(hash), hb, FF_SHA256_DIGEST))
+            why = "holds an invalid salt or hash";
+        else if (user_find(name))
+            why = "repeats a user name (the first record is kept)";
+        if (why) {
+            fprintf(stderr, "frame-files-server: %s/users line %u %s: skipped\n", opt.root, lineno, why);
+            skipped++;
+            continue;
         }
-        if (sscanf(line, "%63s %31s %lu %63s %127s", name, kind, &iters, salt, hash) != 5 ||
-            strcmp(kind, "pbkdf2-sha256") != 0 || ff_user_problem(name, strlen(name)) || iters < 1 ||
-            iters > 0xffffffffUL || user_find(name))
-            die("%s/users line %u is not a valid user record", opt.root, lineno);
         u = user_add(name);
         if (!u)
             die("out of memory");
         u->iters = (uint32_t)iters;
-        if (ff_unhex(salt, strlen(salt), u->salt, SALT_BYTES) || ff_unhex(hash, strlen(hash), u->hash, FF_SHA256_DIGEST))
-            die("%s/users line %u is not a valid user record", opt.root, lineno);
+        memcpy(u->salt, sb, SALT_BYTES);
+        memcpy(u->hash, hb, FF_SHA256_DIGEST);
+        u->state = U_OK;
     }
     fclose(f);
+    if (skipped)
+        fprintf(stderr,
+                "frame-files-server: %u damaged record(s) in %s/users skipped; those users cannot log in "
+                "until an administrator re-creates them (--add-user)\n",
+                skipped, opt.root);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Failed logins slow down: per address and per user name, each failure     */
+/* doubles the wait before the next attempt is heard (--login-backoff       */
+/* seconds after the first, at most --login-backoff-cap). A success clears  */
+/* the user's count, never the address's.                                   */
+/* ------------------------------------------------------------------------ */
+
+#define THROTTLE_SLOTS 8192
+#define THROTTLE_PROBE 16
+#define TKEY_MAX 56 /* "a:" + an address, or "u:" + a user name */
+
+typedef struct throttle {
+    char key[TKEY_MAX];
+    unsigned fails;
+    double until, last;
+} throttle;
+
+static throttle *throttles;
+
+static throttle *throttle_get(const char *key, int create)
+{
+    uint32_t h = 2166136261u;
+    const unsigned char *p = (const unsigned char *)key;
+    size_t i, pick = SIZE_MAX;
+    double now = ff_now(), oldest = 1e300;
+    for (; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    for (i = 0; i < THROTTLE_PROBE; i++) {
+        throttle *t = &throttles[(h + i) % THROTTLE_SLOTS];
+        int stale = !t->key[0] || now - t->last > 2 * opt.login_backoff_cap;
+        if (t->key[0] && strcmp(t->key, key) == 0)
+            return stale ? (t->fails = 0, t) : t;
+        if (stale && pick == SIZE_MAX)
+            pick = (h + i) % THROTTLE_SLOTS;
+        if (t->last < oldest && pick == SIZE_MAX && i == THROTTLE_PROBE - 1)
+            pick = (h + i) % THROTTLE_SLOTS;
+        if (t->last < oldest)
+            oldest = t->last;
+    }
+    if (!create)
+        return NULL;
+    if (pick == SIZE_MAX) { /* all busy: take the least recently failed */
+        size_t best = h % THROTTLE_SLOTS;
+        for (i = 0; i < THROTTLE_PROBE; i++)
+            if (throttles[(h + i) % THROTTLE_SLOTS].last < throttles[best].last)
+                best = (h + i) % THROTTLE_SLOTS;
+        pick = best;
+    }
+    memset(&throttles[pick], 0, sizeof throttles[pick]);
+    snprintf(throttles[pick].key, sizeof throttles[pick].key, "%s", key);
+    return &throttles[pick];
+}
+
+/* Seconds until `key` may try again; 0 when it may now. */
+static double throttle_wait(const char *key)
+{
+    throttle *t = throttle_get(key, 0);
+    double left = t && t->fails ? t->until - ff_now() : 0;
+    return left > 0 ? left : 0;
+}
+
+static void throttle_fail(const char *key)
+{
+    throttle *t = throttle_get(key, 1);
+    double wait = opt.login_backoff;
+    unsigned i;
+    for (i = 1; i < t->fails && wait < opt.login_backoff_cap; i++)
+        wait *= 2;
+    if (wait > opt.login_backoff_cap)
+        wait = opt.login_backoff_cap;
+    t->fails++;
+    t->last = ff_now();
+    t->until = t->last + wait;
+}
+
+static void throttle_clear(const char *key)
+{
+    throttle *t = throttle_get(key, 0);
+    if (t)
+        memset(t, 0, sizeof *t);
 }
 
 /* ------------------------------------------------------------------------ */
 /* Sessions: a token is 2 bytes of slot number and 30 random bytes. Only    */
-/* the token identifies a session; it carries no password.                  */
+/* the token identifies a session; it carries no password. Each user holds  */
+/* at most --max-sessions-per-user; a user's new login ends that user's     */
+/* least recently used session, never another user's. When every slot is   */
+/* taken, a login is refused (BUSY) instead.                                */
 /* ------------------------------------------------------------------------ */
 
 typedef struct session {
@@ -212,25 +417,37 @@ typedef struct session {
     int used;
 } session;
 
-static session sessions[MAX_SESSIONS];
+static session *sessions;
 
 static session *session_new(const char *name, char hex[2 * FF_TOKEN_BYTES + 1])
 {
-    size_t i, pick = 0;
-    double oldest = 1e300, now = ff_now();
+    size_t i, mine = 0, lru = SIZE_MAX, free_slot = SIZE_MAX, pick;
+    double now = ff_now();
     session *s;
-    for (i = 0; i < MAX_SESSIONS; i++) {
-        double last = sessions[i].used ? sessions[i].last : -1;
-        if (sessions[i].used && now - last > opt.session_ttl)
-            last = -1;
-        if (last < oldest) {
-            oldest = last;
-            pick = i;
-            if (last < 0)
-                break;
+    for (i = 0; i < opt.max_sessions; i++) {
+        session *t = &sessions[i];
+        if (t->used && now - t->last > opt.session_ttl) {
+            t->used = 0;
+            ff_wipe(t->token, sizeof t->token);
+        }
+        if (!t->used) {
+            if (free_slot == SIZE_MAX)
+                free_slot = i;
+            continue;
+        }
+        if (strcmp(t->user, name) == 0) {
+            mine++;
+            if (lru == SIZE_MAX || t->last < sessions[lru].last)
+                lru = i;
         }
     }
-    s = &sessions[pick]; /* a free or expired slot, else the least recently used */
+    if (mine >= opt.max_sessions_per_user)
+        pick = lru; /* this user's own oldest session makes room */
+    else if (free_slot != SIZE_MAX)
+        pick = free_slot;
+    else
+        return NULL;
+    s = &sessions[pick];
     if (ff_random(s->token + 2, FF_TOKEN_BYTES - 2) != 0)
         return NULL;
     s->token[0] = (unsigned char)(pick & 0xff);
@@ -251,7 +468,7 @@ static session *session_find(const char *hex, size_t len)
     if (ff_unhex(hex, len, t, sizeof t) != 0)
         return NULL;
     slot = (size_t)t[0] | (size_t)t[1] << 8;
-    if (slot >= MAX_SESSIONS)
+    if (slot >= opt.max_sessions)
         return NULL;
     s = &sessions[slot];
     if (!s->used || !ff_ct_equal(s->token, t, sizeof t))
@@ -351,15 +568,18 @@ static unsigned sweep_temp_files(void)
 }
 
 /* ------------------------------------------------------------------------ */
-/* Worker pool                                                              */
+/* Two worker pools. The KDF pool (--workers threads, a queue of at most    */
+/* --kdf-queue jobs, BUSY beyond) hashes passwords; the io pool             */
+/* (--io-threads) commits uploads and saves the users file. An upload's     */
+/* commit never waits behind password hashing.                              */
 /* ------------------------------------------------------------------------ */
 
-enum { JOB_REGISTER = 1, JOB_LOGIN, JOB_COMMIT };
+enum { JOB_REGISTER = 1, JOB_LOGIN, JOB_COMMIT, JOB_SAVE_USER, JOB_SAVE_BG };
 
 struct conn;
 typedef struct job {
     int type;
-    struct conn *c;
+    struct conn *c; /* NULL for a background job (heap-allocated, freed when done) */
     struct job *next;
     /* KDF jobs: input */
     char user[FF_USER_MAX + 1];
@@ -368,41 +588,50 @@ typedef struct job {
     uint32_t iters;
     unsigned char salt[SALT_BYTES], hash[FF_SHA256_DIGEST];
     int user_known;
+    /* a login under an older scheme (fewer iterations) is rehashed */
+    int rehashed;
+    uint32_t new_iters;
+    unsigned char new_salt[SALT_BYTES], new_hash[FF_SHA256_DIGEST];
     /* result */
     int ok, err;
 } job;
 
-static pthread_t *workers;
+typedef struct pool {
+    pthread_t *threads;
+    unsigned nthreads, len, max;
+    job *head, *tail;
+    pthread_cond_t cond;
+} pool;
+
+static pool kdf_pool, io_pool;
 static pthread_mutex_t q_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t q_cond = PTHREAD_COND_INITIALIZER;
-static job *q_head, *q_tail, *done_head;
-static unsigned q_len;
+static job *done_head;
 static int q_stopping;
 
 static void run_job(job *j);
 
 static void *worker_main(void *arg)
 {
-    (void)arg;
+    pool *p = arg;
     for (;;) {
         job *j;
         int stopping;
         pthread_mutex_lock(&q_lock);
-        while (!q_head && !q_stopping)
-            pthread_cond_wait(&q_cond, &q_lock);
-        j = q_head;
+        while (!p->head && !q_stopping)
+            pthread_cond_wait(&p->cond, &q_lock);
+        j = p->head;
         stopping = q_stopping;
         if (j) {
-            q_head = j->next;
-            if (!q_head)
-                q_tail = NULL;
-            q_len--;
+            p->head = j->next;
+            if (!p->head)
+                p->tail = NULL;
+            p->len--;
         }
         pthread_mutex_unlock(&q_lock);
         if (!j)
             break;
-        if (stopping && j->type != JOB_COMMIT) {
-            j->ok = 0; /* shutting down: drop logins, finish commits */
+        if (stopping && (j->type == JOB_REGISTER || j->type == JOB_LOGIN)) {
+            j->ok = 0; /* shutting down: drop logins, finish commits and saves */
             j->err = ECANCELED;
             ff_wipe(j->pw, sizeof j->pw);
         } else
@@ -420,47 +649,64 @@ static void *worker_main(void *arg)
 
 static int job_submit(job *j)
 {
+    pool *p = j->type == JOB_REGISTER || j->type == JOB_LOGIN ? &kdf_pool : &io_pool;
     pthread_mutex_lock(&q_lock);
-    if (q_len >= 4 * opt.max_conns + 16) {
+    if (p->len >= p->max) {
         pthread_mutex_unlock(&q_lock);
         return -1;
     }
     j->next = NULL;
-    if (q_tail)
-        q_tail->next = j;
+    if (p->tail)
+        p->tail->next = j;
     else
-        q_head = j;
-    q_tail = j;
-    q_len++;
-    pthread_cond_signal(&q_cond);
+        p->head = j;
+    p->tail = j;
+    p->len++;
+    pthread_cond_signal(&p->cond);
     pthread_mutex_unlock(&q_lock);
     return 0;
 }
 
-static void workers_start(void)
+static void pool_start(pool *p, unsigned nthreads, unsigned max)
 {
     unsigned i;
-    workers = calloc(opt.kdf_threads, sizeof *workers);
-    if (!workers)
+    p->nthreads = nthreads;
+    p->max = max;
+    pthread_cond_init(&p->cond, NULL);
+    p->threads = calloc(nthreads, sizeof *p->threads);
+    if (!p->threads)
         die("out of memory");
-    for (i = 0; i < opt.kdf_threads; i++)
-        if (pthread_create(&workers[i], NULL, worker_main, NULL) != 0)
+    for (i = 0; i < nthreads; i++)
+        if (pthread_create(&p->threads[i], NULL, worker_main, p) != 0)
             die("pthread_create failed");
+}
+
+static void workers_start(void)
+{
+    pool_start(&kdf_pool, opt.kdf_threads, opt.kdf_queue);
+    pool_start(&io_pool, opt.io_threads, 4 * opt.max_conns + 16);
+}
+
+static void pool_join(pool *p)
+{
+    unsigned i;
+    if (!p->threads)
+        return;
+    for (i = 0; i < p->nthreads; i++)
+        pthread_join(p->threads[i], NULL);
+    free(p->threads);
+    p->threads = NULL;
 }
 
 static void workers_stop(void)
 {
-    unsigned i;
-    if (!workers)
-        return;
     pthread_mutex_lock(&q_lock);
     q_stopping = 1;
-    pthread_cond_broadcast(&q_cond);
+    pthread_cond_broadcast(&kdf_pool.cond);
+    pthread_cond_broadcast(&io_pool.cond);
     pthread_mutex_unlock(&q_lock);
-    for (i = 0; i < opt.kdf_threads; i++)
-        pthread_join(workers[i], NULL);
-    free(workers);
-    workers = NULL;
+    pool_join(&kdf_pool);
+    pool_join(&io_pool);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -487,7 +733,10 @@ typedef struct conn {
     struct conn *prev, *next;
     int fd;
     unsigned long id;
-    char peer[48];
+    char peer[72], ip[INET6_ADDRSTRLEN];
+    int classic;     /* a tutorial uploader on --classic-listen: never answered, closed on any error */
+    int authed;      /* logged in, or used a valid token, on this connection */
+    double born;
     frame_decoder dec;
     frame_encoder enc;
     int op;          /* the op of the frame being decoded */
@@ -508,7 +757,7 @@ typedef struct conn {
     struct {
         int state, fd, dirfd;
         char tmp[40], name[FF_NAME_MAX + 1], user[FF_USER_MAX + 1], hex[65];
-        uint64_t size, got;
+        uint64_t size, got, reserved; /* reserved: counted against the quota until the upload ends */
         ff_sum sum;
         double t0;
     } up;
@@ -578,6 +827,12 @@ static int out_reserve(conn *c, size_t n)
 
 static int reply_start(conn *c, frame_builder *b, uint64_t body)
 {
+    if (c->classic) {
+        /* a classic client would read any frame as a result: it gets none,
+           and an error ends its connection */
+        c->closing = 1;
+        return -1;
+    }
     if (c->dead || c->closing)
         return -1;
     if (out_reserve(c, REPLY_ROOM) != 0) {
@@ -648,9 +903,27 @@ static void update_events(conn *c)
         c->events = want;
 }
 
+static uint64_t classic_reserved; /* the inbox's uploads in progress */
+
+/* Gives back what an upload counted against its owner's quota. */
+static void upload_release(conn *c)
+{
+    if (c->up.reserved) {
+        uint64_t *r = &classic_reserved;
+        if (!c->classic) {
+            user *u = user_find(c->up.user);
+            r = u ? &u->reserved : NULL;
+        }
+        if (r)
+            *r = *r >= c->up.reserved ? *r - c->up.reserved : 0;
+        c->up.reserved = 0;
+    }
+}
+
 static void upload_discard(conn *c)
 {
     ff_sum_free(&c->up.sum);
+    upload_release(c);
     if (c->up.fd >= 0) {
         close(c->up.fd);
         c->up.fd = -1;
@@ -752,6 +1025,8 @@ static session *need_session(conn *c, const frame_header *h)
         s = session_find(tok, len);
     if (!s)
         reply_error(c, "NOT_LOGGED_IN", "a valid session token is needed: log in first");
+    else
+        c->authed = 1;
     return s;
 }
 
@@ -814,12 +1089,30 @@ static void start_kdf_job(conn *c, int type, const frame_header *h)
     memset(j, 0, sizeof *j);
     j->type = type;
     j->c = c;
+    if (type == JOB_REGISTER && !opt.registration_open) {
+        reply_error(c, "REGISTRATION_CLOSED",
+                    "this server does not take registrations; its administrator adds accounts (--add-user)");
+        return;
+    }
     e = frame_header_get_string(h, "user", j->user, sizeof j->user, &ulen);
     if (e != FRAME_OK || (why = ff_user_problem(j->user, ulen)) != NULL || strlen(j->user) != ulen) {
         reply_error(c, type == JOB_LOGIN ? "AUTH_FAILED" : "BAD_USER", "%s",
                     type == JOB_LOGIN ? "wrong user name or password"
                                       : "a user name is 1 to 32 letters, digits, '_' or '-'");
         return;
+    }
+    if (type == JOB_LOGIN && opt.login_backoff > 0) {
+        char ukey[TKEY_MAX], akey[TKEY_MAX];
+        double wa, wu;
+        snprintf(akey, sizeof akey, "a:%s", c->ip);
+        snprintf(ukey, sizeof ukey, "u:%s", j->user);
+        wa = throttle_wait(akey);
+        wu = throttle_wait(ukey);
+        if (wa > 0 || wu > 0) {
+            reply_error(c, "SLOW_DOWN", "too many failed logins %s; try again in %.1f s",
+                        wa >= wu ? "from this address" : "for this user", wa >= wu ? wa : wu);
+            return;
+        }
     }
     e = frame_header_get_string(h, "password", j->pw, sizeof j->pw, &j->pwlen);
     if (e != FRAME_OK || (type == JOB_REGISTER && j->pwlen < FF_PASSWORD_MIN)) {
@@ -843,10 +1136,10 @@ static void start_kdf_job(conn *c, int type, const frame_header *h)
             reply_error(c, "IO", "out of resources");
             return;
         }
-        u->pending = 1; /* holds the name against a second registration */
+        /* U_KDF: holds the name against a second registration */
     } else {
         user *u = user_find(j->user);
-        j->user_known = u && !u->pending;
+        j->user_known = u && u->state == U_OK;
         if (j->user_known) {
             j->iters = u->iters;
             memcpy(j->salt, u->salt, SALT_BYTES);
@@ -861,7 +1154,7 @@ static void start_kdf_job(conn *c, int type, const frame_header *h)
         ff_wipe(j->pw, sizeof j->pw);
         if (type == JOB_REGISTER)
             user_remove(j->user);
-        reply_error(c, "BUSY", "the server is busy; try again");
+        reply_error(c, "BUSY", "the server is busy hashing passwords; try again");
         return;
     }
     c->job_pending = 1;
@@ -871,32 +1164,29 @@ static void start_kdf_job(conn *c, int type, const frame_header *h)
 static void run_job(job *j)
 {
     if (j->type == JOB_REGISTER) {
-        char line[256], salt[2 * SALT_BYTES + 1], hash[2 * FF_SHA256_DIGEST + 1];
-        int n;
-        ff_pbkdf2_sha256(j->pw, j->pwlen, j->salt, SALT_BYTES, j->iters, j->hash, FF_SHA256_DIGEST);
+        j->ok = ff_pbkdf2_sha256(j->pw, j->pwlen, j->salt, SALT_BYTES, j->iters, j->hash, FF_SHA256_DIGEST) == 0;
+        j->err = j->ok ? 0 : ENOMEM;
         ff_wipe(j->pw, sizeof j->pw);
-        ff_hex(j->salt, SALT_BYTES, salt);
-        ff_hex(j->hash, FF_SHA256_DIGEST, hash);
-        n = snprintf(line, sizeof line, "%s pbkdf2-sha256 %lu %s %s\n", j->user, (unsigned long)j->iters, salt, hash);
-        pthread_mutex_lock(&users_file_lock);
-        /* one write of a whole line to an O_APPEND file, then fsync */
-        j->ok = write(users_fd, line, (size_t)n) == n && fsync(users_fd) == 0;
-        j->err = j->ok ? 0 : errno;
-        pthread_mutex_unlock(&users_file_lock);
-        if (j->ok && mkdirat(files_fd, j->user, 0700) != 0 && errno != EEXIST) {
-            j->ok = 0;
-            j->err = errno;
-        }
-        if (j->ok && fsync(files_fd) != 0) {
-            j->ok = 0;
-            j->err = errno;
-        }
     } else if (j->type == JOB_LOGIN) {
         unsigned char h[FF_SHA256_DIGEST];
-        ff_pbkdf2_sha256(j->pw, j->pwlen, j->salt, SALT_BYTES, j->iters, h, FF_SHA256_DIGEST);
-        ff_wipe(j->pw, sizeof j->pw);
-        j->ok = ff_ct_equal(h, j->hash, FF_SHA256_DIGEST) && j->user_known;
+        j->ok = ff_pbkdf2_sha256(j->pw, j->pwlen, j->salt, SALT_BYTES, j->iters, h, FF_SHA256_DIGEST) == 0 &&
+                ff_ct_equal(h, j->hash, FF_SHA256_DIGEST) && j->user_known;
         ff_wipe(h, sizeof h);
+        if (j->ok && j->iters < opt.kdf_iterations) {
+            /* stored under an older scheme: store it again under today's */
+            j->new_iters = (uint32_t)opt.kdf_iterations;
+            j->rehashed = ff_random(j->new_salt, SALT_BYTES) == 0 &&
+                          ff_pbkdf2_sha256(j->pw, j->pwlen, j->new_salt, SALT_BYTES, j->new_iters, j->new_hash,
+                                           FF_SHA256_DIGEST) == 0;
+        }
+        ff_wipe(j->pw, sizeof j->pw);
+    } else if (j->type == JOB_SAVE_USER || j->type == JOB_SAVE_BG) {
+        j->err = users_save(j->type == JOB_SAVE_USER ? j->user : NULL);
+        if (!j->err && j->type == JOB_SAVE_USER && mkdirat(files_fd, j->user, 0700) != 0 && errno != EEXIST)
+            j->err = errno;
+        if (!j->err && j->type == JOB_SAVE_USER && fsync(files_fd) != 0)
+            j->err = errno;
+        j->ok = !j->err;
     } else {
         conn *c = j->c;
         /* the data first, then the name, then the directory entry */
@@ -912,27 +1202,83 @@ static void run_job(job *j)
     }
 }
 
+/* Saves the users file in the background (a rehash); logs the outcome. */
+static void save_users_in_background(void)
+{
+    job *j = calloc(1, sizeof *j);
+    if (!j || (j->type = JOB_SAVE_BG, job_submit(j) != 0)) {
+        free(j);
+        logmsg("cannot queue a save of %s/users; it is saved with the next change", opt.root);
+    }
+}
+
 static void job_done(job *j)
 {
     conn *c = j->c;
+    if (!c) {
+        if (j->err)
+            logmsg("cannot save %s/users: %s", opt.root, strerror(j->err));
+        free(j);
+        return;
+    }
     c->job_pending = 0;
     if (j->type == JOB_REGISTER) {
         user *u = user_find(j->user);
         if (j->ok && u) {
-            u->pending = 0;
+            pthread_mutex_lock(&users_lock);
             u->iters = j->iters;
             memcpy(u->salt, j->salt, SALT_BYTES);
             memcpy(u->hash, j->hash, FF_SHA256_DIGEST);
+            u->state = U_SAVING;
+            pthread_mutex_unlock(&users_lock);
+            j->type = JOB_SAVE_USER;
+            if (job_submit(j) == 0) {
+                c->job_pending = 1; /* the reply waits for the users file */
+                return;
+            }
+            user_remove(j->user);
+            reply_error(c, "BUSY", "the server is busy; try again");
+        } else {
+            user_remove(j->user);
+            if (j->err == ECANCELED)
+                reply_error(c, "SHUTDOWN", "the server is shutting down");
+            else
+                reply_error(c, "IO", "cannot hash the password: %s", strerror(j->err));
+        }
+    } else if (j->type == JOB_SAVE_USER) {
+        user *u = user_find(j->user);
+        if (j->ok && u) {
+            u->state = U_OK;
             conn_log(c, "registered user %s", j->user);
             reply_ok(c);
         } else {
             user_remove(j->user);
-            reply_error(c, "IO", "cannot save the user: %s", strerror(j->err));
+            if (j->err == ENOSPC || j->err == EDQUOT)
+                reply_error(c, "NO_SPACE", "cannot save the user: %s", strerror(j->err));
+            else
+                reply_error(c, "IO", "cannot save the user: %s", strerror(j->err));
         }
     } else if (j->type == JOB_LOGIN) {
-        char hex[2 * FF_TOKEN_BYTES + 1];
+        char hex[2 * FF_TOKEN_BYTES + 1], key[TKEY_MAX];
+        if (j->ok) {
+            snprintf(key, sizeof key, "u:%s", j->user);
+            throttle_clear(key);
+            if (j->rehashed) {
+                user *u = user_find(j->user);
+                if (u && u->state == U_OK) {
+                    pthread_mutex_lock(&users_lock);
+                    u->iters = j->new_iters;
+                    memcpy(u->salt, j->new_salt, SALT_BYTES);
+                    memcpy(u->hash, j->new_hash, FF_SHA256_DIGEST);
+                    pthread_mutex_unlock(&users_lock);
+                    conn_log(c, "%s's password rehashed with %lu iterations", j->user, (unsigned long)j->new_iters);
+                    save_users_in_background();
+                }
+            }
+        }
         if (j->ok && session_new(j->user, hex)) {
             frame_builder b;
+            c->authed = 1;
             conn_log(c, "%s logged in", j->user);
             if (reply_start(c, &b, 0) == 0) {
                 frame_builder_add_bool(&b, "ok", 1);
@@ -940,19 +1286,33 @@ static void job_done(job *j)
                 reply_end(c, &b);
             }
             ff_wipe(hex, sizeof hex);
-        } else if (j->err == ECANCELED)
+        } else if (j->ok)
+            reply_error(c, "BUSY", "every session slot is in use; try again later");
+        else if (j->err == ECANCELED)
             reply_error(c, "SHUTDOWN", "the server is shutting down");
-        else
+        else {
+            if (opt.login_backoff > 0) {
+                snprintf(key, sizeof key, "a:%s", c->ip);
+                throttle_fail(key);
+                snprintf(key, sizeof key, "u:%s", j->user);
+                throttle_fail(key);
+            }
+            conn_log(c, "failed login as %s", j->user);
             reply_error(c, "AUTH_FAILED", "wrong user name or password");
+        }
     } else {
         close(c->up.fd);
         c->up.fd = -1;
+        upload_release(c);
         if (j->ok) {
             frame_builder b;
             stat_uploads++;
-            conn_log(c, "%s uploaded %s: %llu bytes, %s %s, %.2f s", c->up.user, c->up.name,
-                     (unsigned long long)c->up.size, ff_algo_name(c->up.sum.algo), c->up.hex, ff_now() - c->up.t0);
-            if (reply_start(c, &b, 0) == 0) {
+            conn_log(c, "%s uploaded %s: %llu bytes, %s %s, %.2f s", c->classic ? "classic client" : c->up.user,
+                     c->up.name, (unsigned long long)c->up.size, c->classic ? "no checksum" : ff_algo_name(c->up.sum.algo),
+                     c->classic ? "-" : c->up.hex, ff_now() - c->up.t0);
+            if (c->classic)
+                c->closing = 1; /* one upload per connection, as the tutorials do */
+            else if (reply_start(c, &b, 0) == 0) {
                 frame_builder_add_bool(&b, "ok", 1);
                 frame_builder_add_string(&b, "name", c->up.name);
                 frame_builder_add_uint64(&b, "bytes", c->up.size);
@@ -973,21 +1333,60 @@ static void job_done(job *j)
     }
 }
 
-static void start_upload(conn *c, const frame_header *h)
+/* Bytes in the regular files of a directory, temporary files excluded. */
+static uint64_t dir_usage(int dirfd)
 {
-    session *s;
-    ff_algo algo;
-    int i;
-    c->up.state = UP_WAIT_COMMIT_DISCARD; /* until everything below succeeds */
-    c->up.fd = c->up.dirfd = -1;
-    if (!(s = need_session(c, h)) || need_name(c, h, c->up.name) != 0 || !(algo = need_algo(c, h)))
-        return;
-    strcpy(c->up.user, s->user);
-    c->up.dirfd = user_dir_open(s->user);
-    if (c->up.dirfd < 0) {
-        reply_open_error(c, errno, s->user);
-        return;
+    uint64_t sum = 0;
+    int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    struct dirent *e;
+    if (!d) {
+        if (fd >= 0)
+            close(fd);
+        return 0;
     }
+    while ((e = readdir(d)) != NULL) {
+        struct stat st;
+        if (e->d_name[0] != '.' && fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+            sum += (uint64_t)st.st_size;
+    }
+    closedir(d);
+    return sum;
+}
+
+/*
+ * Counts `size` declared bytes against the quota of the upload's owner (a
+ * user, or the classic inbox). Nothing is claimed on the disk: the space is
+ * taken only as the data arrives. Returns 0, or -1 after replying.
+ */
+static int upload_reserve(conn *c, uint64_t size)
+{
+    uint64_t *r = &classic_reserved, used;
+    if (!c->classic) {
+        user *u = user_find(c->up.user);
+        if (!u) {
+            reply_error(c, "NOT_LOGGED_IN", "the user %s does not exist any more", c->up.user);
+            return -1;
+        }
+        r = &u->reserved;
+    }
+    used = dir_usage(c->up.dirfd);
+    if (used + *r + size > opt.quota || size > opt.quota) {
+        reply_error(c, "QUOTA_EXCEEDED",
+                    "%llu more bytes would exceed the quota of %llu bytes (%llu stored, %llu in uploads in progress)",
+                    (unsigned long long)size, (unsigned long long)opt.quota, (unsigned long long)used,
+                    (unsigned long long)*r);
+        return -1;
+    }
+    *r += size;
+    c->up.reserved = size;
+    return 0;
+}
+
+/* Creates the upload's temporary file in c->up.dirfd; returns 0 or -1 (errno). */
+static int upload_open_temp(conn *c)
+{
+    int i;
     for (i = 0; i < 10 && c->up.fd < 0; i++) {
         unsigned char r[8];
         char hex[17];
@@ -999,21 +1398,34 @@ static void start_upload(conn *c, const frame_header *h)
         if (c->up.fd < 0 && errno != EEXIST)
             break;
     }
-    if (c->up.fd < 0) {
-        reply_open_error(c, errno, c->up.name);
+    return c->up.fd < 0 ? -1 : 0;
+}
+
+static void start_upload(conn *c, const frame_header *h)
+{
+    session *s;
+    ff_algo algo;
+    c->up.state = UP_WAIT_COMMIT_DISCARD; /* until everything below succeeds */
+    c->up.fd = c->up.dirfd = -1;
+    c->up.reserved = 0;
+    if (!(s = need_session(c, h)) || need_name(c, h, c->up.name) != 0 || !(algo = need_algo(c, h)))
+        return;
+    strcpy(c->up.user, s->user);
+    c->up.dirfd = user_dir_open(s->user);
+    if (c->up.dirfd < 0) {
+        reply_open_error(c, errno, s->user);
+        return;
+    }
+    if (upload_reserve(c, h->body_size) != 0) {
         close(c->up.dirfd);
         c->up.dirfd = -1;
         return;
     }
-    /* claim the space now, so a full disk is reported before the data is sent */
-    if (h->body_size > 0) {
-        int r = fallocate(c->up.fd, 0, 0, (off_t)h->body_size);
-        if (r != 0 && (errno == ENOSPC || errno == EDQUOT || errno == EFBIG)) {
-            int err = errno;
-            upload_discard(c);
-            reply_open_error(c, err == EFBIG ? ENOSPC : err, c->up.name);
-            return;
-        }
+    if (upload_open_temp(c) != 0) {
+        int err = errno;
+        upload_discard(c);
+        reply_open_error(c, err, c->up.name);
+        return;
     }
     c->up.size = h->body_size;
     c->up.got = 0;
@@ -1024,6 +1436,45 @@ static void start_upload(conn *c, const frame_header *h)
         return;
     }
     c->up.state = UP_BODY;
+}
+
+/*
+ * A tutorial upload on --classic-listen: {"file_name": NAME, "file_size": N}
+ * (the size member is --classic-key) and N bytes, into --classic-inbox, with
+ * the same name rules, temporary file, fsync/rename/fsync and quota as a
+ * user's upload. Any problem ends the connection without a reply.
+ */
+static int classic_header(conn *c, const frame_header *h)
+{
+    size_t len;
+    const char *why;
+    frame_errno e = frame_header_get_string(h, "file_name", c->up.name, sizeof c->up.name, &len);
+    c->up.fd = c->up.dirfd = -1;
+    c->up.reserved = 0;
+    c->up.state = UP_NONE;
+    strcpy(c->up.user, "(classic)");
+    if (e != FRAME_OK) {
+        conn_log(c, "classic upload refused: no string \"file_name\" (or longer than 255 bytes); closing");
+        return -1;
+    }
+    if ((why = ff_name_problem(c->up.name, len)) != NULL) {
+        conn_log(c, "classic upload refused: %s; closing", why);
+        return -1;
+    }
+    c->up.dirfd = openat(inbox_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (c->up.dirfd < 0 || upload_reserve(c, h->body_size) != 0 || upload_open_temp(c) != 0) {
+        conn_log(c, "classic upload of %s refused (%s); closing", c->up.name,
+                 c->up.dirfd < 0 || c->up.reserved ? strerror(errno) : "quota");
+        upload_discard(c);
+        return -1;
+    }
+    c->up.size = h->body_size;
+    c->up.got = 0;
+    c->up.t0 = ff_now();
+    c->up.sum.algo = FF_CRC32C; /* unused: the tutorials send no checksum */
+    c->up.sum.md = NULL;
+    c->up.state = UP_BODY;
+    return 0;
 }
 
 static void finish_upload(conn *c, const frame_header *h)
@@ -1188,9 +1639,14 @@ static void do_delete(conn *c, const frame_header *h)
 static int on_header(frame_decoder *d, const frame_header *h)
 {
     conn *c = d->data;
-    int op = op_parse(h);
-    c->op = op;
+    int op;
     c->in_body = h->body_size > 0;
+    if (c->classic) {
+        c->op = OP_UPLOAD;
+        return classic_header(c, h) == 0 ? FRAME_CONTINUE : -1;
+    }
+    op = op_parse(h);
+    c->op = op;
     if (c->up.state == UP_WAIT_COMMIT || c->up.state == UP_WAIT_COMMIT_DISCARD) {
         if ((op != OP_COMMIT && op != OP_ABORT) || h->body_size) {
             reply_error(c, "BAD_REQUEST", "an upload's data frame must be followed by \"commit\" or \"abort\"");
@@ -1282,6 +1738,24 @@ static int on_frame_end(frame_decoder *d)
 {
     conn *c = d->data;
     c->in_body = 0;
+    if (c->classic) {
+        if (c->up.state != UP_BODY) {
+            c->closing = 1;
+            return FRAME_PAUSE;
+        }
+        c->job.type = JOB_COMMIT;
+        c->job.c = c;
+        c->up.state = UP_COMMITTING;
+        if (job_submit(&c->job) != 0) {
+            conn_log(c, "classic upload of %s dropped: the server is busy; closing", c->up.name);
+            upload_discard(c);
+            c->up.state = UP_NONE;
+            c->closing = 1;
+            return FRAME_PAUSE;
+        }
+        c->job_pending = 1;
+        return FRAME_PAUSE; /* one upload per connection */
+    }
     if (c->op == OP_UPLOAD) {
         if (c->up.state == UP_BODY)
             c->up.state = UP_WAIT_COMMIT;
@@ -1547,23 +2021,26 @@ static void handle_read(conn *c, unsigned events)
         service(c);
 }
 
-static void conn_new(int fd, const struct sockaddr_in *a)
+static frame_config classic_cfg; /* 4-octet little-endian prefix, --classic-key */
+
+static void conn_new(int fd, const struct sockaddr_in *a, int classic)
 {
-    conn *c = calloc(1, sizeof *c);
+    conn *c = calloc(1, sizeof *c), *o;
     struct epoll_event ev;
     int one = 1;
-    char ip[INET_ADDRSTRLEN];
+    unsigned same = 0;
     if (!c) {
         close(fd);
         return;
     }
     c->fd = fd;
     c->id = next_conn_id++;
-    inet_ntop(AF_INET, &a->sin_addr, ip, sizeof ip);
-    snprintf(c->peer, sizeof c->peer, "%s:%u", ip, (unsigned)ntohs(a->sin_port));
+    c->classic = classic;
+    inet_ntop(AF_INET, &a->sin_addr, c->ip, sizeof c->ip);
+    snprintf(c->peer, sizeof c->peer, "%s:%u%s", c->ip, (unsigned)ntohs(a->sin_port), classic ? " classic" : "");
     c->up.fd = c->up.dirfd = c->dl.fd = -1;
-    c->last_rx = c->last_tx = ff_now();
-    frame_decoder_init(&c->dec, &server_cfg, &callbacks, c->hdr, sizeof c->hdr, c);
+    c->last_rx = c->last_tx = c->born = ff_now();
+    frame_decoder_init(&c->dec, classic ? &classic_cfg : &server_cfg, &callbacks, c->hdr, sizeof c->hdr, c);
     frame_encoder_init(&c->enc, sock_write, c);
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     if (opt.sockbuf > 0) {
@@ -1584,19 +2061,27 @@ static void conn_new(int fd, const struct sockaddr_in *a)
         conns->prev = c;
     conns = c;
     nconns++;
+    for (o = conns->next; o; o = o->next)
+        if (!o->dead && strcmp(o->ip, c->ip) == 0)
+            same++;
     if (nconns > opt.max_conns) {
         reply_error(c, "BUSY", "too many connections; try again later");
+        c->closing = 1;
+        service(c);
+    } else if (same >= opt.max_conns_per_addr) {
+        reply_error(c, "BUSY", "too many connections from %s (at most %u per address); try again later", c->ip,
+                    opt.max_conns_per_addr);
         c->closing = 1;
         service(c);
     }
 }
 
-static void handle_accept(void)
+static void handle_accept(int lfd)
 {
     for (;;) {
         struct sockaddr_in a;
         socklen_t alen = sizeof a;
-        int fd = accept4(listen_fd, (struct sockaddr *)&a, &alen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int fd = accept4(lfd, (struct sockaddr *)&a, &alen, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno == EINTR || errno == ECONNABORTED)
                 continue;
@@ -1604,7 +2089,7 @@ static void handle_accept(void)
                 /* out of descriptors: free the spare one to refuse this client
                    cleanly instead of spinning on the readable listener */
                 close(spare_fd);
-                fd = accept(listen_fd, NULL, NULL);
+                fd = accept(lfd, NULL, NULL);
                 if (fd >= 0)
                     close(fd);
                 spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -1613,7 +2098,7 @@ static void handle_accept(void)
             }
             return;
         }
-        conn_new(fd, &a);
+        conn_new(fd, &a, lfd == classic_fd);
     }
 }
 
@@ -1632,7 +2117,7 @@ static void handle_done(void)
         conn *c = j->c;
         list = j->next;
         job_done(j);
-        if (!c->dead)
+        if (c && !c->dead)
             service(c);
     }
 }
@@ -1654,6 +2139,11 @@ static void check_timeouts(void)
         if (c->out_len > c->out_off || c->dl.active) {
             if (now - c->last_tx > opt.frame_timeout)
                 why = "the client stopped reading";
+        } else if (c->up.state == UP_BODY && opt.min_rate > 0 && now - c->up.t0 > opt.frame_timeout &&
+                   (double)c->up.got < opt.min_rate * (now - c->up.t0)) {
+            why = "the upload is slower than --min-rate"; /* a trickle holds nothing for long */
+        } else if (!c->authed && !c->classic && now - c->born > opt.auth_timeout) {
+            why = "no login within --auth-timeout";
         } else if (frame_decoder_needed(&c->dec) > 0) {
             if (c->in_body && now - c->last_rx > opt.frame_timeout)
                 why = "the frame body stalled";
@@ -1707,7 +2197,44 @@ static void usage(FILE *f)
             "  --max-file BYTES      largest upload (default 2^53-1)\n"
             "  --buffer BYTES        receive buffer (default 1048576)\n"
             "  --sockbuf BYTES       SO_RCVBUF/SO_SNDBUF, 0 = kernel autotuning (default 4194304)\n"
-            "  -q, --quiet           log nothing but startup and errors of the server itself\n",
+            "  -q, --quiet           log nothing but startup and errors of the server itself\n"
+            "limits (each one closes a way to deny service to others):\n"
+            "  --max-conns-per-addr N  connections from one IP address (default 32)\n"
+            "  --auth-timeout S      a connection must log in (or use a valid token) within S\n"
+            "                        seconds (default 10)\n"
+            "  --login-backoff S     after a failed login, that address and that user name wait\n"
+            "                        S seconds, doubled at each further failure (default 0.25;\n"
+            "                        0 turns the slow-down off)\n"
+            "  --login-backoff-cap S the longest such wait (default 30)\n"
+            "  --kdf-queue N         password hashings queued at most; BUSY beyond (default 64)\n"
+            "  --io-threads N        threads for upload commits and the users file (default 2)\n"
+            "  --max-sessions N      sessions in all, at most 65536 (default 4096); when every slot\n"
+            "                        is taken a login gets BUSY, no other session ends\n"
+            "  --max-sessions-per-user N  a user's new login beyond N ends that user's least\n"
+            "                        recently used session (default 8)\n"
+            "  --quota BYTES         bytes each user may store, uploads in progress counted at\n"
+            "                        their declared size (default 1073741824 = 1 GiB); also the\n"
+            "                        size of the classic inbox\n"
+            "  --min-rate BYTES/S    an upload slower than this on average, once --frame-timeout\n"
+            "                        has passed, is ended and its data removed (default 1024; 0 = off)\n"
+            "  --registration open|closed  whether anyone may register (default open); when closed\n"
+            "                        accounts are made with --add-user\n"
+            "administration (the server must not be running on ROOT):\n"
+            "  --add-user NAME       create the account NAME in --root with the password read from\n"
+            "                        the first line of standard input, then exit\n"
+            "classic tutorial uploads (off by default):\n"
+            "  --classic-listen HOST:PORT  also accept uploads from the classic tutorial programs:\n"
+            "                        4-byte native int head length, JSON {\"file_name\", \"file_size\"},\n"
+            "                        the file. Loopback addresses only: classic clients carry no\n"
+            "                        credentials, so anyone who can connect may upload\n"
+            "  --classic-inbox DIR   where classic uploads go (required with --classic-listen); the\n"
+            "                        same name, atomicity and --quota rules as user uploads; any\n"
+            "                        error closes the connection without a reply\n"
+            "  --classic-key NAME    the head's size member (default file_size)\n"
+            "network:\n"
+            "  --insecure-no-tls     allow --bind on a non-loopback address without TLS (passwords\n"
+            "                        and tokens then cross the network in clear text); TLS comes\n"
+            "                        with the port to apps/common\n",
             FF_DEFAULT_PORT);
 }
 
@@ -1720,6 +2247,8 @@ static double num_arg(const char *name, const char *s, double lo, double hi)
     return v;
 }
 
+static int insecure_no_tls;
+
 static void parse_args(int argc, char **argv)
 {
     int i;
@@ -1727,6 +2256,10 @@ static void parse_args(int argc, char **argv)
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
             opt.quiet = 1;
+            continue;
+        }
+        if (strcmp(a, "--insecure-no-tls") == 0) {
+            insecure_no_tls = 1;
             continue;
         }
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -1762,6 +2295,43 @@ static void parse_args(int argc, char **argv)
             opt.buffer = (size_t)num_arg(a, v, 4096, 64 << 20);
         else if (strcmp(a, "--sockbuf") == 0)
             opt.sockbuf = (int)num_arg(a, v, 0, 1 << 30);
+        else if (strcmp(a, "--max-conns-per-addr") == 0)
+            opt.max_conns_per_addr = (unsigned)num_arg(a, v, 1, 100000);
+        else if (strcmp(a, "--auth-timeout") == 0)
+            opt.auth_timeout = num_arg(a, v, 0.1, 1e7);
+        else if (strcmp(a, "--login-backoff") == 0)
+            opt.login_backoff = num_arg(a, v, 0, 3600);
+        else if (strcmp(a, "--login-backoff-cap") == 0)
+            opt.login_backoff_cap = num_arg(a, v, 0.01, 86400);
+        else if (strcmp(a, "--kdf-queue") == 0)
+            opt.kdf_queue = (unsigned)num_arg(a, v, 1, 100000);
+        else if (strcmp(a, "--io-threads") == 0)
+            opt.io_threads = (unsigned)num_arg(a, v, 1, 64);
+        else if (strcmp(a, "--max-sessions") == 0)
+            opt.max_sessions = (unsigned)num_arg(a, v, 1, 65536);
+        else if (strcmp(a, "--max-sessions-per-user") == 0)
+            opt.max_sessions_per_user = (unsigned)num_arg(a, v, 1, 65536);
+        else if (strcmp(a, "--quota") == 0)
+            opt.quota = (uint64_t)num_arg(a, v, 0, (double)FRAME_MAX_BODY_LIMIT);
+        else if (strcmp(a, "--min-rate") == 0)
+            opt.min_rate = num_arg(a, v, 0, 1e12);
+        else if (strcmp(a, "--registration") == 0) {
+            if (strcmp(v, "open") != 0 && strcmp(v, "closed") != 0)
+                die("--registration is open or closed, not %s", v);
+            opt.registration_open = strcmp(v, "open") == 0;
+        } else if (strcmp(a, "--add-user") == 0)
+            opt.add_user = v;
+        else if (strcmp(a, "--classic-listen") == 0)
+            opt.classic_listen = v;
+        else if (strcmp(a, "--classic-inbox") == 0)
+            opt.classic_inbox = v;
+        else if (strcmp(a, "--classic-key") == 0) {
+            frame_config t = FRAME_CONFIG_INIT;
+            t.size_name = v;
+            if (frame_config_check(&t) != FRAME_OK)
+                die("--classic-key must be 1 to 64 printable ASCII characters without '\"' or '\\'");
+            opt.classic_key = v;
+        }
         else {
             fprintf(stderr, "frame-files-server: unknown option %s\n", a);
             usage(stderr);
@@ -1787,9 +2357,6 @@ static void open_root(void)
     if (files_fd < 0)
         die("cannot open %s/files: %s", opt.root, strerror(errno));
     users_load();
-    users_fd = openat(root_fd, "users", O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (users_fd < 0)
-        die("cannot open %s/users: %s", opt.root, strerror(errno));
     {
         unsigned n = sweep_temp_files();
         if (n)
@@ -1802,29 +2369,100 @@ static void open_root(void)
     }
 }
 
-static void open_listener(void)
+static int is_loopback(const struct in_addr *ip) { return (ntohl(ip->s_addr) >> 24) == 127; }
+
+/* Listens on ip:port; prints "WHAT on ADDR:PORT" (the tests read the port). */
+static int listen_on(const char *ip, int port, const char *what)
 {
     struct sockaddr_in a;
     socklen_t alen = sizeof a;
-    int one = 1;
+    int one = 1, fd;
     memset(&a, 0, sizeof a);
     a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)opt.port);
-    if (inet_pton(AF_INET, opt.bind, &a.sin_addr) != 1)
-        die("--bind wants an IPv4 address such as 127.0.0.1, not %s", opt.bind);
-    listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (listen_fd < 0)
+    a.sin_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET, ip, &a.sin_addr) != 1)
+        die("%s wants an IPv4 address such as 127.0.0.1, not %s", what, ip);
+    fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
         die("socket: %s", strerror(errno));
-    setsockopt(listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (bind(listen_fd, (struct sockaddr *)&a, sizeof a) != 0) {
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0) {
         if (errno == EADDRINUSE)
-            die("%s:%d is already in use (another server running?); choose another --port", opt.bind, opt.port);
-        die("cannot bind %s:%d: %s", opt.bind, opt.port, strerror(errno));
+            die("%s:%d is already in use (another server running?); choose another port", ip, port);
+        die("cannot bind %s:%d: %s", ip, port, strerror(errno));
     }
-    if (listen(listen_fd, 1024) != 0 || getsockname(listen_fd, (struct sockaddr *)&a, &alen) != 0)
+    if (listen(fd, 1024) != 0 || getsockname(fd, (struct sockaddr *)&a, &alen) != 0)
         die("listen: %s", strerror(errno));
-    printf("listening on %s:%u\n", opt.bind, (unsigned)ntohs(a.sin_port));
+    printf("%s on %s:%u\n", what, ip, (unsigned)ntohs(a.sin_port));
     fflush(stdout);
+    return fd;
+}
+
+static void open_listener(void)
+{
+    struct in_addr ip;
+    if (inet_pton(AF_INET, opt.bind, &ip) != 1)
+        die("--bind wants an IPv4 address such as 127.0.0.1, not %s", opt.bind);
+    if (!is_loopback(&ip) && !insecure_no_tls)
+        die("refusing to listen on %s without TLS: passwords and session tokens would cross the network in "
+            "clear text. Listen on 127.0.0.1 behind a TLS proxy, or give --insecure-no-tls to accept the risk",
+            opt.bind);
+    if (!is_loopback(&ip))
+        fprintf(stderr, "frame-files-server: warning: --insecure-no-tls: passwords and session tokens cross the "
+                        "network in clear text\n");
+    listen_fd = listen_on(opt.bind, opt.port, "listening");
+}
+
+/* --classic-listen HOST:PORT, loopback only. */
+static void open_classic(void)
+{
+    char host[64];
+    const char *colon = strrchr(opt.classic_listen, ':');
+    struct in_addr ip;
+    int port;
+    size_t hl;
+    int fd;
+    if (!colon || colon == opt.classic_listen || (hl = (size_t)(colon - opt.classic_listen)) >= sizeof host)
+        die("--classic-listen wants HOST:PORT, such as 127.0.0.1:9000");
+    memcpy(host, opt.classic_listen, hl);
+    host[hl] = 0;
+    if (strcmp(host, "localhost") == 0)
+        strcpy(host, "127.0.0.1");
+    port = (int)num_arg("--classic-listen's port", colon + 1, 0, 65535);
+    if (inet_pton(AF_INET, host, &ip) != 1 || !is_loopback(&ip))
+        die("--classic-listen takes a loopback address (127.x.x.x) only: classic clients carry no credentials");
+    if (!opt.classic_inbox)
+        die("--classic-listen needs --classic-inbox DIR");
+    if (mkdir(opt.classic_inbox, 0700) != 0 && errno != EEXIST)
+        die("cannot create %s: %s", opt.classic_inbox, strerror(errno));
+    inbox_fd = open(opt.classic_inbox, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (inbox_fd < 0)
+        die("cannot open %s: %s", opt.classic_inbox, strerror(errno));
+    {
+        DIR *d;
+        struct dirent *e;
+        int dfd = openat(inbox_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0 && (d = fdopendir(dfd)) != NULL) {
+            while ((e = readdir(d)) != NULL)
+                if (strncmp(e->d_name, TMP_PREFIX, sizeof TMP_PREFIX - 1) == 0)
+                    unlinkat(inbox_fd, e->d_name, 0);
+            closedir(d);
+        } else if (dfd >= 0)
+            close(dfd);
+    }
+    classic_cfg = ff_frame_config;
+    classic_cfg.prefix_width = 4;
+    classic_cfg.big_endian = 0; /* struct.pack('i') on the little-endian hosts the tutorials run on */
+    classic_cfg.size_name = opt.classic_key;
+    classic_cfg.max_body = opt.max_file;
+    if (frame_config_check(&classic_cfg) != FRAME_OK)
+        die("--classic-key %s cannot be a size member name", opt.classic_key);
+    fd = listen_on(host, port, "classic uploads");
+    fprintf(stderr,
+            "frame-files-server: warning: classic clients carry no credentials: anyone who can connect to %s:%d "
+            "may write files into %s (within --quota)\n",
+            host, port, opt.classic_inbox);
+    classic_fd = fd;
 }
 
 static void add_fd(int fd, void *tag)
@@ -1835,6 +2473,43 @@ static void add_fd(int fd, void *tag)
     ev.data.ptr = tag;
     if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) != 0)
         die("epoll_ctl: %s", strerror(errno));
+}
+
+/* --add-user NAME: makes an account in ROOT/users (atomically) and exits. */
+static int add_user_main(void)
+{
+    char pw[FF_PASSWORD_MAX + 3];
+    size_t n;
+    user *u;
+    int err;
+    const char *why = ff_user_problem(opt.add_user, strlen(opt.add_user));
+    if (why)
+        die("--add-user: %s", why);
+    open_root();
+    if (user_find(opt.add_user))
+        die("the user %s exists already in %s", opt.add_user, opt.root);
+    if (!fgets(pw, sizeof pw, stdin))
+        die("--add-user reads the password from the first line of standard input");
+    n = strcspn(pw, "\r\n");
+    pw[n] = 0;
+    if (n < FF_PASSWORD_MIN || n > FF_PASSWORD_MAX)
+        die("a password has %d to %d bytes", FF_PASSWORD_MIN, FF_PASSWORD_MAX);
+    u = user_add(opt.add_user);
+    if (!u)
+        die("out of memory");
+    u->iters = (uint32_t)opt.kdf_iterations;
+    if (ff_random(u->salt, SALT_BYTES) != 0 ||
+        ff_pbkdf2_sha256(pw, n, u->salt, SALT_BYTES, u->iters, u->hash, FF_SHA256_DIGEST) != 0)
+        die("cannot hash the password");
+    ff_wipe(pw, sizeof pw);
+    u->state = U_OK;
+    err = users_save(NULL);
+    if (err)
+        die("cannot save %s/users: %s", opt.root, strerror(err));
+    if ((mkdirat(files_fd, opt.add_user, 0700) != 0 && errno != EEXIST) || fsync(files_fd) != 0)
+        die("cannot create %s/files/%s: %s", opt.root, opt.add_user, strerror(errno));
+    printf("added user %s to %s\n", opt.add_user, opt.root);
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -1851,8 +2526,12 @@ int main(int argc, char **argv)
     crc32c_init();
     if (ff_random(dummy_salt, sizeof dummy_salt) != 0)
         die("no random numbers: %s", strerror(errno));
+    if (opt.add_user)
+        return add_user_main();
     rbuf = malloc(opt.buffer);
-    if (!rbuf)
+    sessions = calloc(opt.max_sessions, sizeof *sessions);
+    throttles = calloc(THROTTLE_SLOTS, sizeof *throttles);
+    if (!rbuf || !sessions || !throttles)
         die("out of memory");
     open_root();
 
@@ -1872,6 +2551,10 @@ int main(int argc, char **argv)
     spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     open_listener();
     add_fd(listen_fd, &tag_listen);
+    if (opt.classic_listen) {
+        open_classic();
+        add_fd(classic_fd, &tag_classic);
+    }
     add_fd(sig_pipe[0], &tag_sig);
     add_fd(done_pipe[0], &tag_done);
     workers_start();
@@ -1885,7 +2568,9 @@ int main(int argc, char **argv)
         for (i = 0; i < n; i++) {
             void *tag = evs[i].data.ptr;
             if (tag == &tag_listen)
-                handle_accept();
+                handle_accept(listen_fd);
+            else if (tag == &tag_classic)
+                handle_accept(classic_fd);
             else if (tag == &tag_sig) {
                 unsigned char b;
                 if (read(sig_pipe[0], &b, 1) == 1)
@@ -1896,7 +2581,7 @@ int main(int argc, char **argv)
         for (i = 0; i < n; i++) {
             conn *c = evs[i].data.ptr;
             void *tag = c;
-            if (tag == &tag_listen || tag == &tag_sig || tag == &tag_done)
+            if (tag == &tag_listen || tag == &tag_classic || tag == &tag_sig || tag == &tag_done)
                 continue;
             if (c->dead) /* closed earlier in this turn; freed below */
                 continue;
@@ -1915,6 +2600,8 @@ int main(int argc, char **argv)
 
     fprintf(stderr, "frame-files-server: %s: shutting down\n", stop_sig == SIGINT ? "SIGINT" : "SIGTERM");
     close(listen_fd);
+    if (classic_fd >= 0)
+        close(classic_fd);
     workers_stop(); /* running jobs finish: a verified upload may still be renamed */
     handle_done();
     while (conns) {
@@ -1937,12 +2624,15 @@ int main(int argc, char **argv)
     close(done_pipe[1]);
     if (spare_fd >= 0)
         close(spare_fd);
-    close(users_fd);
+    if (inbox_fd >= 0)
+        close(inbox_fd);
     close(files_fd);
     close(lock_fd);
     close(root_fd);
     free(users);
     free(rbuf);
-    ff_wipe(sessions, sizeof sessions);
+    ff_wipe(sessions, opt.max_sessions * sizeof *sessions);
+    free(sessions);
+    free(throttles);
     return 0;
 }

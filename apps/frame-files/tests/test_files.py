@@ -83,7 +83,11 @@ class Server:
         self.root = root
         self.errpath = os.path.join(TMP, "server-%d.err" % len(PROCS))
         cmd = [exe("frame-files-server"), "--root", root, "--port", str(port),
-               "--kdf-iterations", "1000"] + list(extra)
+               "--kdf-iterations", "1000",
+               # every client here comes from 127.0.0.1: the per-address limits and the
+               # login slow-down are tested by test_files_attacks.py
+               "--login-backoff", "0", "--max-conns-per-addr", "100000", "--auth-timeout", "600",
+               "--max-sessions-per-user", "1000"] + list(extra)
         if ARGS.valgrind:
             cmd = valgrind_prefix("server", check_fds=expect_start) + cmd
         self.err = open(self.errpath, "wb")
