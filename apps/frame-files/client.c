@@ -6,6 +6,8 @@
  *   frame-files [options] get NAME [LOCAL]     LOCAL "-" writes stdout
  *   frame-files [options] ls
  *   frame-files [options] rm NAME
+ *   frame-files --classic [--classic-key KEY] put LOCAL [NAME]
+ *                                               the classic tutorial upload
  *
  * Files stream in chunks of --buffer bytes; neither side ever holds a whole
  * file. Each transfer carries a checksum (CRC-32C by default, SHA-256 with
@@ -43,7 +45,9 @@ static struct {
     int sockbuf, quiet;
     uint64_t size;
     int have_size;
-} opt = {"127.0.0.1", NULL, NULL, NULL, FF_CRC32C, FF_DEFAULT_BUFFER, 4 << 20, 0, 0, 0};
+    int classic;
+    const char *classic_key;
+} opt = {"127.0.0.1", NULL, NULL, NULL, FF_CRC32C, FF_DEFAULT_BUFFER, 4 << 20, 0, 0, 0, 0, "file_size"};
 
 static int progress_on; /* stderr is a terminal and not --quiet */
 
@@ -731,6 +735,82 @@ static int cmd_rm(const char *name)
     return 0;
 }
 
+/*
+ * put --classic: the upload of the classic tutorials, for their servers and
+ * for frame-files-server --classic-listen: struct.pack('i', len(head)) (a
+ * 4-octet little-endian length), the JSON head {"file_name": NAME,
+ * "file_size": N} and the N bytes; no login, no checksum, no reply. Success
+ * means the server took every byte and then closed the connection.
+ */
+static int cmd_put_classic(const char *local, const char *name)
+{
+    frame_config cfg = FRAME_CONFIG_INIT;
+    unsigned char head[2048], *buf;
+    frame_builder b;
+    struct stat st;
+    uint64_t size, sent = 0;
+    char err[256], tail[256];
+    struct pollfd pfd;
+    int in;
+    cfg.size_name = opt.classic_key;
+    cfg.max_header = FF_MAX_HEADER;
+    if (frame_config_check(&cfg) != FRAME_OK)
+        fail("--classic-key %s cannot be a size member name", opt.classic_key);
+    in = open(local, O_RDONLY | O_CLOEXEC);
+    if (in < 0)
+        fail("cannot open %s: %s", local, strerror(errno));
+    if (fstat(in, &st) != 0 || !S_ISREG(st.st_mode))
+        fail("%s is not a regular file", local);
+    size = (uint64_t)st.st_size;
+    if (!name)
+        name = base_name(local);
+    check_name(name);
+    buf = malloc(opt.buffer);
+    if (!buf)
+        fail("out of memory");
+    cl.fd = net_connect(opt.host, opt.port, SOCK_STREAM, err, sizeof err);
+    if (cl.fd < 0)
+        fail("%s", err);
+    frame_encoder_init(&cl.enc, sock_write, NULL);
+    if (frame_builder_init(&b, &cfg, head, sizeof head, size) != FRAME_OK ||
+        frame_builder_add_string(&b, "file_name", name) != FRAME_OK)
+        fail("cannot build the classic head");
+    check_write(frame_write_begin(&cl.enc, &b));
+    while (sent < size) {
+        uint64_t left = size - sent;
+        ssize_t n = read(in, buf, left < opt.buffer ? (size_t)left : opt.buffer);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            fail("cannot read %s: %s", local, n < 0 ? strerror(errno) : "it became shorter");
+        check_write(frame_write_body(&cl.enc, buf, (size_t)n));
+        sent += (uint64_t)n;
+    }
+    check_write(frame_write_end(&cl.enc));
+    /* a classic server answers nothing: the upload is done when it closes */
+    shutdown(cl.fd, SHUT_WR);
+    pfd.fd = cl.fd;
+    pfd.events = POLLIN;
+    for (;;) {
+        ssize_t n;
+        if (poll(&pfd, 1, 60000) <= 0)
+            fail("classic upload of %s: the server did not close the connection within 60 s", name);
+        n = recv(cl.fd, tail, sizeof tail, 0);
+        if (n == 0)
+            break;
+        if (n < 0 && errno != EINTR)
+            fail("classic upload of %s: %s", name, strerror(errno));
+    }
+    close(cl.fd);
+    cl.fd = -1;
+    close(in);
+    free(buf);
+    if (!opt.quiet)
+        fprintf(stderr, "frame-files: sent %s (%llu bytes) the classic way; classic servers confirm nothing\n",
+                name, (unsigned long long)size);
+    return 0;
+}
+
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -751,7 +831,12 @@ static void usage(FILE *f)
             "  --size BYTES           length of stdin for put -\n"
             "  --buffer BYTES         chunk size (default 1048576)\n"
             "  --sockbuf BYTES        SO_SNDBUF/SO_RCVBUF, 0 = kernel autotuning (default 4194304)\n"
-            "  -q, --quiet            no progress bar\n",
+            "  -q, --quiet            no progress bar\n"
+            "  --classic              put only: upload the way the classic tutorials do (4-byte\n"
+            "                         length, JSON {\"file_name\", \"file_size\"}, the file; no login,\n"
+            "                         no checksum) to a tutorial server or to\n"
+            "                         frame-files-server --classic-listen\n"
+            "  --classic-key NAME     the head's size member for --classic (default file_size)\n",
             FF_DEFAULT_PORT);
 }
 
@@ -782,6 +867,10 @@ int main(int argc, char **argv)
             opt.quiet = 1;
             continue;
         }
+        if (strcmp(a, "--classic") == 0) {
+            opt.classic = 1;
+            continue;
+        }
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             usage(stdout);
             return 0;
@@ -799,6 +888,8 @@ int main(int argc, char **argv)
             opt.user = v;
         else if (strcmp(a, "--password-file") == 0)
             opt.password_file = v;
+        else if (strcmp(a, "--classic-key") == 0)
+            opt.classic_key = v;
         else if (strcmp(a, "--checksum") == 0) {
             opt.algo = ff_algo_parse(v);
             if (!opt.algo)
@@ -838,6 +929,16 @@ int main(int argc, char **argv)
     if (!opt.port) {
         snprintf(portbuf, sizeof portbuf, "%d", FF_DEFAULT_PORT);
         opt.port = portbuf;
+    }
+    if (opt.classic) {
+        if (strcmp(cmd, "put") != 0 || nargs < 1 || nargs > 2)
+            fail("--classic goes with put LOCAL [NAME] only");
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = SIG_IGN;
+        sigaction(SIGPIPE, &sa, NULL);
+        rc = cmd_put_classic(args[0], nargs == 2 ? args[1] : NULL);
+        free(args - 1);
+        return rc;
     }
     if (!opt.user)
         opt.user = getenv("FRAME_FILES_USER");

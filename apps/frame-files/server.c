@@ -2062,7 +2062,7 @@ static void conn_new(int fd, const struct sockaddr_in *a, int classic)
     conns = c;
     nconns++;
     for (o = conns->next; o; o = o->next)
-        if (!o->dead && strcmp(o->ip, c->ip) == 0)
+        if (!o->dead && !o->closing && strcmp(o->ip, c->ip) == 0) /* a closing one is on its way out */
             same++;
     if (nconns > opt.max_conns) {
         reply_error(c, "BUSY", "too many connections; try again later");
