@@ -79,6 +79,7 @@ TEST_TARGETS += test-vectors-fresh
 -include fuzz/fuzz.mk
 -include bindings/python/python.mk
 -include examples/examples.mk
+include apps/apps.mk
 -include bench/bench.mk
 -include tools/frame/frame.mk
 

@@ -1,19 +1,26 @@
 /*
  * frame-exec: runs commands on a frame-exec-server (see exec.h and
- * docs/EXAMPLES-exec-udp.md).
+ * docs/APPS-exec.md).
  *
  *   frame-exec 127.0.0.1:9000 -- ls -l     one command; exits with its status
  *   frame-exec 127.0.0.1:9000              a prompt: each line runs in /bin/sh
+ *   frame-exec --classic-key size 127.0.0.1:9001 -- ls -l
+ *                                          a classic tutorial server
  *
- * A plain blocking client: frame_builder + frame_write send the request,
- * a frame_decoder reads the reply and its on_body callback streams the body
+ * A blocking client (plain TCP or TLS, apps/common/client.h): frame_builder
+ * and a gathering frame_encoder send the request in one write, a
+ * frame_decoder reads the reply and its on_body callback streams the body
  * straight to our stdout and stderr, so a 16 MiB reply needs no 16 MiB buffer.
  */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE
 
 #include "exec.h"
+
+#include "addr.h"
+#include "client.h"
 #include "frame.h"
-#include "net.h"
+#include "secret.h"
+#include "tls.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -23,7 +30,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static const frame_config CFG = {0, 0, 0, NULL, EXEC_MAX_HEADER, 0};
+static frame_config CFG = {0, 0, 0, NULL, EXEC_MAX_HEADER, 0};
 
 typedef struct reply {
     int is_error, timed_out, truncated;
@@ -36,11 +43,27 @@ typedef struct session {
     char host[256], port[16];
     const char *addr, *token;
     uint64_t timeout_ms, max_output;
-    int fd;
+    SSL_CTX *tls;
+    int classic; /* talking to a classic tutorial server */
+    app_io io;
+    int fd; /* io.fd, or -1 */
     frame_decoder dec;
     unsigned char hbuf[EXEC_MAX_HEADER];
     reply r;
 } session;
+
+static void write_all(int fd, const char *p, size_t len)
+{
+    while (len) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return;
+        p += n;
+        len -= (size_t)n;
+    }
+}
 
 static int on_header(frame_decoder *d, const frame_header *h)
 {
@@ -50,6 +73,10 @@ static int on_header(frame_decoder *d, const frame_header *h)
     int flag;
 
     memset(r, 0, sizeof *r);
+    if (((session *)d->data)->classic) { /* {"KEY":N} + output: all of it stdout */
+        r->out_left = h->body_size;
+        return FRAME_CONTINUE;
+    }
     if (frame_header_get_string(h, "error", r->error, sizeof r->error, &len) == FRAME_OK) {
         r->is_error = 1;
         if (frame_header_get_string(h, "message", r->message, sizeof r->message, &len) != FRAME_OK)
@@ -78,13 +105,13 @@ static int on_body(frame_decoder *d, const void *at, size_t len)
 
     if (r->out_left) {
         size_t n = r->out_left < len ? (size_t)r->out_left : len;
-        net_write_all(1, p, n);
+        write_all(1, p, n);
         r->out_left -= n;
         p += n;
         len -= n;
     }
     if (len)
-        net_write_all(2, p, len);
+        write_all(2, p, len);
     return FRAME_CONTINUE;
 }
 
@@ -98,12 +125,13 @@ static const frame_callbacks CALLBACKS = {on_header, on_body, on_frame_end};
 
 static int connect_session(session *s)
 {
-    char err[300];
-    s->fd = net_connect(s->host, s->port, SOCK_STREAM, err, sizeof err);
-    if (s->fd < 0) {
+    char err[600];
+    if (app_io_connect(&s->io, s->host, s->port, s->tls, err, sizeof err) < 0) {
         fprintf(stderr, "frame-exec: cannot connect to %s\n", err);
+        s->fd = -1;
         return -1;
     }
+    s->fd = s->io.fd;
     frame_decoder_init(&s->dec, &CFG, &CALLBACKS, s->hbuf, sizeof s->hbuf, s);
     return 0;
 }
@@ -111,7 +139,7 @@ static int connect_session(session *s)
 static void close_session(session *s)
 {
     if (s->fd >= 0)
-        close(s->fd);
+        app_io_close(&s->io);
     s->fd = -1;
 }
 
@@ -183,7 +211,7 @@ static int send_request(session *s, char *const *cmd, int ncmd, const void *in, 
                 rc == FRAME_E_BAD_UTF8 ? "arguments must be UTF-8" : frame_strerror(rc));
         return -2;
     }
-    frame_encoder_init(&e, net_fd_write, &s->fd);
+    frame_encoder_init_gather(&e, app_io_gather, &s->io);
     rc = frame_write(&e, &b, in, in_len);
     if (rc) {
         fprintf(stderr, "frame-exec: cannot send the request: %s\n", strerror(errno));
@@ -203,18 +231,19 @@ static int read_reply(session *s)
 
     frame_decoder_resume(&s->dec);
     for (;;) {
-        ssize_t n = recv(s->fd, buf, sizeof buf, 0);
+        long n = app_io_recv(&s->io, buf, sizeof buf);
         frame_errno e;
-        if (n < 0 && errno == EINTR)
-            continue;
         if (n < 0) {
-            fprintf(stderr, "frame-exec: %s: %s\n", s->addr, strerror(errno));
+            fprintf(stderr, "frame-exec: %s: %s\n", s->addr,
+                    s->io.ssl ? "TLS error" : strerror(errno));
             return -1;
         }
         if (n == 0) {
             e = frame_finish(&s->dec, NULL);
             fprintf(stderr, "frame-exec: the server closed the connection %s\n",
-                    e == FRAME_E_TRUNCATED ? "in the middle of the reply" : "without replying");
+                    e == FRAME_E_TRUNCATED ? "in the middle of the reply"
+                    : s->classic       ? "without replying (a classic server closes on an error)"
+                                       : "without replying");
             return -1;
         }
         if (frame_feed(&s->dec, buf, (size_t)n) < (size_t)n &&
@@ -258,6 +287,8 @@ static int session_closed(const session *s)
     p.events = POLLIN;
     if (poll(&p, 1, 0) <= 0)
         return 0;
+    if (s->io.ssl) /* between replies, only the end (close_notify or FIN) arrives */
+        return 1;
     return recv(s->fd, &c, 1, MSG_PEEK) <= 0;
 }
 
@@ -346,35 +377,103 @@ static void usage(FILE *f)
 {
     fputs("usage: frame-exec [options] HOST:PORT [--] COMMAND [ARG...]   run one command\n"
           "       frame-exec [options] HOST:PORT                         interactive prompt\n"
-          "Runs commands on a frame-exec-server (libframe example). One command runs as is\n"
-          "(no shell: use sh -c '...' for one); its output appears here and frame-exec exits\n"
-          "with its exit status (255 when the request fails). At the prompt each line runs\n"
-          "with /bin/sh -c; \"exit\" or end of input leaves.\n"
-          "  --token TOKEN        the server's access token (default: $" EXEC_TOKEN_ENV ")\n"
+          "Runs commands on a frame-exec-server. One command runs as is (no shell: use\n"
+          "sh -c '...' for one); its output appears here and frame-exec exits with its exit\n"
+          "status (255 when the request fails). At the prompt each line runs with\n"
+          "/bin/sh -c; \"exit\" or end of input leaves.\n"
+          "  --token TOKEN        the server's access token (default: $" EXEC_TOKEN_ENV ",\n"
+          "                       else --token-file, else the server's default token file)\n"
+          "  --token-file FILE    read the token from FILE (mode 600)\n"
+          "  --tls-ca FILE        use TLS, trusting the CA certificates in FILE (PEM); the\n"
+          "                       server's certificate must name HOST\n"
+          "  --tls                use TLS, trusting the system's CA store\n"
           "  -i, --stdin          send standard input to the command (one command only)\n"
           "  --time-limit SEC     ask for a time limit below the server's\n"
-          "  --max-output BYTES   ask for an output cap below the server's\n",
+          "  --max-output BYTES   ask for an output cap below the server's\n"
+          "  --classic-key KEY    talk to a classic tutorial server instead: the command\n"
+          "                       (its words joined by spaces) is sent raw, the reply is\n"
+          "                       {\"KEY\":N} + N bytes of output (KEY: size or data_size);\n"
+          "                       no token, no exit status (0 once a reply arrived)\n",
           f);
+}
+
+static void default_token_file(char *buf, size_t cap)
+{
+    const char *run = getenv("XDG_RUNTIME_DIR"), *home = getenv("HOME");
+    if (run && *run)
+        snprintf(buf, cap, "%s/%s", run, EXEC_TOKEN_FILE);
+    else
+        snprintf(buf, cap, "%s/.%s", home && *home ? home : ".", EXEC_TOKEN_FILE);
+}
+
+/* A classic tutorial exchange: raw command out, one frame back. */
+static int classic(session *s, char **argv, int argc)
+{
+    size_t len = 0;
+    char *line;
+    int rc;
+
+    for (int i = 0; i < argc; i++)
+        len += strlen(argv[i]) + 1;
+    if (!(line = malloc(len + 1)))
+        return 255;
+    line[0] = '\0';
+    for (int i = 0; i < argc; i++) {
+        if (i)
+            strcat(line, " ");
+        strcat(line, argv[i]);
+    }
+    if (strlen(line) > EXEC_CLASSIC_MAX) {
+        fprintf(stderr, "frame-exec: a classic command is at most %d bytes (one recv(1024))\n",
+                EXEC_CLASSIC_MAX);
+        free(line);
+        return 255;
+    }
+    if (connect_session(s) < 0) {
+        free(line);
+        return 255;
+    }
+    rc = app_io_write_all(&s->io, line, strlen(line));
+    free(line);
+    if (rc == 0)
+        rc = read_reply(s);
+    close_session(s);
+    return rc < 0 ? 255 : 0;
 }
 
 int main(int argc, char **argv)
 {
     static session s;
-    int i, send_stdin = 0, rc;
+    static char token_buf[APP_TOKEN_MAX + 2];
+    const char *token_file = NULL, *ca = NULL, *classic_key = NULL;
+    int i, send_stdin = 0, rc, use_tls = 0;
     unsigned char *in = NULL;
     size_t in_len = 0;
+    char err[600];
 
     s.fd = -1;
+    s.io.fd = -1;
     s.token = getenv(EXEC_TOKEN_ENV);
     for (i = 1; i < argc && argv[i][0] == '-'; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage(stdout);
             return 0;
+        } else if (!strcmp(a, "--")) {
+            break;
         } else if (!strcmp(a, "-i") || !strcmp(a, "--stdin")) {
             send_stdin = 1;
+        } else if (!strcmp(a, "--tls")) {
+            use_tls = 1;
         } else if (!strcmp(a, "--token") && i + 1 < argc) {
             s.token = argv[++i];
+        } else if (!strcmp(a, "--token-file") && i + 1 < argc) {
+            token_file = argv[++i];
+        } else if (!strcmp(a, "--tls-ca") && i + 1 < argc) {
+            ca = argv[++i];
+            use_tls = 1;
+        } else if (!strcmp(a, "--classic-key") && i + 1 < argc) {
+            classic_key = argv[++i];
         } else if (!strcmp(a, "--time-limit") && i + 1 < argc) {
             double v = strtod(argv[++i], NULL);
             if (!(v > 0) || v > 1e9)
@@ -392,19 +491,53 @@ int main(int argc, char **argv)
             return 255;
         }
     }
+    if (i < argc && !strcmp(argv[i], "--") && i + 1 < argc && argv[i + 1][0] != '-')
+        i++; /* "--" before HOST:PORT */
     if (i >= argc) {
         usage(stderr);
         return 255;
     }
     s.addr = argv[i++];
-    if (s.token && !*s.token)
-        s.token = NULL;
-    if (net_split_hostport(s.addr, s.host, sizeof s.host, s.port, sizeof s.port) < 0) {
+    if (app_split_hostport(s.addr, s.host, sizeof s.host, s.port, sizeof s.port) < 0) {
         fprintf(stderr, "frame-exec: bad address %s (want HOST:PORT)\n", s.addr);
+        return 255;
+    }
+    if (use_tls && !(s.tls = app_tls_client_ctx(ca, err, sizeof err))) {
+        fprintf(stderr, "frame-exec: %s\n", err);
         return 255;
     }
     if (i < argc && !strcmp(argv[i], "--"))
         i++;
+    if (classic_key) {
+        if (strcmp(classic_key, "size") && strcmp(classic_key, "data_size")) {
+            fprintf(stderr, "frame-exec: --classic-key is size or data_size\n");
+            return 255;
+        }
+        if (i == argc) {
+            fprintf(stderr, "frame-exec: --classic-key needs a command\n");
+            return 255;
+        }
+        CFG.size_name = classic_key;
+        s.classic = 1;
+        return classic(&s, argv + i, argc - i);
+    }
+    if (s.token && !*s.token)
+        s.token = NULL;
+    if (!s.token) {
+        char path[4096];
+        const char *file = token_file;
+        if (!file) {
+            default_token_file(path, sizeof path);
+            file = access(path, F_OK) == 0 ? path : NULL;
+        }
+        if (file) {
+            if (app_token_file_read(file, token_buf, sizeof token_buf, err, sizeof err) < 0) {
+                fprintf(stderr, "frame-exec: %s\n", err);
+                return 255;
+            }
+            s.token = token_buf;
+        }
+    }
     if (i == argc) {
         if (send_stdin) {
             fprintf(stderr, "frame-exec: --stdin needs a command\n");
