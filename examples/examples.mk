@@ -27,4 +27,3 @@ test-udp-demo: $(EX_BUILD)/frame-udp-demo
 
 TEST_TARGETS += test-udp-demo
 
--include apps/frame-files/files.mk

@@ -20,7 +20,7 @@
  */
 #define _GNU_SOURCE
 #include "ff.h"
-#include "net.h"
+#include "addr.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -326,7 +326,7 @@ static void send_small(frame_builder *b)
 static void connect_server(void)
 {
     char err[256];
-    cl.fd = net_connect(opt.host, opt.port, SOCK_STREAM, err, sizeof err);
+    cl.fd = app_connect_tcp(opt.host, opt.port, err, sizeof err);
     if (cl.fd < 0)
         fail("%s", err);
     if (opt.sockbuf > 0) {
@@ -768,7 +768,7 @@ static int cmd_put_classic(const char *local, const char *name)
     buf = malloc(opt.buffer);
     if (!buf)
         fail("out of memory");
-    cl.fd = net_connect(opt.host, opt.port, SOCK_STREAM, err, sizeof err);
+    cl.fd = app_connect_tcp(opt.host, opt.port, err, sizeof err);
     if (cl.fd < 0)
         fail("%s", err);
     frame_encoder_init(&cl.enc, sock_write, NULL);

@@ -13,6 +13,10 @@
 #define _GNU_SOURCE
 #include "ff.h"
 
+#include "addr.h"
+#include "guard.h"
+#include "log.h"
+
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
@@ -321,86 +325,25 @@ static void users_load(void)
 }
 
 /* ------------------------------------------------------------------------ */
-/* Failed logins slow down: per address and per user name, each failure     */
-/* doubles the wait before the next attempt is heard (--login-backoff       */
-/* seconds after the first, at most --login-backoff-cap). A success clears  */
-/* the user's count, never the address's.                                   */
+/* Failed logins slow down, per address and per user name, through          */
+/* apps/common's guard (which also counts connections per address): each    */
+/* failure doubles the wait before the next attempt is heard               */
+/* (--login-backoff seconds after the first, at most --login-backoff-cap).  */
+/* A success clears the user's count, never the address's.                  */
 /* ------------------------------------------------------------------------ */
 
-#define THROTTLE_SLOTS 8192
-#define THROTTLE_PROBE 16
 #define TKEY_MAX 56 /* "a:" + an address, or "u:" + a user name */
 
-typedef struct throttle {
-    char key[TKEY_MAX];
-    unsigned fails;
-    double until, last;
-} throttle;
+static app_guard *guard;
 
-static throttle *throttles;
-
-static throttle *throttle_get(const char *key, int create)
-{
-    uint32_t h = 2166136261u;
-    const unsigned char *p = (const unsigned char *)key;
-    size_t i, pick = SIZE_MAX;
-    double now = ff_now(), oldest = 1e300;
-    for (; *p; p++)
-        h = (h ^ *p) * 16777619u;
-    for (i = 0; i < THROTTLE_PROBE; i++) {
-        throttle *t = &throttles[(h + i) % THROTTLE_SLOTS];
-        int stale = !t->key[0] || now - t->last > 2 * opt.login_backoff_cap;
-        if (t->key[0] && strcmp(t->key, key) == 0)
-            return stale ? (t->fails = 0, t) : t;
-        if (stale && pick == SIZE_MAX)
-            pick = (h + i) % THROTTLE_SLOTS;
-        if (t->last < oldest && pick == SIZE_MAX && i == THROTTLE_PROBE - 1)
-            pick = (h + i) % THROTTLE_SLOTS;
-        if (t->last < oldest)
-            oldest = t->last;
-    }
-    if (!create)
-        return NULL;
-    if (pick == SIZE_MAX) { /* all busy: take the least recently failed */
-        size_t best = h % THROTTLE_SLOTS;
-        for (i = 0; i < THROTTLE_PROBE; i++)
-            if (throttles[(h + i) % THROTTLE_SLOTS].last < throttles[best].last)
-                best = (h + i) % THROTTLE_SLOTS;
-        pick = best;
-    }
-    memset(&throttles[pick], 0, sizeof throttles[pick]);
-    snprintf(throttles[pick].key, sizeof throttles[pick].key, "%s", key);
-    return &throttles[pick];
-}
+static uint64_t now_ms(void) { return (uint64_t)(ff_now() * 1000); }
 
 /* Seconds until `key` may try again; 0 when it may now. */
-static double throttle_wait(const char *key)
-{
-    throttle *t = throttle_get(key, 0);
-    double left = t && t->fails ? t->until - ff_now() : 0;
-    return left > 0 ? left : 0;
-}
+static double throttle_wait(const char *key) { return (double)app_guard_wait(guard, key, now_ms()) / 1000; }
 
-static void throttle_fail(const char *key)
-{
-    throttle *t = throttle_get(key, 1);
-    double wait = opt.login_backoff;
-    unsigned i;
-    for (i = 1; i < t->fails && wait < opt.login_backoff_cap; i++)
-        wait *= 2;
-    if (wait > opt.login_backoff_cap)
-        wait = opt.login_backoff_cap;
-    t->fails++;
-    t->last = ff_now();
-    t->until = t->last + wait;
-}
+static void throttle_fail(const char *key) { app_guard_fail(guard, key, now_ms(), NULL); }
 
-static void throttle_clear(const char *key)
-{
-    throttle *t = throttle_get(key, 0);
-    if (t)
-        memset(t, 0, sizeof *t);
-}
+static void throttle_clear(const char *key) { app_guard_success(guard, key); }
 
 /* ------------------------------------------------------------------------ */
 /* Sessions: a token is 2 bytes of slot number and 30 random bytes. Only    */
@@ -736,6 +679,7 @@ typedef struct conn {
     char peer[72], ip[INET6_ADDRSTRLEN];
     int classic;     /* a tutorial uploader on --classic-listen: never answered, closed on any error */
     int authed;      /* logged in, or used a valid token, on this connection */
+    int counted;     /* counted by the guard against --max-conns-per-addr */
     double born;
     frame_decoder dec;
     frame_encoder enc;
@@ -967,6 +911,9 @@ static void conn_close(conn *c)
         c->up.state = UP_NONE;
     }
     download_end(c);
+    if (c->counted)
+        app_guard_conn_close(guard, c->ip);
+    c->counted = 0;
     epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
     close(c->fd);
     c->fd = -1;
@@ -1935,8 +1882,17 @@ static void feed_stash(conn *c)
     }
 }
 
+/* A connection on its way out no longer counts against its address. */
+static void uncount(conn *c)
+{
+    if (c->counted)
+        app_guard_conn_close(guard, c->ip);
+    c->counted = 0;
+}
+
 static void start_linger(conn *c)
 {
+    uncount(c);
     shutdown(c->fd, SHUT_WR);
     c->lingering = 1;
     c->linger_until = ff_now() + LINGER_SECONDS;
@@ -2025,10 +1981,9 @@ static frame_config classic_cfg; /* 4-octet little-endian prefix, --classic-key 
 
 static void conn_new(int fd, const struct sockaddr_in *a, int classic)
 {
-    conn *c = calloc(1, sizeof *c), *o;
+    conn *c = calloc(1, sizeof *c);
     struct epoll_event ev;
     int one = 1;
-    unsigned same = 0;
     if (!c) {
         close(fd);
         return;
@@ -2061,14 +2016,13 @@ static void conn_new(int fd, const struct sockaddr_in *a, int classic)
         conns->prev = c;
     conns = c;
     nconns++;
-    for (o = conns->next; o; o = o->next)
-        if (!o->dead && !o->closing && strcmp(o->ip, c->ip) == 0) /* a closing one is on its way out */
-            same++;
+    if (nconns <= opt.max_conns)
+        c->counted = app_guard_conn_open(guard, c->ip, now_ms()) == 0;
     if (nconns > opt.max_conns) {
         reply_error(c, "BUSY", "too many connections; try again later");
         c->closing = 1;
         service(c);
-    } else if (same >= opt.max_conns_per_addr) {
+    } else if (!c->counted) {
         reply_error(c, "BUSY", "too many connections from %s (at most %u per address); try again later", c->ip,
                     opt.max_conns_per_addr);
         c->closing = 1;
@@ -2403,13 +2357,12 @@ static void open_listener(void)
     struct in_addr ip;
     if (inet_pton(AF_INET, opt.bind, &ip) != 1)
         die("--bind wants an IPv4 address such as 127.0.0.1, not %s", opt.bind);
-    if (!is_loopback(&ip) && !insecure_no_tls)
-        die("refusing to listen on %s without TLS: passwords and session tokens would cross the network in "
-            "clear text. Listen on 127.0.0.1 behind a TLS proxy, or give --insecure-no-tls to accept the risk",
-            opt.bind);
-    if (!is_loopback(&ip))
-        fprintf(stderr, "frame-files-server: warning: --insecure-no-tls: passwords and session tokens cross the "
-                        "network in clear text\n");
+    {
+        char hp[96];
+        snprintf(hp, sizeof hp, "%s:%d", opt.bind, opt.port);
+        if (app_check_exposure("--bind", hp, 0, insecure_no_tls) != 0)
+            exit(1);
+    }
     listen_fd = listen_on(opt.bind, opt.port, "listening");
 }
 
@@ -2526,12 +2479,21 @@ int main(int argc, char **argv)
     crc32c_init();
     if (ff_random(dummy_salt, sizeof dummy_salt) != 0)
         die("no random numbers: %s", strerror(errno));
+    app_log_init("frame-files-server", opt.quiet ? 0 : 1);
     if (opt.add_user)
         return add_user_main();
     rbuf = malloc(opt.buffer);
     sessions = calloc(opt.max_sessions, sizeof *sessions);
-    throttles = calloc(THROTTLE_SLOTS, sizeof *throttles);
-    if (!rbuf || !sessions || !throttles)
+    {
+        app_guard_limits lim;
+        memset(&lim, 0, sizeof lim);
+        lim.max_conns_per_key = opt.max_conns_per_addr;
+        lim.base_ms = (uint64_t)(opt.login_backoff * 1000);
+        lim.cap_ms = (uint64_t)(opt.login_backoff_cap * 1000);
+        lim.max_keys = 2 * opt.max_conns + 8192;
+        guard = app_guard_new(&lim);
+    }
+    if (!rbuf || !sessions || !guard)
         die("out of memory");
     open_root();
 
@@ -2633,6 +2595,6 @@ int main(int argc, char **argv)
     free(rbuf);
     ff_wipe(sessions, opt.max_sessions * sizeof *sessions);
     free(sessions);
-    free(throttles);
+    app_guard_free(guard);
     return 0;
 }
