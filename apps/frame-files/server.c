@@ -1,14 +1,15 @@
 /*
  * frame-files-server: a file server speaking libframe frames.
  *
- * One epoll event loop serves every connection; a small fixed pool of worker
- * threads runs what would stall the loop: the password KDF (PBKDF2, ~0.1 s)
- * and the fsync/rename/fsync at the end of an upload. Uploads stream through
- * frame_feed()'s zero-copy on_body chunks straight into a temporary file;
- * downloads stream through frame_write_begin/body/end. See
- * docs/APPS-files.md for the protocol and the design.
+ * apps/common's libuv stream layer serves every connection (plain TCP or
+ * TLS, per-address caps, the login deadline); two small worker pools run
+ * what would stall the loop: password hashing (PBKDF2 from libcrypto) and
+ * the fsync/rename/fsync at the end of an upload or of a users-file save.
+ * Uploads stream through frame_feed()'s zero-copy on_body chunks straight
+ * into a temporary file; downloads leave as a head with the first chunk,
+ * then one chunk per write. See docs/APPS-files.md.
  *
- * Linux only (epoll, openat2, accept4, fallocate).
+ * Linux only (openat2 where the kernel has it).
  */
 #define _GNU_SOURCE
 #include "ff.h"
@@ -16,6 +17,8 @@
 #include "addr.h"
 #include "guard.h"
 #include "log.h"
+#include "stream.h"
+#include "tls.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -30,7 +33,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -67,6 +69,7 @@ static struct {
     int registration_open;
     const char *add_user;
     const char *classic_listen, *classic_inbox, *classic_key;
+    const char *tls_cert, *tls_key;
 } opt = {"frame-files-data", "127.0.0.1", FF_DEFAULT_PORT, 600000, 2, 1000, 300, 30, 3600,
          FF_DEFAULT_BUFFER, 4 << 20, 0, FRAME_MAX_BODY_LIMIT,
          64, 2, 32, 4096, 8,
@@ -74,16 +77,21 @@ static struct {
          (uint64_t)1 << 30,
          1,
          NULL,
-         NULL, NULL, "file_size"};
+         NULL, NULL, "file_size",
+         NULL, NULL};
 
 static frame_config server_cfg;         /* ff_frame_config with max_body = --max-file */
 static int root_fd = -1, files_fd = -1, inbox_fd = -1, lock_fd = -1;
-static int ep = -1, listen_fd = -1, classic_fd = -1, spare_fd = -1;
-static int sig_pipe[2] = {-1, -1}, done_pipe[2] = {-1, -1};
-static unsigned char *rbuf;             /* one receive buffer for the whole loop */
+static uv_loop_t *loop;
+static app_server *srv, *classic_srv;
+static uv_async_t done_async;  /* a worker finished a job */
+static uv_timer_t tick;        /* timeouts, four times a second */
+static uv_signal_t sig_int, sig_term;
+static uv_check_t bury_check;  /* frees closed connections after each loop turn */
+static SSL_CTX *tls_ctx;
+static int stop_sig, shutting_down;
 static unsigned long next_conn_id = 1;
 static unsigned nconns;
-static char tag_listen, tag_classic, tag_sig, tag_done; /* epoll data for the non-connection fds */
 static uint64_t stat_uploads, stat_downloads, stat_errors;
 
 static void logmsg(const char *fmt, ...) FF_PRINTF(1, 2);
@@ -583,9 +591,7 @@ static void *worker_main(void *arg)
         j->next = done_head;
         done_head = j;
         pthread_mutex_unlock(&q_lock);
-        if (write(done_pipe[1], "", 1) < 0) {
-            /* full pipe: the loop is already awake and will drain the list */
-        }
+        uv_async_send(&done_async);
     }
     return NULL;
 }
@@ -672,9 +678,16 @@ enum {
 enum { UP_NONE, UP_BODY, UP_DISCARD_BODY, UP_WAIT_COMMIT, UP_WAIT_COMMIT_DISCARD, UP_COMMITTING };
 enum { DL_HEAD, DL_BODY, DL_END };
 
+/* A reply queued for writing: freed by its write callback or at the close. */
+typedef struct outbuf {
+    struct outbuf *prev, *next;
+    size_t len;
+    unsigned char data[];
+} outbuf;
+
 typedef struct conn {
     struct conn *prev, *next;
-    int fd;
+    app_conn *ac; /* NULL once apps/common has closed it */
     unsigned long id;
     char peer[72], ip[INET6_ADDRSTRLEN];
     int classic;     /* a tutorial uploader on --classic-listen: never answered, closed on any error */
@@ -682,22 +695,18 @@ typedef struct conn {
     int counted;     /* counted by the guard against --max-conns-per-addr */
     double born;
     frame_decoder dec;
-    frame_encoder enc;
     int op;          /* the op of the frame being decoded */
     int pause_after; /* on_frame_end pauses the decoder */
     int paused;      /* decoder paused; not reading */
     int job_pending; /* c->job is in the worker pool */
     int dead;        /* closed while its job ran: free it when the job is done */
     int closing;     /* send what is queued, then close */
-    int lingering;   /* write side shut; discarding input until EOF or the deadline */
+    int close_requested; /* app_conn_close_after_write() called */
     int in_body;
-    int wipe_input; /* the input just fed held a password */
-    unsigned events;
-    double last_rx, last_tx, frame_start, linger_until;
-    unsigned char *stash; /* input received while paused */
-    size_t stash_len, stash_off;
-    unsigned char *out; /* small frames waiting to be sent */
-    size_t out_len, out_off, out_cap;
+    double last_rx, last_tx, frame_start;
+    unsigned char *out; /* replies built, not yet handed to apps/common */
+    size_t out_len, out_cap;
+    outbuf *inflight;   /* handed to apps/common, not yet written */
     struct {
         int state, fd, dirfd;
         char tmp[40], name[FF_NAME_MAX + 1], user[FF_USER_MAX + 1], hex[65];
@@ -706,12 +715,11 @@ typedef struct conn {
         double t0;
     } up;
     struct {
-        int active, fd, phase;
+        int active, fd, phase, writing;
         uint64_t size, off;
         ff_sum sum;
         unsigned char *buf;
         size_t cap;
-        frame_builder b;
         unsigned char head[1024];
         char name[FF_NAME_MAX + 1], user[FF_USER_MAX + 1];
         double t0;
@@ -741,28 +749,17 @@ static void conn_log(conn *c, const char *fmt, ...)
 /* Makes room for `n` more bytes at the end of the output queue. */
 static int out_reserve(conn *c, size_t n)
 {
-    if (c->out_off == c->out_len)
-        c->out_off = c->out_len = 0;
+    size_t cap = c->out_cap ? c->out_cap : 4096;
+    unsigned char *p;
     if (c->out_cap - c->out_len >= n)
         return 0;
-    if (c->out_off) {
-        memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
-        c->out_len -= c->out_off;
-        c->out_off = 0;
-        if (c->out_cap - c->out_len >= n)
-            return 0;
-    }
-    {
-        size_t cap = c->out_cap ? c->out_cap : 4096;
-        unsigned char *p;
-        while (cap - c->out_len < n)
-            cap *= 2;
-        p = realloc(c->out, cap);
-        if (!p)
-            return -1;
-        c->out = p;
-        c->out_cap = cap;
-    }
+    while (cap - c->out_len < n)
+        cap *= 2;
+    p = realloc(c->out, cap);
+    if (!p)
+        return -1;
+    c->out = p;
+    c->out_cap = cap;
     return 0;
 }
 
@@ -777,7 +774,7 @@ static int reply_start(conn *c, frame_builder *b, uint64_t body)
         c->closing = 1;
         return -1;
     }
-    if (c->dead || c->closing)
+    if (c->dead || c->closing || !c->ac)
         return -1;
     if (out_reserve(c, REPLY_ROOM) != 0) {
         c->closing = 1;
@@ -826,27 +823,6 @@ static void reply_error(conn *c, const char *name, const char *fmt, ...)
     }
 }
 
-static void update_events(conn *c)
-{
-    struct epoll_event ev;
-    unsigned want = 0;
-    if (c->dead)
-        return;
-    if (c->lingering || (!c->paused && !c->closing))
-        want |= EPOLLIN;
-    if (c->out_len > c->out_off || frame_encoder_pending(&c->enc) || (c->dl.active && c->out_len == c->out_off))
-        want |= EPOLLOUT;
-    if (c->lingering)
-        want &= ~(unsigned)EPOLLOUT;
-    if (want == c->events)
-        return;
-    memset(&ev, 0, sizeof ev);
-    ev.events = want;
-    ev.data.ptr = c;
-    if (epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev) == 0)
-        c->events = want;
-}
-
 static uint64_t classic_reserved; /* the inbox's uploads in progress */
 
 /* Gives back what an upload counted against its owner's quota. */
@@ -893,15 +869,25 @@ static void download_end(conn *c)
 
 static void conn_free(conn *c)
 {
-    free(c->stash);
     free(c->out);
     ff_wipe(&c->job, sizeof c->job);
     free(c);
 }
 
+/* Ends the connection now (apps/common calls conn_gone). */
 static void conn_close(conn *c)
 {
-    if (c->dead)
+    if (c->ac)
+        app_conn_close(c->ac);
+}
+
+static unsigned discarded_at_exit;
+
+/* apps/common's on_close: the connection is going away, whatever the cause. */
+static void conn_gone(app_conn *ac)
+{
+    conn *c = app_conn_data(ac);
+    if (!c)
         return;
     if (c->up.state != UP_NONE && c->up.state != UP_COMMITTING) {
         if (c->up.fd >= 0)
@@ -909,14 +895,17 @@ static void conn_close(conn *c)
                      c->up.name, c->up.user, (unsigned long long)c->up.got, (unsigned long long)c->up.size);
         upload_discard(c);
         c->up.state = UP_NONE;
+        if (shutting_down)
+            discarded_at_exit++;
     }
     download_end(c);
-    if (c->counted)
-        app_guard_conn_close(guard, c->ip);
-    c->counted = 0;
-    epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
-    close(c->fd);
-    c->fd = -1;
+    while (c->inflight) {
+        outbuf *o = c->inflight;
+        c->inflight = o->next;
+        free(o);
+    }
+    c->ac = NULL;
+    app_conn_set_data(ac, NULL);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -972,8 +961,10 @@ static session *need_session(conn *c, const frame_header *h)
         s = session_find(tok, len);
     if (!s)
         reply_error(c, "NOT_LOGGED_IN", "a valid session token is needed: log in first");
-    else
+    else if (!c->authed) {
         c->authed = 1;
+        app_conn_authenticated(c->ac);
+    }
     return s;
 }
 
@@ -1225,6 +1216,8 @@ static void job_done(job *j)
         }
         if (j->ok && session_new(j->user, hex)) {
             frame_builder b;
+            if (!c->authed && c->ac)
+                app_conn_authenticated(c->ac);
             c->authed = 1;
             conn_log(c, "%s logged in", j->user);
             if (reply_start(c, &b, 0) == 0) {
@@ -1583,6 +1576,9 @@ static void do_delete(conn *c, const frame_header *h)
     close(dfd);
 }
 
+/* Reply bytes not yet written to the socket. */
+static size_t out_pending(const conn *c) { return c->out_len + (c->ac ? app_conn_write_queue(c->ac) : 0); }
+
 static int on_header(frame_decoder *d, const frame_header *h)
 {
     conn *c = d->data;
@@ -1712,9 +1708,8 @@ static int on_frame_end(frame_decoder *d)
     /* wipe a password from the header buffer as soon as it is not needed */
     if (c->op == OP_LOGIN || c->op == OP_REGISTER) {
         ff_wipe(c->hdr, sizeof c->hdr);
-        c->wipe_input = 1; /* and from the receive buffer, once fed */
     }
-    if (c->pause_after || c->out_len - c->out_off > OUT_HIGH || c->closing) {
+    if (c->pause_after || out_pending(c) > OUT_HIGH || c->closing) {
         c->pause_after = 0;
         return FRAME_PAUSE;
     }
@@ -1727,111 +1722,133 @@ static const frame_callbacks callbacks = {on_header, on_body, on_frame_end};
 /* Moving bytes                                                             */
 /* ------------------------------------------------------------------------ */
 
-static long sock_write(void *ctx, const void *data, size_t len)
+static void service(conn *c);
+
+static void out_written(app_conn *ac, int status, void *arg)
 {
-    conn *c = ctx;
-    ssize_t n;
-    do
-        n = send(c->fd, data, len, MSG_NOSIGNAL);
-    while (n < 0 && errno == EINTR);
-    if (n < 0)
-        return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
-    if (n > 0)
+    conn *c = app_conn_data(ac);
+    outbuf *o = arg;
+    if (!c)
+        return;
+    if (o->prev)
+        o->prev->next = o->next;
+    else
+        c->inflight = o->next;
+    if (o->next)
+        o->next->prev = o->prev;
+    free(o);
+    if (status == 0) {
         c->last_tx = ff_now();
-    return (long)n;
+        service(c);
+    }
 }
 
-/* Returns -1 when the connection broke. */
-static int flush_out(conn *c)
+/* Hands the replies built so far to apps/common, as one write. */
+static void flush_out(conn *c)
 {
-    while (c->out_len > c->out_off) {
-        long n = sock_write(c, c->out + c->out_off, c->out_len - c->out_off);
-        if (n < 0)
-            return -1;
-        if (n == 0)
-            return 0;
-        c->out_off += (size_t)n;
+    outbuf *o;
+    uv_buf_t b;
+    if (!c->out_len || !c->ac)
+        return;
+    o = malloc(sizeof *o + c->out_len);
+    if (!o) {
+        conn_close(c);
+        return;
     }
-    c->out_off = c->out_len = 0;
-    return 0;
+    memcpy(o->data, c->out, c->out_len);
+    o->len = c->out_len;
+    c->out_len = 0;
+    o->prev = NULL;
+    o->next = c->inflight;
+    if (c->inflight)
+        c->inflight->prev = o;
+    c->inflight = o;
+    b = uv_buf_init((char *)o->data, (unsigned)o->len);
+    if (app_conn_write(c->ac, &b, 1, out_written, o) < 0)
+        conn_close(c);
 }
 
-/* Sends the download in progress as far as the socket takes it. */
-static int pump_download(conn *c)
+static void pump_download(conn *c);
+
+static void dl_written(app_conn *ac, int status, void *arg)
 {
-    frame_errno e;
-    if (frame_encoder_pending(&c->enc)) {
-        e = frame_encoder_resume(&c->enc);
-        if (e == FRAME_E_WOULD_BLOCK)
-            return 0;
-        if (e != FRAME_OK)
-            return -1;
+    conn *c = app_conn_data(ac);
+    (void)arg;
+    if (!c)
+        return;
+    c->dl.writing = 0;
+    if (status != 0) {
+        conn_close(c);
+        return;
     }
-    for (;;) {
-        if (c->dl.phase == DL_HEAD) {
-            frame_builder_init(&c->dl.b, &ff_frame_config, c->dl.head, sizeof c->dl.head, c->dl.size);
-            frame_builder_add_bool(&c->dl.b, "ok", 1);
-            frame_builder_add_string(&c->dl.b, "name", c->dl.name);
-            frame_builder_add_string(&c->dl.b, "checksum", ff_algo_name(c->dl.sum.algo));
-            c->dl.phase = DL_BODY;
-            e = frame_write_begin(&c->enc, &c->dl.b);
-        } else if (c->dl.phase == DL_BODY && c->dl.off < c->dl.size) {
-            uint64_t left = c->dl.size - c->dl.off;
-            size_t want = left < c->dl.cap ? (size_t)left : c->dl.cap;
-            ssize_t n = pread(c->dl.fd, c->dl.buf, want, (off_t)c->dl.off);
-            if (n <= 0) {
-                /* the file shrank under us or the disk failed: the frame
-                   cannot be completed, so the connection must end */
-                conn_log(c, "cannot read %s at %llu: %s", c->dl.name, (unsigned long long)c->dl.off,
-                         n < 0 ? strerror(errno) : "the file became shorter");
-                return -1;
-            }
-            ff_sum_update(&c->dl.sum, c->dl.buf, (size_t)n);
-            c->dl.off += (uint64_t)n;
-            e = frame_write_body(&c->enc, c->dl.buf, (size_t)n);
-        } else if (c->dl.phase == DL_BODY) {
-            c->dl.phase = DL_END;
-            e = frame_write_end(&c->enc);
-        } else {
-            char hex[65];
-            frame_builder b;
-            ff_sum_final(&c->dl.sum, hex);
-            stat_downloads++;
-            conn_log(c, "%s downloaded %s: %llu bytes, %s %s, %.2f s", c->dl.user, c->dl.name,
-                     (unsigned long long)c->dl.size, ff_algo_name(c->dl.sum.algo), hex, ff_now() - c->dl.t0);
-            download_end(c);
-            if (reply_start(c, &b, 0) == 0) {
-                frame_builder_add_bool(&b, "ok", 1);
-                frame_builder_add_string(&b, ff_algo_name(c->dl.sum.algo), hex);
-                reply_end(c, &b);
-            }
-            return flush_out(c);
+    c->last_tx = ff_now();
+    service(c);
+}
+
+/*
+ * Sends the next piece of the download in progress: the head frame with the
+ * first chunk in one write, then a chunk per write (one in flight at a
+ * time, so a client that does not read holds one chunk of server memory),
+ * then the trailer with the checksum.
+ */
+static void pump_download(conn *c)
+{
+    uv_buf_t b[2];
+    unsigned n = 0;
+    if (c->dl.writing || !c->ac)
+        return;
+    if (c->dl.phase == DL_HEAD) {
+        frame_builder fb;
+        const void *hp;
+        size_t hl;
+        if (frame_builder_init(&fb, &ff_frame_config, c->dl.head, sizeof c->dl.head, c->dl.size) != FRAME_OK ||
+            frame_builder_add_bool(&fb, "ok", 1) != FRAME_OK ||
+            frame_builder_add_string(&fb, "name", c->dl.name) != FRAME_OK ||
+            frame_builder_add_string(&fb, "checksum", ff_algo_name(c->dl.sum.algo)) != FRAME_OK ||
+            frame_builder_finish(&fb, &hp, &hl) != FRAME_OK) {
+            conn_log(c, "cannot build the download's head");
+            conn_close(c);
+            return;
         }
-        if (e == FRAME_E_WOULD_BLOCK)
-            return 0;
-        if (e != FRAME_OK)
-            return -1;
+        b[n++] = uv_buf_init((char *)(size_t)hp, (unsigned)hl);
+        c->dl.phase = DL_BODY;
     }
-}
-
-static void stash_rest(conn *c, const unsigned char *p, size_t n)
-{
-    size_t keep = c->stash ? c->stash_len - c->stash_off : 0;
-    unsigned char *s;
-    if (!n)
-        return;
-    s = malloc(keep + n);
-    if (!s) {
-        c->closing = 1;
+    if (c->dl.phase == DL_BODY && c->dl.off < c->dl.size) {
+        uint64_t left = c->dl.size - c->dl.off;
+        size_t want = left < c->dl.cap ? (size_t)left : c->dl.cap;
+        ssize_t r = pread(c->dl.fd, c->dl.buf, want, (off_t)c->dl.off);
+        if (r <= 0) {
+            /* the file shrank under us or the disk failed: the frame
+               cannot be completed, so the connection must end */
+            conn_log(c, "cannot read %s at %llu: %s", c->dl.name, (unsigned long long)c->dl.off,
+                     r < 0 ? strerror(errno) : "the file became shorter");
+            conn_close(c);
+            return;
+        }
+        ff_sum_update(&c->dl.sum, c->dl.buf, (size_t)r);
+        c->dl.off += (uint64_t)r;
+        b[n++] = uv_buf_init((char *)c->dl.buf, (unsigned)r);
+    }
+    if (n) {
+        c->dl.writing = 1;
+        if (app_conn_write(c->ac, b, n, dl_written, NULL) < 0)
+            conn_close(c);
         return;
     }
-    if (keep)
-        memcpy(s, c->stash + c->stash_off, keep);
-    memcpy(s + keep, p, n);
-    free(c->stash);
-    c->stash = s;
-    c->stash_len = keep + n;
-    c->stash_off = 0;
+    {
+        char hex[65];
+        frame_builder fb;
+        ff_sum_final(&c->dl.sum, hex);
+        stat_downloads++;
+        conn_log(c, "%s downloaded %s: %llu bytes, %s %s, %.2f s", c->dl.user, c->dl.name,
+                 (unsigned long long)c->dl.size, ff_algo_name(c->dl.sum.algo), hex, ff_now() - c->dl.t0);
+        download_end(c);
+        if (reply_start(c, &fb, 0) == 0) {
+            frame_builder_add_bool(&fb, "ok", 1);
+            frame_builder_add_string(&fb, ff_algo_name(c->dl.sum.algo), hex);
+            reply_end(c, &fb);
+        }
+    }
 }
 
 static void reply_frame_error(conn *c, frame_errno e)
@@ -1849,219 +1866,123 @@ static void reply_frame_error(conn *c, frame_errno e)
     c->closing = 1;
 }
 
-/* Feeds input to the decoder; returns what it did not take (paused). */
-static size_t feed(conn *c, const unsigned char *p, size_t n)
-{
-    size_t used;
-    frame_errno e;
-    if (frame_decoder_needed(&c->dec) == 0)
-        c->frame_start = ff_now();
-    used = frame_feed(&c->dec, p, n);
-    e = frame_decoder_errno(&c->dec);
-    if (e == FRAME_E_PAUSED) {
-        c->paused = 1;
-        return n - used;
-    }
-    if (e == FRAME_E_CALLBACK)
-        c->closing = 1; /* a callback refused the stream and said why */
-    else if (e != FRAME_OK)
-        reply_frame_error(c, e);
-    return 0;
-}
-
-static void feed_stash(conn *c)
-{
-    while (c->stash && !c->paused && !c->closing) {
-        size_t rest = feed(c, c->stash + c->stash_off, c->stash_len - c->stash_off);
-        c->stash_off = c->stash_len - rest;
-        if (!rest || c->closing) {
-            free(c->stash);
-            c->stash = NULL;
-            c->stash_len = c->stash_off = 0;
-        }
-    }
-}
-
-/* A connection on its way out no longer counts against its address. */
-static void uncount(conn *c)
-{
-    if (c->counted)
-        app_guard_conn_close(guard, c->ip);
-    c->counted = 0;
-}
-
-static void start_linger(conn *c)
-{
-    uncount(c);
-    shutdown(c->fd, SHUT_WR);
-    c->lingering = 1;
-    c->linger_until = ff_now() + LINGER_SECONDS;
-    update_events(c);
-}
-
 /* Brings a connection forward after any event: send, unpause, close. */
 static void service(conn *c)
 {
     int rounds;
-    for (rounds = 0; rounds < 64 && !c->dead; rounds++) {
-        if (flush_out(c) != 0) {
-            conn_close(c);
+    for (rounds = 0; rounds < 64 && c->ac; rounds++) {
+        flush_out(c);
+        if (!c->ac)
             return;
-        }
-        if (c->out_len == c->out_off && c->dl.active && pump_download(c) != 0) {
-            conn_close(c);
-            return;
+        if (c->dl.active && !c->out_len) {
+            pump_download(c);
+            if (!c->ac)
+                return;
+            if (c->out_len) /* the trailer */
+                continue;
         }
         if (c->closing) {
-            if (c->out_len == c->out_off && !c->lingering && !c->job_pending) {
+            if (!c->close_requested && !c->job_pending && !c->dl.writing) {
                 if (c->up.state != UP_NONE && c->up.state != UP_COMMITTING) {
                     upload_discard(c);
                     c->up.state = UP_NONE;
                 }
                 download_end(c);
-                start_linger(c);
+                c->close_requested = 1;
+                /* after the queued replies; input discarded meanwhile */
+                app_conn_close_after_write(c->ac, (uint64_t)(LINGER_SECONDS * 1000));
             }
-            break;
-        }
-        if (c->paused && !c->job_pending && !c->dl.active && c->out_len - c->out_off <= OUT_HIGH) {
-            c->paused = 0;
-            frame_decoder_resume(&c->dec);
-            feed_stash(c);
-            continue; /* the stash may have queued more replies */
-        }
-        break;
-    }
-    if (!c->dead)
-        update_events(c);
-}
-
-static void handle_read(conn *c, unsigned events)
-{
-    int i;
-    if (c->paused || (c->closing && !c->lingering)) {
-        /* not reading now; a hangup or error still ends the connection */
-        if (events & (EPOLLERR | EPOLLHUP))
-            conn_close(c);
-        else
-            service(c);
-        return;
-    }
-    for (i = 0; i < READS_PER_WAKE && !c->dead; i++) {
-        ssize_t n = recv(c->fd, rbuf, opt.buffer, 0);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            break;
-        if (n <= 0) {
-            if (!c->lingering && frame_decoder_needed(&c->dec) > 0)
-                conn_log(c, "connection closed inside a frame (%llu bytes missing)",
-                         (unsigned long long)frame_decoder_needed(&c->dec));
-            conn_close(c);
             return;
         }
-        c->last_rx = ff_now();
-        if (c->lingering)
-            continue; /* discard: the error reply is on its way */
-        {
-            size_t rest = feed(c, rbuf, (size_t)n);
-            stash_rest(c, rbuf + (size_t)n - rest, rest);
-            if (c->wipe_input) {
-                ff_wipe(rbuf, (size_t)n);
-                c->wipe_input = 0;
-            }
+        if (c->paused && !c->job_pending && !c->dl.active && out_pending(c) <= OUT_HIGH) {
+            c->paused = 0;
+            frame_decoder_resume(&c->dec);
+            app_conn_read_start(c->ac); /* what was kept comes again, from the loop */
         }
-        if (c->paused || c->closing)
-            break;
+        return;
     }
-    if (!c->dead)
+}
+
+/* apps/common's on_data: bytes as recv() or SSL_read() gave them. */
+static size_t on_data(app_conn *ac, const void *data, size_t len)
+{
+    conn *c = app_conn_data(ac);
+    size_t used;
+    frame_errno e;
+    if (!c || c->closing)
+        return len; /* discarded: the error reply is on its way */
+    if (c->paused) {
+        app_conn_read_stop(ac);
+        return 0;
+    }
+    c->last_rx = ff_now();
+    if (frame_decoder_needed(&c->dec) == 0)
+        c->frame_start = c->last_rx;
+    used = frame_feed(&c->dec, data, len);
+    e = frame_decoder_errno(&c->dec);
+    if (e == FRAME_E_PAUSED) {
+        c->paused = 1;
+        if (c->ac)
+            app_conn_read_stop(ac);
+    } else if (e == FRAME_E_CALLBACK)
+        c->closing = 1; /* a callback refused the stream and said why */
+    else if (e != FRAME_OK)
+        reply_frame_error(c, e);
+    if (c->ac)
         service(c);
+    return e == FRAME_E_PAUSED ? used : len;
+}
+
+/* The peer finished sending. */
+static void on_end(app_conn *ac)
+{
+    conn *c = app_conn_data(ac);
+    if (!c)
+        return;
+    if (frame_decoder_needed(&c->dec) > 0 && !c->closing)
+        conn_log(c, "connection closed inside a frame (%llu bytes missing)",
+                 (unsigned long long)frame_decoder_needed(&c->dec));
+    if (c->job_pending || c->dl.active || c->inflight) {
+        /* let the job or the download finish; then close */
+        c->closing = 1;
+        service(c);
+        return;
+    }
+    conn_close(c);
 }
 
 static frame_config classic_cfg; /* 4-octet little-endian prefix, --classic-key */
 
-static void conn_new(int fd, const struct sockaddr_in *a, int classic)
+/* apps/common's on_open. */
+static void on_open(app_conn *ac)
 {
     conn *c = calloc(1, sizeof *c);
-    struct epoll_event ev;
-    int one = 1;
+    const char *key = app_conn_key(ac);
     if (!c) {
-        close(fd);
+        app_conn_close(ac);
         return;
     }
-    c->fd = fd;
+    c->ac = ac;
     c->id = next_conn_id++;
-    c->classic = classic;
-    inet_ntop(AF_INET, &a->sin_addr, c->ip, sizeof c->ip);
-    snprintf(c->peer, sizeof c->peer, "%s:%u%s", c->ip, (unsigned)ntohs(a->sin_port), classic ? " classic" : "");
+    c->classic = app_conn_server(ac) == classic_srv && classic_srv;
+    snprintf(c->ip, sizeof c->ip, "%s", key);
+    snprintf(c->peer, sizeof c->peer, "%s%s", app_conn_peer(ac), c->classic ? " classic" : "");
     c->up.fd = c->up.dirfd = c->dl.fd = -1;
     c->last_rx = c->last_tx = c->born = ff_now();
-    frame_decoder_init(&c->dec, classic ? &classic_cfg : &server_cfg, &callbacks, c->hdr, sizeof c->hdr, c);
-    frame_encoder_init(&c->enc, sock_write, c);
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (opt.sockbuf > 0) {
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &opt.sockbuf, sizeof opt.sockbuf);
-        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &opt.sockbuf, sizeof opt.sockbuf);
-    }
-    memset(&ev, 0, sizeof ev);
-    ev.events = EPOLLIN;
-    ev.data.ptr = c;
-    if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
-        close(fd);
-        free(c);
-        return;
-    }
-    c->events = EPOLLIN;
+    frame_decoder_init(&c->dec, c->classic ? &classic_cfg : &server_cfg, &callbacks, c->hdr, sizeof c->hdr, c);
+    app_conn_set_data(ac, c);
     c->next = conns;
     if (conns)
         conns->prev = c;
     conns = c;
     nconns++;
-    if (nconns <= opt.max_conns)
-        c->counted = app_guard_conn_open(guard, c->ip, now_ms()) == 0;
-    if (nconns > opt.max_conns) {
-        reply_error(c, "BUSY", "too many connections; try again later");
-        c->closing = 1;
-        service(c);
-    } else if (!c->counted) {
-        reply_error(c, "BUSY", "too many connections from %s (at most %u per address); try again later", c->ip,
-                    opt.max_conns_per_addr);
-        c->closing = 1;
-        service(c);
-    }
-}
-
-static void handle_accept(int lfd)
-{
-    for (;;) {
-        struct sockaddr_in a;
-        socklen_t alen = sizeof a;
-        int fd = accept4(lfd, (struct sockaddr *)&a, &alen, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) {
-            if (errno == EINTR || errno == ECONNABORTED)
-                continue;
-            if ((errno == EMFILE || errno == ENFILE) && spare_fd >= 0) {
-                /* out of descriptors: free the spare one to refuse this client
-                   cleanly instead of spinning on the readable listener */
-                close(spare_fd);
-                fd = accept(lfd, NULL, NULL);
-                if (fd >= 0)
-                    close(fd);
-                spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-                logmsg("out of file descriptors: refused a connection");
-                continue;
-            }
-            return;
-        }
-        conn_new(fd, &a, lfd == classic_fd);
-    }
+    if (c->classic)
+        app_conn_authenticated(ac); /* classic clients carry no credentials at all */
 }
 
 static void handle_done(void)
 {
-    char buf[256];
     job *list;
-    while (read(done_pipe[0], buf, sizeof buf) > 0) {
-    }
     pthread_mutex_lock(&q_lock);
     list = done_head;
     done_head = NULL;
@@ -2076,6 +1997,12 @@ static void handle_done(void)
     }
 }
 
+static void on_done_async(uv_async_t *h)
+{
+    (void)h;
+    handle_done();
+}
+
 static void check_timeouts(void)
 {
     double now = ff_now();
@@ -2083,21 +2010,14 @@ static void check_timeouts(void)
     for (; c; c = next) {
         const char *why = NULL;
         next = c->next;
-        if (c->job_pending)
+        if (c->job_pending || c->close_requested || !c->ac)
             continue;
-        if (c->lingering) {
-            if (now > c->linger_until)
-                conn_close(c);
-            continue;
-        }
-        if (c->out_len > c->out_off || c->dl.active) {
+        if (c->inflight || c->dl.active) {
             if (now - c->last_tx > opt.frame_timeout)
                 why = "the client stopped reading";
         } else if (c->up.state == UP_BODY && opt.min_rate > 0 && now - c->up.t0 > opt.frame_timeout &&
                    (double)c->up.got < opt.min_rate * (now - c->up.t0)) {
             why = "the upload is slower than --min-rate"; /* a trickle holds nothing for long */
-        } else if (!c->authed && !c->classic && now - c->born > opt.auth_timeout) {
-            why = "no login within --auth-timeout";
         } else if (frame_decoder_needed(&c->dec) > 0) {
             if (c->in_body && now - c->last_rx > opt.frame_timeout)
                 why = "the frame body stalled";
@@ -2109,7 +2029,7 @@ static void check_timeouts(void)
         } else if (now - c->last_rx > opt.idle_timeout)
             why = "the connection was idle";
         if (why) {
-            if (c->out_len > c->out_off || c->dl.active) {
+            if (c->inflight || c->dl.active) {
                 conn_log(c, "timeout: %s", why);
                 conn_close(c); /* it does not read: an error reply could not get through */
                 continue;
@@ -2121,17 +2041,27 @@ static void check_timeouts(void)
     }
 }
 
+static void on_tick(uv_timer_t *t)
+{
+    (void)t;
+    check_timeouts();
+}
+
+static void on_bury(uv_check_t *h)
+{
+    (void)h;
+    bury_dead();
+}
+
 /* ------------------------------------------------------------------------ */
 /* Start, loop, stop                                                        */
 /* ------------------------------------------------------------------------ */
 
-static void on_signal(int sig)
+static void on_signal(uv_signal_t *h, int sig)
 {
-    int saved = errno;
-    unsigned char b = (unsigned char)sig;
-    if (write(sig_pipe[1], &b, 1) < 0) {
-    }
-    errno = saved;
+    (void)h;
+    stop_sig = sig;
+    uv_stop(loop);
 }
 
 static void usage(FILE *f)
@@ -2139,18 +2069,20 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: frame-files-server [options]\n"
             "  --root DIR            where users and files live (default ./frame-files-data)\n"
-            "  --bind ADDR           IPv4 address to listen on (default 127.0.0.1)\n"
+            "  --bind ADDR           address to listen on, IPv4 or IPv6 (default 127.0.0.1); a\n"
+            "                        non-loopback address needs TLS or --insecure-no-tls\n"
             "  --port N              TCP port; 0 picks a free one (default %d)\n"
             "  --kdf-iterations N    PBKDF2 iterations for new passwords (default 600000)\n"
-            "  --workers N           threads for password hashing and fsync (default 2)\n"
+            "  --workers N           threads for password hashing (default 2)\n"
             "  --max-conns N         connections served at once (default 1000)\n"
             "  --idle-timeout S      close connections idle this long (default 300)\n"
             "  --frame-timeout S     a frame header must arrive within S seconds and a body\n"
             "                        or a reader must not stall longer (default 30)\n"
             "  --session-ttl S       sessions unused this long expire (default 3600)\n"
             "  --max-file BYTES      largest upload (default 2^53-1)\n"
-            "  --buffer BYTES        receive buffer (default 1048576)\n"
-            "  --sockbuf BYTES       SO_RCVBUF/SO_SNDBUF, 0 = kernel autotuning (default 4194304)\n"
+            "  --buffer BYTES        download chunk (default 1048576, at most 1 MiB used)\n"
+            "  --sockbuf BYTES       accepted for compatibility; apps/common leaves the socket\n"
+            "                        buffers to the kernel's autotuning\n"
             "  -q, --quiet           log nothing but startup and errors of the server itself\n"
             "limits (each one closes a way to deny service to others):\n"
             "  --max-conns-per-addr N  connections from one IP address (default 32)\n"
@@ -2186,9 +2118,10 @@ static void usage(FILE *f)
             "                        error closes the connection without a reply\n"
             "  --classic-key NAME    the head's size member (default file_size)\n"
             "network:\n"
+            "  --tls-cert FILE       serve TLS (1.2 or later) with this PEM certificate chain...\n"
+            "  --tls-key FILE        ...and this PEM private key (clients: frame-files --tls-ca)\n"
             "  --insecure-no-tls     allow --bind on a non-loopback address without TLS (passwords\n"
-            "                        and tokens then cross the network in clear text); TLS comes\n"
-            "                        with the port to apps/common\n",
+            "                        and tokens then cross the network in clear text)\n",
             FF_DEFAULT_PORT);
 }
 
@@ -2275,6 +2208,10 @@ static void parse_args(int argc, char **argv)
             opt.registration_open = strcmp(v, "open") == 0;
         } else if (strcmp(a, "--add-user") == 0)
             opt.add_user = v;
+        else if (strcmp(a, "--tls-cert") == 0)
+            opt.tls_cert = v;
+        else if (strcmp(a, "--tls-key") == 0)
+            opt.tls_key = v;
         else if (strcmp(a, "--classic-listen") == 0)
             opt.classic_listen = v;
         else if (strcmp(a, "--classic-inbox") == 0)
@@ -2323,67 +2260,64 @@ static void open_root(void)
     }
 }
 
-static int is_loopback(const struct in_addr *ip) { return (ntohl(ip->s_addr) >> 24) == 127; }
+static unsigned char busy_msg[256]; /* the refusal of a connection over a cap */
+static size_t busy_len;
 
-/* Listens on ip:port; prints "WHAT on ADDR:PORT" (the tests read the port). */
-static int listen_on(const char *ip, int port, const char *what)
+static app_server *listen_at(const char *hostport, const char *what, int classic)
 {
-    struct sockaddr_in a;
-    socklen_t alen = sizeof a;
-    int one = 1, fd;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET, ip, &a.sin_addr) != 1)
-        die("%s wants an IPv4 address such as 127.0.0.1, not %s", what, ip);
-    fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        die("socket: %s", strerror(errno));
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0) {
-        if (errno == EADDRINUSE)
-            die("%s:%d is already in use (another server running?); choose another port", ip, port);
-        die("cannot bind %s:%d: %s", ip, port, strerror(errno));
-    }
-    if (listen(fd, 1024) != 0 || getsockname(fd, (struct sockaddr *)&a, &alen) != 0)
-        die("listen: %s", strerror(errno));
-    printf("%s on %s:%u\n", what, ip, (unsigned)ntohs(a.sin_port));
-    fflush(stdout);
-    return fd;
+    app_server_config cfg;
+    char err[256];
+    app_server *s;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.name = what;
+    cfg.listen = hostport;
+    cfg.tls = classic ? NULL : tls_ctx;
+    cfg.max_conns = opt.max_conns;
+    cfg.guard = guard;
+    cfg.auth_timeout_ms = classic ? 0 : (uint64_t)(opt.auth_timeout * 1000);
+    cfg.refuse_msg = classic ? NULL : busy_msg; /* a classic client would read a frame as a result */
+    cfg.refuse_len = classic ? 0 : busy_len;
+    cfg.on_open = on_open;
+    cfg.on_data = on_data;
+    cfg.on_end = on_end;
+    cfg.on_close = conn_gone;
+    s = app_server_new(loop, &cfg, err, sizeof err);
+    if (!s)
+        die("%s", err);
+    return s;
 }
 
 static void open_listener(void)
 {
-    struct in_addr ip;
-    if (inet_pton(AF_INET, opt.bind, &ip) != 1)
-        die("--bind wants an IPv4 address such as 127.0.0.1, not %s", opt.bind);
-    {
-        char hp[96];
-        snprintf(hp, sizeof hp, "%s:%d", opt.bind, opt.port);
-        if (app_check_exposure("--bind", hp, 0, insecure_no_tls) != 0)
-            exit(1);
-    }
-    listen_fd = listen_on(opt.bind, opt.port, "listening");
+    char hp[96];
+    frame_builder b;
+    const void *p;
+    size_t n;
+    snprintf(hp, sizeof hp, strchr(opt.bind, ':') ? "[%s]:%d" : "%s:%d", opt.bind, opt.port);
+    if (app_check_exposure("--bind", hp, tls_ctx != NULL, insecure_no_tls) != 0)
+        exit(1);
+    if (frame_builder_init(&b, &ff_frame_config, busy_msg, sizeof busy_msg, 0) != FRAME_OK ||
+        frame_builder_add_string(&b, "error", "BUSY") != FRAME_OK ||
+        frame_builder_add_string(&b, "message",
+                                 "too many connections in all or from this address (per address "
+                                 "limit); try again later") != FRAME_OK ||
+        frame_builder_finish(&b, &p, &n) != FRAME_OK)
+        die("cannot build the BUSY reply");
+    memmove(busy_msg, p, n);
+    busy_len = n;
+    srv = listen_at(hp, "--bind", 0);
+    printf("listening on %s\n", app_server_name(srv));
+    fflush(stdout);
 }
 
 /* --classic-listen HOST:PORT, loopback only. */
 static void open_classic(void)
 {
-    char host[64];
-    const char *colon = strrchr(opt.classic_listen, ':');
-    struct in_addr ip;
-    int port;
-    size_t hl;
-    int fd;
-    if (!colon || colon == opt.classic_listen || (hl = (size_t)(colon - opt.classic_listen)) >= sizeof host)
+    char host[256], port[16];
+    if (app_split_hostport(opt.classic_listen, host, sizeof host, port, sizeof port) != 0)
         die("--classic-listen wants HOST:PORT, such as 127.0.0.1:9000");
-    memcpy(host, opt.classic_listen, hl);
-    host[hl] = 0;
-    if (strcmp(host, "localhost") == 0)
-        strcpy(host, "127.0.0.1");
-    port = (int)num_arg("--classic-listen's port", colon + 1, 0, 65535);
-    if (inet_pton(AF_INET, host, &ip) != 1 || !is_loopback(&ip))
-        die("--classic-listen takes a loopback address (127.x.x.x) only: classic clients carry no credentials");
+    if (app_host_is_loopback(host) != 1)
+        die("--classic-listen takes a loopback address only: classic clients carry no credentials");
     if (!opt.classic_inbox)
         die("--classic-listen needs --classic-inbox DIR");
     if (mkdir(opt.classic_inbox, 0700) != 0 && errno != EEXIST)
@@ -2410,22 +2344,13 @@ static void open_classic(void)
     classic_cfg.max_body = opt.max_file;
     if (frame_config_check(&classic_cfg) != FRAME_OK)
         die("--classic-key %s cannot be a size member name", opt.classic_key);
-    fd = listen_on(host, port, "classic uploads");
+    classic_srv = listen_at(opt.classic_listen, "--classic-listen", 1);
+    printf("classic uploads on %s\n", app_server_name(classic_srv));
+    fflush(stdout);
     fprintf(stderr,
-            "frame-files-server: warning: classic clients carry no credentials: anyone who can connect to %s:%d "
+            "frame-files-server: warning: classic clients carry no credentials: anyone who can connect to %s "
             "may write files into %s (within --quota)\n",
-            host, port, opt.classic_inbox);
-    classic_fd = fd;
-}
-
-static void add_fd(int fd, void *tag)
-{
-    struct epoll_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.events = EPOLLIN;
-    ev.data.ptr = tag;
-    if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) != 0)
-        die("epoll_ctl: %s", strerror(errno));
+            app_server_name(classic_srv), opt.classic_inbox);
 }
 
 /* --add-user NAME: makes an account in ROOT/users (atomically) and exits. */
@@ -2465,13 +2390,16 @@ static int add_user_main(void)
     return 0;
 }
 
+static void close_handle(uv_handle_t *h)
+{
+    if (!uv_is_closing(h))
+        uv_close(h, NULL);
+}
+
 int main(int argc, char **argv)
 {
     struct sigaction sa;
-    struct epoll_event evs[256];
-    double last_check = 0;
-    int stop_sig = 0;
-    unsigned closed = 0, discarded = 0;
+    unsigned closed;
 
     parse_args(argc, argv);
     server_cfg = ff_frame_config;
@@ -2482,7 +2410,14 @@ int main(int argc, char **argv)
     app_log_init("frame-files-server", opt.quiet ? 0 : 1);
     if (opt.add_user)
         return add_user_main();
-    rbuf = malloc(opt.buffer);
+    if (!opt.tls_cert != !opt.tls_key)
+        die("--tls-cert and --tls-key go together");
+    if (opt.tls_cert) {
+        char err[512];
+        tls_ctx = app_tls_server_ctx(opt.tls_cert, opt.tls_key, err, sizeof err);
+        if (!tls_ctx)
+            die("%s", err);
+    }
     sessions = calloc(opt.max_sessions, sizeof *sessions);
     {
         app_guard_limits lim;
@@ -2493,106 +2428,65 @@ int main(int argc, char **argv)
         lim.max_keys = 2 * opt.max_conns + 8192;
         guard = app_guard_new(&lim);
     }
-    if (!rbuf || !sessions || !guard)
+    if (!sessions || !guard)
         die("out of memory");
     open_root();
 
-    if (pipe2(sig_pipe, O_NONBLOCK | O_CLOEXEC) != 0 || pipe2(done_pipe, O_NONBLOCK | O_CLOEXEC) != 0)
-        die("pipe: %s", strerror(errno));
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
     sa.sa_handler = SIG_IGN;
+    sigemptyset(&sa.sa_mask);
     sigaction(SIGPIPE, &sa, NULL);
 
-    ep = epoll_create1(EPOLL_CLOEXEC);
-    if (ep < 0)
-        die("epoll_create1: %s", strerror(errno));
-    spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    open_listener();
-    add_fd(listen_fd, &tag_listen);
-    if (opt.classic_listen) {
-        open_classic();
-        add_fd(classic_fd, &tag_classic);
-    }
-    add_fd(sig_pipe[0], &tag_sig);
-    add_fd(done_pipe[0], &tag_done);
+    loop = uv_default_loop();
+    /* signals first: a SIGTERM right after "listening on" must stop us cleanly */
+    uv_signal_init(loop, &sig_int);
+    uv_signal_start(&sig_int, on_signal, SIGINT);
+    uv_signal_init(loop, &sig_term);
+    uv_signal_start(&sig_term, on_signal, SIGTERM);
+    uv_async_init(loop, &done_async, on_done_async);
+    uv_timer_init(loop, &tick);
+    uv_timer_start(&tick, on_tick, 250, 250);
+    uv_check_init(loop, &bury_check);
+    uv_check_start(&bury_check, on_bury);
     workers_start();
-    logmsg("serving %s (sha256: %s, crc32c: %s)", opt.root, OpenSSL_version(OPENSSL_VERSION), crc32c_impl());
+    open_listener();
+    if (opt.classic_listen)
+        open_classic();
+    logmsg("serving %s (%s%s, crc32c: %s)", opt.root, OpenSSL_version(OPENSSL_VERSION), tls_ctx ? ", TLS" : "",
+           crc32c_impl());
 
-    while (!stop_sig) {
-        int i, n = epoll_wait(ep, evs, (int)(sizeof evs / sizeof evs[0]), 250);
-        double now;
-        if (n < 0 && errno != EINTR)
-            die("epoll_wait: %s", strerror(errno));
-        for (i = 0; i < n; i++) {
-            void *tag = evs[i].data.ptr;
-            if (tag == &tag_listen)
-                handle_accept(listen_fd);
-            else if (tag == &tag_classic)
-                handle_accept(classic_fd);
-            else if (tag == &tag_sig) {
-                unsigned char b;
-                if (read(sig_pipe[0], &b, 1) == 1)
-                    stop_sig = b;
-            } else if (tag == &tag_done)
-                handle_done();
-        }
-        for (i = 0; i < n; i++) {
-            conn *c = evs[i].data.ptr;
-            void *tag = c;
-            if (tag == &tag_listen || tag == &tag_classic || tag == &tag_sig || tag == &tag_done)
-                continue;
-            if (c->dead) /* closed earlier in this turn; freed below */
-                continue;
-            if (evs[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP))
-                handle_read(c, evs[i].events);
-            else if (evs[i].events & EPOLLOUT)
-                service(c);
-        }
-        now = ff_now();
-        if (now - last_check >= 0.25) {
-            last_check = now;
-            check_timeouts();
-        }
-        bury_dead();
-    }
+    while (!stop_sig)
+        uv_run(loop, UV_RUN_DEFAULT);
 
     fprintf(stderr, "frame-files-server: %s: shutting down\n", stop_sig == SIGINT ? "SIGINT" : "SIGTERM");
-    close(listen_fd);
-    if (classic_fd >= 0)
-        close(classic_fd);
+    shutting_down = 1;
+    closed = nconns;
+    app_server_close(srv); /* every connection: uploads in flight discarded */
+    if (classic_srv)
+        app_server_close(classic_srv);
     workers_stop(); /* running jobs finish: a verified upload may still be renamed */
     handle_done();
-    while (conns) {
-        conn *c = conns;
-        if (c->up.state != UP_NONE)
-            discarded++;
-        closed++;
-        conn_close(c);
-    }
     bury_dead();
+    close_handle((uv_handle_t *)&done_async);
+    close_handle((uv_handle_t *)&tick);
+    close_handle((uv_handle_t *)&bury_check);
+    close_handle((uv_handle_t *)&sig_int);
+    close_handle((uv_handle_t *)&sig_term);
+    uv_run(loop, UV_RUN_DEFAULT); /* the close callbacks */
+    uv_loop_close(loop);
     fprintf(stderr,
             "frame-files-server: closed %u connection(s), discarded %u unfinished upload(s); "
             "%llu uploads, %llu downloads, %llu errors served\n",
-            closed, discarded, (unsigned long long)stat_uploads, (unsigned long long)stat_downloads,
+            closed, discarded_at_exit, (unsigned long long)stat_uploads, (unsigned long long)stat_downloads,
             (unsigned long long)stat_errors);
-    close(ep);
-    close(sig_pipe[0]);
-    close(sig_pipe[1]);
-    close(done_pipe[0]);
-    close(done_pipe[1]);
-    if (spare_fd >= 0)
-        close(spare_fd);
+    if (tls_ctx)
+        SSL_CTX_free(tls_ctx);
     if (inbox_fd >= 0)
         close(inbox_fd);
     close(files_fd);
     close(lock_fd);
     close(root_fd);
     free(users);
-    free(rbuf);
     ff_wipe(sessions, opt.max_sessions * sizeof *sessions);
     free(sessions);
     app_guard_free(guard);
