@@ -21,6 +21,8 @@
 #define _GNU_SOURCE
 #include "ff.h"
 #include "addr.h"
+#include "client.h"
+#include "tls.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -47,7 +49,8 @@ static struct {
     int have_size;
     int classic;
     const char *classic_key;
-} opt = {"127.0.0.1", NULL, NULL, NULL, FF_CRC32C, FF_DEFAULT_BUFFER, 4 << 20, 0, 0, 0, 0, "file_size"};
+    const char *tls_ca;
+} opt = {"127.0.0.1", NULL, NULL, NULL, FF_CRC32C, FF_DEFAULT_BUFFER, 4 << 20, 0, 0, 0, 0, "file_size", NULL};
 
 static int progress_on; /* stderr is a terminal and not --quiet */
 
@@ -161,7 +164,8 @@ typedef struct reply {
 } reply;
 
 typedef struct client {
-    int fd;
+    int fd;    /* io.fd */
+    app_io io; /* plain TCP, or TLS with --tls-ca */
     frame_decoder dec;
     frame_encoder enc;
     unsigned char hdr[FF_MAX_HEADER];
@@ -246,6 +250,8 @@ static long sock_write(void *ctx, const void *data, size_t len)
     const unsigned char *p = data;
     size_t left = len;
     (void)ctx;
+    if (cl.io.ssl)
+        return app_io_write_all(&cl.io, data, len) == 0 ? (long)len : -1;
     while (left) {
         ssize_t n = send(cl.fd, p, left, MSG_NOSIGNAL);
         if (n < 0 && errno == EINTR)
@@ -283,11 +289,9 @@ static void read_reply(void)
                 fail("the server sent a malformed frame: %s (%s)", frame_errname(e), frame_strerror(e));
         }
         {
-            ssize_t n = recv(cl.fd, cl.rbuf, opt.buffer, 0);
-            if (n < 0 && errno == EINTR)
-                continue;
+            long n = app_io_recv(&cl.io, cl.rbuf, opt.buffer);
             if (n < 0)
-                fail("connection to the server lost: %s", strerror(errno));
+                fail("connection to the server lost: %s", cl.io.ssl ? "TLS error" : strerror(errno));
             if (n == 0) {
                 uint64_t missing = 0;
                 if (frame_finish(&cl.dec, &missing) != FRAME_OK)
@@ -326,9 +330,18 @@ static void send_small(frame_builder *b)
 static void connect_server(void)
 {
     char err[256];
-    cl.fd = app_connect_tcp(opt.host, opt.port, err, sizeof err);
-    if (cl.fd < 0)
+    SSL_CTX *tls = NULL;
+    if (opt.tls_ca) {
+        tls = app_tls_client_ctx(opt.tls_ca, err, sizeof err);
+        if (!tls)
+            fail("%s", err);
+    }
+    /* with TLS the certificate must be valid for --host (a name or an address) */
+    if (app_io_connect(&cl.io, opt.host, opt.port, tls, err, sizeof err) != 0)
         fail("%s", err);
+    if (tls)
+        SSL_CTX_free(tls); /* the connection holds its own reference */
+    cl.fd = cl.io.fd;
     if (opt.sockbuf > 0) {
         setsockopt(cl.fd, SOL_SOCKET, SO_SNDBUF, &opt.sockbuf, sizeof opt.sockbuf);
         setsockopt(cl.fd, SOL_SOCKET, SO_RCVBUF, &opt.sockbuf, sizeof opt.sockbuf);
@@ -836,7 +849,9 @@ static void usage(FILE *f)
             "                         length, JSON {\"file_name\", \"file_size\"}, the file; no login,\n"
             "                         no checksum) to a tutorial server or to\n"
             "                         frame-files-server --classic-listen\n"
-            "  --classic-key NAME     the head's size member for --classic (default file_size)\n",
+            "  --classic-key NAME     the head's size member for --classic (default file_size)\n"
+            "  --tls-ca FILE          connect with TLS, trusting the PEM CA certificate(s) in FILE;\n"
+            "                         the server's certificate must be valid for --host\n",
             FF_DEFAULT_PORT);
 }
 
@@ -890,6 +905,8 @@ int main(int argc, char **argv)
             opt.password_file = v;
         else if (strcmp(a, "--classic-key") == 0)
             opt.classic_key = v;
+        else if (strcmp(a, "--tls-ca") == 0)
+            opt.tls_ca = v;
         else if (strcmp(a, "--checksum") == 0) {
             opt.algo = ff_algo_parse(v);
             if (!opt.algo)
@@ -976,7 +993,7 @@ int main(int argc, char **argv)
         return 2;
     }
     if (cl.rbuf) {
-        close(cl.fd);
+        app_io_close(&cl.io);
         free(cl.rbuf);
     }
     free(args - 1);

@@ -479,6 +479,66 @@ class Finding10Cleartext(Base):
         self.assertIn("--insecure-no-tls", r.stderr)
 
 
+def make_cert(d, cn="localhost"):
+    """A throwaway self-signed certificate for 127.0.0.1 and localhost."""
+    cert, key = os.path.join(d, cn + "-cert.pem"), os.path.join(d, cn + "-key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=" + cn, "-addext",
+                    "subjectAltName=IP:127.0.0.1,DNS:localhost" if cn == "localhost" else "subjectAltName=DNS:" + cn,
+                    "-keyout", key, "-out", cert], check=True, capture_output=True, timeout=60)
+    return cert, key
+
+
+class Finding10Tls(Base):
+    def test_tls_end_to_end_and_no_cleartext(self):
+        if not shutil.which("openssl"):
+            self.skipTest("the openssl command is not installed")
+        cert, key = make_cert(self.tmp)
+        s = self.server("root", "--tls-cert", cert, "--tls-key", key)
+        pw = os.path.join(self.tmp, "pw")
+        with open(pw, "w") as f:
+            f.write(PASSWORD + "\n")
+        src = os.path.join(self.tmp, "secret.bin")
+        data = os.urandom(200000)
+        with open(src, "wb") as f:
+            f.write(data)
+        base = [exe("frame-files"), "-H", "127.0.0.1", "-p", str(s.port), "-u", "alice", "--password-file", pw,
+                "--tls-ca", cert, "-q"]
+        for args in (["register"], ["put", src], ["get", "secret.bin", os.path.join(self.tmp, "back.bin")]):
+            r = subprocess.run(base + args, capture_output=True, text=True, timeout=60)
+            self.assertEqual(r.returncode, 0, (args, r.stderr))
+        with open(os.path.join(self.tmp, "back.bin"), "rb") as f:
+            self.assertEqual(f.read(), data)
+        # a cleartext client gets nothing it could read as a reply, and no password is heard
+        c = socket.create_connection(("127.0.0.1", s.port), timeout=10)
+        c.sendall(frame({"op": "login", "user": "alice", "password": PASSWORD}))
+        got = b""
+        try:
+            while len(got) < 4096:
+                b = c.recv(4096)
+                if not b:
+                    break
+                got += b
+        except (ConnectionResetError, socket.timeout):
+            pass
+        c.close()
+        self.assertNotIn(b'"token"', got)
+        # a certificate for another name is refused by the client
+        other, okey = make_cert(self.tmp, "elsewhere.example")
+        r = subprocess.run(base[:-3] + ["--tls-ca", other, "-q", "ls"], capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 1)
+
+    def test_bad_tls_key_refused_before_listening(self):
+        if not shutil.which("openssl"):
+            self.skipTest("the openssl command is not installed")
+        cert, key = make_cert(self.tmp)
+        r = subprocess.run([exe("frame-files-server"), "--root", os.path.join(self.tmp, "r"), "--bind", "0.0.0.0",
+                            "--port", "0", "--tls-cert", cert, "--tls-key", os.path.join(self.tmp, "missing.pem")],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 1)  # the key is checked before anything listens
+        self.assertNotIn("without TLS", r.stderr)
+
+
 class Finding12Names(Base):
     def test_spoofing_names_refused(self):
         s = self.server("root")
