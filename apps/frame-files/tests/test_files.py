@@ -5,7 +5,7 @@ client and the checksums, over 127.0.0.1 only.
     python3 apps/frame-files/tests/test_files.py [--valgrind] [--quick] [-k NAME] BUILD_DIR
 
 BUILD_DIR holds frame-files, frame-files-server and files_crypto_test (make
-test-examples-files builds them). Every scenario asserts; every child process
+make test-apps-files builds them). Every scenario asserts; every child process
 is killed at the end whatever happens; everything on disk lives in one
 temporary directory that is removed afterwards. --valgrind runs the servers
 (and some clients) under valgrind and fails on any memory error, leak or
