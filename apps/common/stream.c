@@ -129,6 +129,17 @@ void app_conn_close(app_conn *c)
         s->cfg.on_close(c);
     if (c->counted)
         app_guard_conn_close(s->cfg.guard, c->key);
+    if (c->ssl && !c->authed && !s->closing) {
+        /* A TLS connection that ends unauthenticated cost a handshake: it
+         * counts as a failed attempt of its address, so a handshake flood
+         * from one address backs off like password guessing. */
+        unsigned fails;
+        uint64_t delay = app_guard_fail(s->cfg.guard, c->key, uv_now(s->listener.loop), &fails);
+        if (fails >= 3)
+            app_log(APP_LOG_INFO, "%s: TLS connection ended unauthenticated (%u in a row from %s; "
+                                  "its next handshake waits %llu ms)",
+                    c->peer, fails, c->key, (unsigned long long)delay);
+    }
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -648,11 +659,19 @@ static void on_connection(uv_stream_t *l, int status)
     if (s->cfg.on_open)
         s->cfg.on_open(c);
     if (c->state == OPEN) {
-        c->want_read = 1;
-        if (uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb) == 0)
-            c->reading = 1;
-        else
-            app_conn_close(c);
+        /* An address in backoff: not a byte is read (no handshake, no
+         * parsing) until its wait is over; the auth deadline still runs. */
+        uint64_t wait = app_guard_wait(s->cfg.guard, c->key, uv_now(l->loop));
+        if (wait) {
+            c->want_read = 1;
+            uv_timer_start(&c->kick, kick_fired, wait, 0);
+        } else {
+            c->want_read = 1;
+            if (uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb) == 0)
+                c->reading = 1;
+            else
+                app_conn_close(c);
+        }
     }
 }
 

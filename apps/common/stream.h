@@ -13,6 +13,11 @@
  *   - `auth_timeout_ms`: a connection that has not called
  *     app_conn_authenticated() that long after it was accepted (TLS
  *     handshake included) is closed;
+ *   - backoff: a new connection from an address the guard makes wait
+ *     (app_guard_wait > 0, after failed logins) is not read at all (no TLS
+ *     handshake, no parsing) until the wait is over; a TLS connection that
+ *     ends unauthenticated counts as a failure of its address
+ *     (app_guard_fail), so handshake floods back off too;
  *   - reading stops whenever the application does not consume what it was
  *     given (on_data returns less than len), so a peer cannot make the
  *     server buffer its input; writes are encrypted 64 KiB at a time while

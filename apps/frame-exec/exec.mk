@@ -1,6 +1,7 @@
 # apps/frame-exec/exec.mk: frame-exec-server and frame-exec, included by
 # apps/apps.mk.
-#   make test-apps-exec    end-to-end tests (127.0.0.1 only, about 2 minutes)
+#   make test-apps-exec    end-to-end tests and the attacks of issue 18 (127.0.0.1 only,
+#                          about 1 minute; needs the openssl command for TLS)
 #   make soak-exec         5,000 connections against one server (not in make test)
 
 EXEC_DIR := apps/frame-exec
@@ -20,7 +21,8 @@ APP_TARGETS += $(APP_BUILD)/frame-exec-server $(APP_BUILD)/frame-exec
 
 .PHONY: test-apps-exec soak-exec
 test-apps-exec: $(APP_BUILD)/frame-exec-server $(APP_BUILD)/frame-exec
-	timeout 300 $(PYTHON) $(EXEC_DIR)/tests/test_exec.py $(APP_BUILD)
+	timeout 200 $(PYTHON) $(EXEC_DIR)/tests/test_exec.py $(APP_BUILD)
+	timeout 200 $(PYTHON) $(EXEC_DIR)/tests/test_attacks.py $(APP_BUILD)
 
 soak-exec: $(APP_BUILD)/frame-exec-server
 	$(PYTHON) $(EXEC_DIR)/tests/soak_exec.py $(APP_BUILD)/frame-exec-server

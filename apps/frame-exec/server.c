@@ -56,6 +56,7 @@ typedef struct job job;
 typedef struct client {
     app_conn *conn;
     int classic, state, authed, in_frame, close_after, no_token;
+    size_t last_queue; /* bytes of the reply still queued at the last check */
     frame_decoder dec;
     unsigned char *hdr; /* the header buffer, only while a request arrives */
     job *job;
@@ -100,7 +101,7 @@ static struct {
     app_guard *guard;
     SSL_CTX *tls;
     uv_signal_t sigchld, sigint, sigterm;
-    frame_config cfg, classic_cfg;
+    frame_config cfg, reply_cfg, classic_cfg; /* requests (max_body = --max-stdin), replies */
     frame_callbacks cb;
     job *qhead, *qtail, *jobs;
     int nrunning, devnull, stop_sig;
@@ -217,6 +218,10 @@ static void job_release(job *j)
 /* The command, its descendants and its output are all done. */
 static void check_done(job *j)
 {
+    if (j->reaped && j->truncated) { /* nothing is read from them any more */
+        job_close(j, (uv_handle_t *)&j->pout, &j->out_open);
+        job_close(j, (uv_handle_t *)&j->perr, &j->err_open);
+    }
     if (!j->reaped || j->out_open || j->err_open)
         return;
     uv_timer_stop(&j->timer);
@@ -276,12 +281,14 @@ static void pipe_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
             *len += keep;
         }
     }
-    if ((uint64_t)n > room) { /* the output cap: stop it and its output */
+    if ((uint64_t)n > room) {
+        /* The output cap: read no more and end the command. The pipes stay
+         * open until the keeper is reaped, so the command dies of SIGKILL,
+         * not of a SIGPIPE that would race with it. */
         j->truncated = 1;
+        uv_read_stop((uv_stream_t *)&j->pout);
+        uv_read_stop((uv_stream_t *)&j->perr);
         job_kill(j);
-        job_close(j, (uv_handle_t *)&j->pout, &j->out_open);
-        job_close(j, (uv_handle_t *)&j->perr, &j->err_open);
-        check_done(j);
     }
 }
 
@@ -431,6 +438,22 @@ static void reply_written(app_conn *c, int status, void *arg)
         client_read_next(cl);
 }
 
+/* A reply being sent: closed if the client read nothing for idle_ms. */
+static void send_check(app_conn *c)
+{
+    client *cl = app_conn_data(c);
+    size_t q = app_conn_write_queue(c);
+    if (cl->state != C_SEND)
+        return;
+    if (q && q >= cl->last_queue) {
+        app_log(APP_LOG_INFO, "%s: the client does not read its reply; closing", app_conn_peer(c));
+        app_conn_close(c);
+        return;
+    }
+    cl->last_queue = q;
+    app_conn_timer(c, S.idle_ms, send_check);
+}
+
 static void send_reply(job *j)
 {
     client *cl = j->cl;
@@ -457,14 +480,14 @@ static void send_reply(job *j)
         }
         e = frame_builder_init(&b, &S.classic_cfg, j->head, sizeof j->head, body);
     } else if (j->err_name) {
-        e = frame_builder_init(&b, &S.cfg, j->head, sizeof j->head, 0);
+        e = frame_builder_init(&b, &S.reply_cfg, j->head, sizeof j->head, 0);
         if (!e)
             e = frame_builder_add_string(&b, "error", j->err_name);
         if (!e)
             e = frame_builder_add_string(&b, "message", j->err_msg);
         body = 0;
     } else {
-        e = frame_builder_init(&b, &S.cfg, j->head, sizeof j->head, body);
+        e = frame_builder_init(&b, &S.reply_cfg, j->head, sizeof j->head, body);
         if (!e)
             e = frame_builder_add_int64(&b, "exit", code);
         if (!e)
@@ -497,9 +520,12 @@ static void send_reply(job *j)
     if (body && j->err_len)
         j->bufs[n++] = uv_buf_init((char *)j->err, (unsigned)j->err_len);
     cl->state = C_SEND;
-    app_conn_timer(c, 0, NULL);
-    if (app_conn_write(c, j->bufs, n, reply_written, j) < 0)
+    if (app_conn_write(c, j->bufs, n, reply_written, j) < 0) {
         app_conn_close(c);
+        return;
+    }
+    cl->last_queue = app_conn_write_queue(c);
+    app_conn_timer(c, S.idle_ms, send_check);
 }
 
 static void error_written(app_conn *c, int status, void *arg)
@@ -530,7 +556,7 @@ static void send_error(client *cl, const char *name, int close_after, int has_of
         app_conn_close(cl->conn);
         return;
     }
-    e = frame_builder_init(&b, &S.cfg, cl->ehead, sizeof cl->ehead, 0);
+    e = frame_builder_init(&b, &S.reply_cfg, cl->ehead, sizeof cl->ehead, 0);
     if (!e)
         e = frame_builder_add_string(&b, "error", name);
     if (!e)
@@ -737,7 +763,7 @@ static void dispatch(client *cl)
     run_or_queue(j);
 }
 
-static void frame_failed(client *cl, frame_errno e)
+static void request_failed(client *cl, frame_errno e)
 {
     uint64_t off = frame_decoder_offset(&cl->dec);
     int code = frame_decoder_callback_code(&cl->dec);
@@ -815,7 +841,7 @@ static size_t on_data(app_conn *c, const void *data, size_t len)
         return used;
     }
     if (e != FRAME_OK) {
-        frame_failed(cl, e);
+        request_failed(cl, e);
         return len;
     }
     if (frame_decoder_needed(&cl->dec) == 0) {

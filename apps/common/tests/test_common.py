@@ -121,6 +121,22 @@ class CommonTest(unittest.TestCase):
                 got += c.recv(1 << 20)
             self.assertEqual(got, b"AUTH" + b"z" * 300000)
 
+    def test_tls_handshake_flood_backs_off_per_address(self):
+        cert, key = make_cert(self.tmp)
+        s = self.start("127.0.0.1:0", "8", "5000", cert, key)  # backoff 100 ms .. 1 s
+        ctx = ssl.create_default_context(cafile=cert)
+        t0 = time.monotonic()
+        for _ in range(6):  # handshakes that never authenticate
+            with ctx.wrap_socket(s.connect("127.0.0.2"), server_hostname="127.0.0.1"):
+                pass
+        flood = time.monotonic() - t0
+        self.assertGreater(flood, 1.2, "6 handshakes took %.2f s" % flood)  # 0.1+0.2+0.4+0.8
+        t1 = time.monotonic()
+        with ctx.wrap_socket(s.connect("127.0.0.1"), server_hostname="127.0.0.1") as c:
+            c.sendall(b"AUTH ok")
+            self.assertEqual(c.recv(100), b"AUTH ok")
+        self.assertLess(time.monotonic() - t1, 1.0)
+
     def test_tls_refuses_plain_client(self):
         cert, key = make_cert(self.tmp)
         s = self.start("127.0.0.1:0", "8", "2000", cert, key)

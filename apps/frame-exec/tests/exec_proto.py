@@ -1,4 +1,4 @@
-"""Minimal libframe codec and frame-exec helpers for the example tests (stdlib only).
+"""Minimal libframe codec and frame-exec helpers for the frame-exec tests (stdlib only).
 
 A frame is a 4-byte little-endian header length, the header (compact JSON,
 "size" first) and "size" body bytes. This is just enough to test the examples;
@@ -15,8 +15,14 @@ import subprocess
 import time
 
 
-def encode(header, body=b""):
+# Every request carries this token unless it says otherwise (token=None).
+TOKEN = "test-token-0123456789abcdef"
+
+
+def encode(header, body=b"", token=True):
     h = {"size": len(body)}
+    if token is True and "token" not in header:
+        h["token"] = TOKEN
     h.update(header)
     text = json.dumps(h, ensure_ascii=False, separators=(",", ":")).encode()
     return struct.pack("<I", len(text)) + text + body
@@ -24,6 +30,10 @@ def encode(header, body=b""):
 
 def request(cmd, body=b"", **extra):
     h = {"cmd": cmd}
+    if extra.get("token", True) is None:
+        del extra["token"]
+        h.update(extra)
+        return encode(h, body, token=False)
     h.update(extra)
     return encode(h, body)
 
@@ -96,6 +106,7 @@ class Server:
         self.proc = subprocess.Popen(
             list(wrapper) + [binary, "--listen", "127.0.0.1:0"] + list(args),
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        self.classic_port = None
         line = b""
         deadline = time.monotonic() + startup
         while not line.endswith(b"\n"):
@@ -112,6 +123,19 @@ class Server:
         assert m, line
         self.port = int(m.group(1))
         self.pid = self.proc.pid
+        if "--classic-listen" in args:
+            line = self.proc.stdout.readline()
+            m = re.match(rb"classic listening on 127\.0\.0\.1:(\d+)\n$", line)
+            assert m, line
+            self.classic_port = int(m.group(1))
+
+    def connect_from(self, src, timeout=30.0, port=None):
+        """A connection from another loopback address (127.0.0.2...)."""
+        s = socket.socket()
+        s.settimeout(timeout)
+        s.bind((src, 0))
+        s.connect(("127.0.0.1", port or self.port))
+        return s
 
     def connect(self, timeout=30.0):
         s = socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
