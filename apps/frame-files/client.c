@@ -245,25 +245,6 @@ static int on_frame_end(frame_decoder *d)
 
 static const frame_callbacks callbacks = {on_header, on_body, on_frame_end};
 
-static long sock_write(void *ctx, const void *data, size_t len)
-{
-    const unsigned char *p = data;
-    size_t left = len;
-    (void)ctx;
-    if (cl.io.ssl)
-        return app_io_write_all(&cl.io, data, len) == 0 ? (long)len : -1;
-    while (left) {
-        ssize_t n = send(cl.fd, p, left, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -1;
-        p += n;
-        left -= (size_t)n;
-    }
-    return (long)len;
-}
-
 static void check_write(frame_errno e)
 {
     if (e != FRAME_OK)
@@ -351,7 +332,8 @@ static void connect_server(void)
         fail("out of memory");
     cl.sink = -1;
     frame_decoder_init(&cl.dec, &ff_frame_config, &callbacks, cl.hdr, sizeof cl.hdr, NULL);
-    frame_encoder_init(&cl.enc, sock_write, NULL);
+    /* gathering: a frame's head leaves with its body (or first chunk) in one write */
+    frame_encoder_init_gather(&cl.enc, app_io_gather, &cl.io);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -781,10 +763,10 @@ static int cmd_put_classic(const char *local, const char *name)
     buf = malloc(opt.buffer);
     if (!buf)
         fail("out of memory");
-    cl.fd = app_connect_tcp(opt.host, opt.port, err, sizeof err);
-    if (cl.fd < 0)
+    if (app_io_connect(&cl.io, opt.host, opt.port, NULL, err, sizeof err) != 0)
         fail("%s", err);
-    frame_encoder_init(&cl.enc, sock_write, NULL);
+    cl.fd = cl.io.fd;
+    frame_encoder_init_gather(&cl.enc, app_io_gather, &cl.io);
     if (frame_builder_init(&b, &cfg, head, sizeof head, size) != FRAME_OK ||
         frame_builder_add_string(&b, "file_name", name) != FRAME_OK)
         fail("cannot build the classic head");
@@ -814,7 +796,7 @@ static int cmd_put_classic(const char *local, const char *name)
         if (n < 0 && errno != EINTR)
             fail("classic upload of %s: %s", name, strerror(errno));
     }
-    close(cl.fd);
+    app_io_close(&cl.io);
     cl.fd = -1;
     close(in);
     free(buf);
