@@ -1013,7 +1013,7 @@ static void reply_open_error(conn *c, int err, const char *name)
     else if (err == EISDIR || err == ENOTDIR)
         reply_error(c, "FORBIDDEN", "%s is not a regular file", name);
     else if (err == ENOSPC || err == EDQUOT)
-        reply_error(c, "NO_SPACE", "the server's disk is full");
+        reply_error(c, "NO_SPACE", "the server's disk is full: %s", strerror(err));
     else
         reply_error(c, "IO", "%s: %s", name, strerror(err));
 }

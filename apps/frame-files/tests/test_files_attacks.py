@@ -239,6 +239,10 @@ class Finding01FullDisk(Base):
             pass
         finally:
             os.close(fd)
+        r = upload_new(s.port, token_of(s.port, "alice"), "big", os.urandom(64 * 1024))
+        self.assertEqual(r.get("error"), "NO_SPACE", r)
+        self.assertIn("No space left on device", r.get("message", ""), r)
+        self.assertEqual([n for n in os.listdir(os.path.join(root, "files", "alice")) if n.startswith(".")], [])
         r = register(s.port, "bob")
         self.assertIn(r.get("error"), ("NO_SPACE", "IO"), r)
         self.assertIn("No space left on device", r.get("message", ""), r)
@@ -586,6 +590,34 @@ sk.close()
 '''
 
 
+TUTORIAL_SERVER = r'''
+import socket
+import struct
+import json
+import os
+import sys
+
+sk = socket.socket()
+sk.bind(('127.0.0.1', 0))
+sk.listen()
+print(sk.getsockname()[1], flush=True)
+sk.settimeout(30)
+conn, addr = sk.accept()
+head_len = struct.unpack('i', conn.recv(4))[0]
+head = json.loads(conn.recv(head_len).decode('utf-8'))
+file_size = head['file_size']
+with open(os.path.join(sys.argv[1], head['file_name']), 'wb') as f:
+    while file_size:
+        content = conn.recv(1024)
+        if not content:
+            break
+        f.write(content)
+        file_size -= len(content)
+conn.close()
+sk.close()
+'''
+
+
 class Finding13Classic(Base):
     def classic_server(self, *extra):
         inbox = os.path.join(self.tmp, "inbox")
@@ -659,6 +691,25 @@ class Finding13Classic(Base):
         self.assertEqual(sorted(os.listdir(inbox)), [])
         self.assertEqual(self.tutorial(s.classic_port, src).returncode, 0)
         wait_for(lambda: os.path.exists(os.path.join(inbox, "x.bin")), 10, "x.bin")
+
+    def test_client_put_classic_to_a_tutorial_server(self):
+        inbox = os.path.join(self.tmp, "tutorial-inbox")
+        os.mkdir(inbox)
+        script = os.path.join(self.tmp, "tutorial_server.py")
+        with open(script, "w") as f:
+            f.write(TUTORIAL_SERVER)
+        p = subprocess.Popen([sys.executable, script, inbox], stdout=subprocess.PIPE, text=True)
+        self.procs.append(p)
+        port = int(p.stdout.readline())
+        src = os.path.join(self.tmp, "report.pdf")
+        with open(src, "wb") as f:
+            f.write(os.urandom(70000))
+        r = subprocess.run([exe("frame-files"), "--classic", "-p", str(port), "put", src],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        p.wait(30)
+        with open(src, "rb") as a, open(os.path.join(inbox, "report.pdf"), "rb") as b:
+            self.assertEqual(a.read(), b.read())
 
     def test_classic_listen_is_loopback_only(self):
         r = subprocess.run([exe("frame-files-server"), "--root", os.path.join(self.tmp, "r"), "--port", "0",
