@@ -410,14 +410,34 @@ static void auth_request(const char *op, char token[2 * FF_TOKEN_BYTES + 1])
     size_t n = get_password(pw, sizeof pw, strcmp(op, "register") == 0);
     if (n > FF_PASSWORD_MAX)
         fail("the password is longer than %d bytes", FF_PASSWORD_MAX);
+    int attempt;
     connect_server(); /* after every local check, so a refused command costs nothing */
-    request(&b, buf, sizeof buf, 0, op);
-    frame_builder_add_string(&b, "user", opt.user);
-    frame_builder_add_stringn(&b, "password", pw, n);
+    for (attempt = 0;; attempt++) {
+        const char *in;
+        double wait;
+        request(&b, buf, sizeof buf, 0, op);
+        frame_builder_add_string(&b, "user", opt.user);
+        frame_builder_add_stringn(&b, "password", pw, n);
+        send_small(&b);
+        ff_wipe(buf, sizeof buf);
+        read_reply();
+        /* SLOW_DOWN: another check of this user or address is running, or
+           failures asked for a pause; a short one is waited out */
+        if (strcmp(cl.r.error, "SLOW_DOWN") != 0 || attempt >= 5 || !(in = strstr(cl.r.message, "again in ")) ||
+            sscanf(in + 9, "%lf", &wait) != 1 || wait > 5)
+            break;
+        {
+            struct timespec ts;
+            ts.tv_sec = (time_t)wait;
+            ts.tv_nsec = (long)((wait - (double)ts.tv_sec) * 1e9) + 50000000L;
+            if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+            }
+            nanosleep(&ts, NULL);
+        }
+    }
     ff_wipe(pw, sizeof pw);
-    send_small(&b);
-    ff_wipe(buf, sizeof buf);
-    read_reply();
     expect_ok(op);
     if (token) {
         if (strlen(cl.r.token) != 2 * FF_TOKEN_BYTES)

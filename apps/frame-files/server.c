@@ -340,6 +340,7 @@ static void users_load(void)
 /* A success clears the user's count, never the address's.                  */
 /* ------------------------------------------------------------------------ */
 
+#define LOGINS_IN_FLIGHT_PER_ADDR 4 /* password checks of one address running at once */
 #define TKEY_MAX 56 /* "a:" + an address, or "u:" + a user name */
 
 static app_guard *guard;
@@ -1046,6 +1047,24 @@ static void start_kdf_job(conn *c, int type, const frame_header *h)
         snprintf(ukey, sizeof ukey, "u:%s", j->user);
         wa = throttle_wait(akey);
         wu = throttle_wait(ukey);
+        if (wa <= 0 && wu <= 0) {
+            /* One check at a time per user name and a few per address: a wave
+               of parallel guesses would otherwise all be judged before the
+               first failure is counted (and then lock the user out for the
+               sum of their delays). */
+            const conn *o;
+            unsigned same_user = 0, same_addr = 0;
+            for (o = conns; o; o = o->next)
+                if (o != c && o->job_pending && o->job.type == JOB_LOGIN) {
+                    same_user += strcmp(o->job.user, j->user) == 0;
+                    same_addr += strcmp(o->ip, c->ip) == 0;
+                }
+            if (same_user >= 1 || same_addr >= LOGINS_IN_FLIGHT_PER_ADDR) {
+                reply_error(c, "SLOW_DOWN", "another login %s is being checked; try again in %.1f s",
+                            same_user ? "for this user" : "from this address", opt.login_backoff);
+                return;
+            }
+        }
         if (wa > 0 || wu > 0) {
             reply_error(c, "SLOW_DOWN", "too many failed logins %s; try again in %.1f s",
                         wa >= wu ? "from this address" : "for this user", wa >= wu ? wa : wu);
