@@ -26,6 +26,7 @@
 #define READ_CHUNK 65536u
 #define TLS_CHUNK 65536u     /* plaintext encrypted per uv_write */
 #define TLS_INFLIGHT 262144u /* most ciphertext waiting in libuv */
+#define UNAUTH_CHUNK 4096u   /* read size before app_conn_authenticated() */
 
 typedef struct wreq {
     uv_write_t req;
@@ -377,11 +378,13 @@ void app_conn_close_after_write(app_conn *c, uint64_t linger_ms)
 /* Reading                                                                  */
 /* ------------------------------------------------------------------------ */
 
+/* Until a peer is authenticated it is read UNAUTH_CHUNK at a time: what the
+ * application does not take yet (kept in `rest`) stays that small. */
 static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
-    (void)h;
+    const app_conn *c = h->data;
     (void)suggested;
-    *buf = uv_buf_init((char *)read_buf, sizeof read_buf);
+    *buf = uv_buf_init((char *)read_buf, c->authed ? sizeof read_buf : UNAUTH_CHUNK);
 }
 
 /* Gives plaintext to the application; keeps what it does not use. */
@@ -438,7 +441,7 @@ static void tls_read(app_conn *c)
         } else {
             if (!c->want_read || c->rest)
                 return;
-            rc = SSL_read_ex(c->ssl, plain, sizeof plain, &got);
+            rc = SSL_read_ex(c->ssl, plain, c->authed ? sizeof plain : UNAUTH_CHUNK, &got);
             if (rc == 1) {
                 give(c, plain, got);
                 continue;

@@ -20,7 +20,8 @@
  *     (app_guard_fail), so handshake floods back off too;
  *   - reading stops whenever the application does not consume what it was
  *     given (on_data returns less than len), so a peer cannot make the
- *     server buffer its input; writes are encrypted 64 KiB at a time while
+ *     server buffer its input: what is kept is at most one read, 4 KiB
+ *     before the connection is authenticated, 64 KiB after; writes are encrypted 64 KiB at a time while
  *     at most 256 KiB of ciphertext waits, so a peer that does not read
  *     costs at most that plus what the application queued.
  *

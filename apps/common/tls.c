@@ -31,6 +31,9 @@ SSL_CTX *app_tls_server_ctx(const char *cert_file, const char *key_file, char *e
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     /* Fewer buffers held per idle connection. */
     SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+    /* A peer must not make the server redo handshakes (TLS 1.2
+     * renegotiation: CPU spent at the peer's will). */
+    SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
     if (SSL_CTX_use_certificate_chain_file(ctx, cert_file) != 1) {
         snprintf(what, sizeof what, "--tls-cert %s", cert_file);
         app_tls_error(err, errcap, what);

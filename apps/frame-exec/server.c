@@ -1319,6 +1319,12 @@ int main(int argc, char **argv)
         return 2;
     if (setup_user() < 0 || check_classic() < 0 || setup_token(given) < 0)
         return 2;
+    if (given) { /* the copy goes: only S.token holds it now */
+        char *g = (char *)(size_t)given;
+        OPENSSL_cleanse(g, strlen(g));
+        free(g);
+        given = NULL;
+    }
     if (S.tls_cert && !(S.tls = app_tls_server_ctx(S.tls_cert, S.tls_key, err, sizeof err))) {
         fprintf(stderr, "frame-exec-server: %s\n", err);
         return 2;
