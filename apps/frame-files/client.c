@@ -423,11 +423,14 @@ static void auth_request(const char *op, char token[2 * FF_TOKEN_BYTES + 1])
         read_reply();
         /* SLOW_DOWN: another check of this user or address is running, or
            failures asked for a pause; a short one is waited out */
-        if (strcmp(cl.r.error, "SLOW_DOWN") != 0 || attempt >= 5 || !(in = strstr(cl.r.message, "again in ")) ||
+        if (strcmp(cl.r.error, "SLOW_DOWN") != 0 || attempt >= 20 || !(in = strstr(cl.r.message, "again in ")) ||
             sscanf(in + 9, "%lf", &wait) != 1 || wait > 5)
             break;
         {
             struct timespec ts;
+            unsigned char r = 0;
+            ff_random(&r, 1); /* a random extra, so that clients in step fall out of step */
+            wait += wait * (double)r / 255.0;
             ts.tv_sec = (time_t)wait;
             ts.tv_nsec = (long)((wait - (double)ts.tv_sec) * 1e9) + 50000000L;
             if (ts.tv_nsec >= 1000000000L) {
