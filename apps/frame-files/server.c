@@ -2467,10 +2467,10 @@ int main(int argc, char **argv)
     uv_timer_start(&tick, on_tick, 250, 250);
     uv_check_init(loop, &bury_check);
     uv_check_start(&bury_check, on_bury);
-    workers_start();
-    open_listener();
+    open_listener(); /* before the threads: a port in use ends the process cleanly */
     if (opt.classic_listen)
         open_classic();
+    workers_start();
     logmsg("serving %s (%s%s, crc32c: %s)", opt.root, OpenSSL_version(OPENSSL_VERSION), tls_ctx ? ", TLS" : "",
            crc32c_impl());
 
