@@ -23,8 +23,8 @@ $(APP_BUILD)/common/%.o: apps/common/%.c $(APP_COMMON_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(APP_CFLAGS) -c $< -o $@
 
--include apps/frame-exec/exec.mk
--include apps/frame-files/files.mk
+include apps/frame-exec/exec.mk
+include apps/frame-files/files.mk
 
 apps: $(APP_TARGETS)
 

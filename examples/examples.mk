@@ -26,5 +26,3 @@ test-udp-demo: $(EX_BUILD)/frame-udp-demo
 	$(PYTHON) examples/tests/test_udp_demo.py $(EX_BUILD)/frame-udp-demo
 
 TEST_TARGETS += test-udp-demo
-
-include examples/frame_files/files.mk

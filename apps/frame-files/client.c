@@ -6,6 +6,8 @@
  *   frame-files [options] get NAME [LOCAL]     LOCAL "-" writes stdout
  *   frame-files [options] ls
  *   frame-files [options] rm NAME
+ *   frame-files --classic [--classic-key KEY] put LOCAL [NAME]
+ *                                               the classic tutorial upload
  *
  * Files stream in chunks of --buffer bytes; neither side ever holds a whole
  * file. Each transfer carries a checksum (CRC-32C by default, SHA-256 with
@@ -18,7 +20,9 @@
  */
 #define _GNU_SOURCE
 #include "ff.h"
-#include "net.h"
+#include "addr.h"
+#include "client.h"
+#include "tls.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -43,7 +47,10 @@ static struct {
     int sockbuf, quiet;
     uint64_t size;
     int have_size;
-} opt = {"127.0.0.1", NULL, NULL, NULL, FF_CRC32C, FF_DEFAULT_BUFFER, 4 << 20, 0, 0, 0};
+    int classic;
+    const char *classic_key;
+    const char *tls_ca;
+} opt = {"127.0.0.1", NULL, NULL, NULL, FF_CRC32C, FF_DEFAULT_BUFFER, 4 << 20, 0, 0, 0, 0, "file_size", NULL};
 
 static int progress_on; /* stderr is a terminal and not --quiet */
 
@@ -157,7 +164,8 @@ typedef struct reply {
 } reply;
 
 typedef struct client {
-    int fd;
+    int fd;    /* io.fd */
+    app_io io; /* plain TCP, or TLS with --tls-ca */
     frame_decoder dec;
     frame_encoder enc;
     unsigned char hdr[FF_MAX_HEADER];
@@ -237,23 +245,6 @@ static int on_frame_end(frame_decoder *d)
 
 static const frame_callbacks callbacks = {on_header, on_body, on_frame_end};
 
-static long sock_write(void *ctx, const void *data, size_t len)
-{
-    const unsigned char *p = data;
-    size_t left = len;
-    (void)ctx;
-    while (left) {
-        ssize_t n = send(cl.fd, p, left, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -1;
-        p += n;
-        left -= (size_t)n;
-    }
-    return (long)len;
-}
-
 static void check_write(frame_errno e)
 {
     if (e != FRAME_OK)
@@ -279,11 +270,9 @@ static void read_reply(void)
                 fail("the server sent a malformed frame: %s (%s)", frame_errname(e), frame_strerror(e));
         }
         {
-            ssize_t n = recv(cl.fd, cl.rbuf, opt.buffer, 0);
-            if (n < 0 && errno == EINTR)
-                continue;
+            long n = app_io_recv(&cl.io, cl.rbuf, opt.buffer);
             if (n < 0)
-                fail("connection to the server lost: %s", strerror(errno));
+                fail("connection to the server lost: %s", cl.io.ssl ? "TLS error" : strerror(errno));
             if (n == 0) {
                 uint64_t missing = 0;
                 if (frame_finish(&cl.dec, &missing) != FRAME_OK)
@@ -322,9 +311,18 @@ static void send_small(frame_builder *b)
 static void connect_server(void)
 {
     char err[256];
-    cl.fd = net_connect(opt.host, opt.port, SOCK_STREAM, err, sizeof err);
-    if (cl.fd < 0)
+    SSL_CTX *tls = NULL;
+    if (opt.tls_ca) {
+        tls = app_tls_client_ctx(opt.tls_ca, err, sizeof err);
+        if (!tls)
+            fail("%s", err);
+    }
+    /* with TLS the certificate must be valid for --host (a name or an address) */
+    if (app_io_connect(&cl.io, opt.host, opt.port, tls, err, sizeof err) != 0)
         fail("%s", err);
+    if (tls)
+        SSL_CTX_free(tls); /* the connection holds its own reference */
+    cl.fd = cl.io.fd;
     if (opt.sockbuf > 0) {
         setsockopt(cl.fd, SOL_SOCKET, SO_SNDBUF, &opt.sockbuf, sizeof opt.sockbuf);
         setsockopt(cl.fd, SOL_SOCKET, SO_RCVBUF, &opt.sockbuf, sizeof opt.sockbuf);
@@ -334,7 +332,8 @@ static void connect_server(void)
         fail("out of memory");
     cl.sink = -1;
     frame_decoder_init(&cl.dec, &ff_frame_config, &callbacks, cl.hdr, sizeof cl.hdr, NULL);
-    frame_encoder_init(&cl.enc, sock_write, NULL);
+    /* gathering: a frame's head leaves with its body (or first chunk) in one write */
+    frame_encoder_init_gather(&cl.enc, app_io_gather, &cl.io);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -396,7 +395,7 @@ static size_t get_password(char *buf, size_t cap, int twice)
         char again[FF_PASSWORD_MAX + 2];
         size_t m = read_tty_line("Repeat password: ", again, sizeof again);
         int same = m == n && memcmp(again, buf, n) == 0;
-        secure_zero(again, sizeof again);
+        ff_wipe(again, sizeof again);
         if (!same)
             fail("the passwords differ");
     }
@@ -411,14 +410,37 @@ static void auth_request(const char *op, char token[2 * FF_TOKEN_BYTES + 1])
     size_t n = get_password(pw, sizeof pw, strcmp(op, "register") == 0);
     if (n > FF_PASSWORD_MAX)
         fail("the password is longer than %d bytes", FF_PASSWORD_MAX);
+    int attempt;
     connect_server(); /* after every local check, so a refused command costs nothing */
-    request(&b, buf, sizeof buf, 0, op);
-    frame_builder_add_string(&b, "user", opt.user);
-    frame_builder_add_stringn(&b, "password", pw, n);
-    secure_zero(pw, sizeof pw);
-    send_small(&b);
-    secure_zero(buf, sizeof buf);
-    read_reply();
+    for (attempt = 0;; attempt++) {
+        const char *in;
+        double wait;
+        request(&b, buf, sizeof buf, 0, op);
+        frame_builder_add_string(&b, "user", opt.user);
+        frame_builder_add_stringn(&b, "password", pw, n);
+        send_small(&b);
+        ff_wipe(buf, sizeof buf);
+        read_reply();
+        /* SLOW_DOWN: another check of this user or address is running, or
+           failures asked for a pause; a short one is waited out */
+        if (strcmp(cl.r.error, "SLOW_DOWN") != 0 || attempt >= 20 || !(in = strstr(cl.r.message, "again in ")) ||
+            sscanf(in + 9, "%lf", &wait) != 1 || wait > 5)
+            break;
+        {
+            struct timespec ts;
+            unsigned char r = 0;
+            ff_random(&r, 1); /* a random extra, so that clients in step fall out of step */
+            wait += wait * (double)r / 255.0;
+            ts.tv_sec = (time_t)wait;
+            ts.tv_nsec = (long)((wait - (double)ts.tv_sec) * 1e9) + 50000000L;
+            if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+            }
+            nanosleep(&ts, NULL);
+        }
+    }
+    ff_wipe(pw, sizeof pw);
     expect_ok(op);
     if (token) {
         if (strlen(cl.r.token) != 2 * FF_TOKEN_BYTES)
@@ -731,6 +753,82 @@ static int cmd_rm(const char *name)
     return 0;
 }
 
+/*
+ * put --classic: the upload of the classic tutorials, for their servers and
+ * for frame-files-server --classic-listen: struct.pack('i', len(head)) (a
+ * 4-octet little-endian length), the JSON head {"file_name": NAME,
+ * "file_size": N} and the N bytes; no login, no checksum, no reply. Success
+ * means the server took every byte and then closed the connection.
+ */
+static int cmd_put_classic(const char *local, const char *name)
+{
+    frame_config cfg = FRAME_CONFIG_INIT;
+    unsigned char head[2048], *buf;
+    frame_builder b;
+    struct stat st;
+    uint64_t size, sent = 0;
+    char err[256], tail[256];
+    struct pollfd pfd;
+    int in;
+    cfg.size_name = opt.classic_key;
+    cfg.max_header = FF_MAX_HEADER;
+    if (frame_config_check(&cfg) != FRAME_OK)
+        fail("--classic-key %s cannot be a size member name", opt.classic_key);
+    in = open(local, O_RDONLY | O_CLOEXEC);
+    if (in < 0)
+        fail("cannot open %s: %s", local, strerror(errno));
+    if (fstat(in, &st) != 0 || !S_ISREG(st.st_mode))
+        fail("%s is not a regular file", local);
+    size = (uint64_t)st.st_size;
+    if (!name)
+        name = base_name(local);
+    check_name(name);
+    buf = malloc(opt.buffer);
+    if (!buf)
+        fail("out of memory");
+    if (app_io_connect(&cl.io, opt.host, opt.port, NULL, err, sizeof err) != 0)
+        fail("%s", err);
+    cl.fd = cl.io.fd;
+    frame_encoder_init_gather(&cl.enc, app_io_gather, &cl.io);
+    if (frame_builder_init(&b, &cfg, head, sizeof head, size) != FRAME_OK ||
+        frame_builder_add_string(&b, "file_name", name) != FRAME_OK)
+        fail("cannot build the classic head");
+    check_write(frame_write_begin(&cl.enc, &b));
+    while (sent < size) {
+        uint64_t left = size - sent;
+        ssize_t n = read(in, buf, left < opt.buffer ? (size_t)left : opt.buffer);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            fail("cannot read %s: %s", local, n < 0 ? strerror(errno) : "it became shorter");
+        check_write(frame_write_body(&cl.enc, buf, (size_t)n));
+        sent += (uint64_t)n;
+    }
+    check_write(frame_write_end(&cl.enc));
+    /* a classic server answers nothing: the upload is done when it closes */
+    shutdown(cl.fd, SHUT_WR);
+    pfd.fd = cl.fd;
+    pfd.events = POLLIN;
+    for (;;) {
+        ssize_t n;
+        if (poll(&pfd, 1, 60000) <= 0)
+            fail("classic upload of %s: the server did not close the connection within 60 s", name);
+        n = recv(cl.fd, tail, sizeof tail, 0);
+        if (n == 0)
+            break;
+        if (n < 0 && errno != EINTR)
+            fail("classic upload of %s: %s", name, strerror(errno));
+    }
+    app_io_close(&cl.io);
+    cl.fd = -1;
+    close(in);
+    free(buf);
+    if (!opt.quiet)
+        fprintf(stderr, "frame-files: sent %s (%llu bytes) the classic way; classic servers confirm nothing\n",
+                name, (unsigned long long)size);
+    return 0;
+}
+
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -751,7 +849,14 @@ static void usage(FILE *f)
             "  --size BYTES           length of stdin for put -\n"
             "  --buffer BYTES         chunk size (default 1048576)\n"
             "  --sockbuf BYTES        SO_SNDBUF/SO_RCVBUF, 0 = kernel autotuning (default 4194304)\n"
-            "  -q, --quiet            no progress bar\n",
+            "  -q, --quiet            no progress bar\n"
+            "  --classic              put only: upload the way the classic tutorials do (4-byte\n"
+            "                         length, JSON {\"file_name\", \"file_size\"}, the file; no login,\n"
+            "                         no checksum) to a tutorial server or to\n"
+            "                         frame-files-server --classic-listen\n"
+            "  --classic-key NAME     the head's size member for --classic (default file_size)\n"
+            "  --tls-ca FILE          connect with TLS, trusting the PEM CA certificate(s) in FILE;\n"
+            "                         the server's certificate must be valid for --host\n",
             FF_DEFAULT_PORT);
 }
 
@@ -782,6 +887,10 @@ int main(int argc, char **argv)
             opt.quiet = 1;
             continue;
         }
+        if (strcmp(a, "--classic") == 0) {
+            opt.classic = 1;
+            continue;
+        }
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             usage(stdout);
             return 0;
@@ -799,6 +908,10 @@ int main(int argc, char **argv)
             opt.user = v;
         else if (strcmp(a, "--password-file") == 0)
             opt.password_file = v;
+        else if (strcmp(a, "--classic-key") == 0)
+            opt.classic_key = v;
+        else if (strcmp(a, "--tls-ca") == 0)
+            opt.tls_ca = v;
         else if (strcmp(a, "--checksum") == 0) {
             opt.algo = ff_algo_parse(v);
             if (!opt.algo)
@@ -839,6 +952,16 @@ int main(int argc, char **argv)
         snprintf(portbuf, sizeof portbuf, "%d", FF_DEFAULT_PORT);
         opt.port = portbuf;
     }
+    if (opt.classic) {
+        if (strcmp(cmd, "put") != 0 || nargs < 1 || nargs > 2)
+            fail("--classic goes with put LOCAL [NAME] only");
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = SIG_IGN;
+        sigaction(SIGPIPE, &sa, NULL);
+        rc = cmd_put_classic(args[0], nargs == 2 ? args[1] : NULL);
+        free(args - 1);
+        return rc;
+    }
     if (!opt.user)
         opt.user = getenv("FRAME_FILES_USER");
     if (!opt.user)
@@ -875,7 +998,7 @@ int main(int argc, char **argv)
         return 2;
     }
     if (cl.rbuf) {
-        close(cl.fd);
+        app_io_close(&cl.io);
         free(cl.rbuf);
     }
     free(args - 1);
