@@ -100,15 +100,17 @@ static uint32_t frame__sink_hash(const frame__sink *s) {
 #define FRAME__DECODE_INLINE inline
 #endif
 
-/* Decodes the string at `quote` through `it` and puts the FNV-1a hash of its
- * bytes in *hash. Returns the iterator's last answer: -1 with it->p at the closing
+/* Decodes the string at `quote` through `it` and puts a hash of its bytes
+ * in *hash. Returns the iterator's last answer: -1 with it->p at the closing
  * quote, else -1 - the error. */
 static FRAME__DECODE_INLINE int frame__decode(frame__siter *it, const frame__u8 *quote, const frame__u8 *end,
                                               uint32_t *hash) {
     uint32_t h = 0;
     int c;
     frame__siter_init(it, quote, end);
-    while ((c = frame__siter_next(it)) >= 0) h = (h ^ (unsigned)c) * 16777619u; /* FNV-1a */
+    /* h * 31 + c: a multiplier that needs no literal (a weaker hash only
+     * costs a few more name comparisons). */
+    while ((c = frame__siter_next(it)) >= 0) h = h * 31 + (unsigned)c;
     *hash = h;
     return c;
 }
@@ -317,8 +319,8 @@ frame_errno frame__json_validate(frame__json_job *job) {
      * was reused names a member of the current object, so comparing with it
      * is still right. At most FRAME_MAX_MEMBERS entries ever go in, so the
      * table is never more than half full, and checking a name costs O(1), not
-     * O(members). Size-optimised builds compare 16 bits of the name's
-     * FNV-1a hash with each earlier one's (`tags`), and the names only when
+     * O(members). Size-optimised builds compare 16 bits of a hash of
+     * the name with each earlier one's (`tags`), and the names only when
      * they agree. */
     uint16_t table[2 * FRAME_MAX_MEMBERS];
     size_t most = (size_t)(end - p) / 5 + 1; /* a member takes 5 bytes at least: "":0, */
