@@ -259,8 +259,9 @@ static frame_errno frame__add(frame_builder *b, const char *name, size_t n, int 
     size_t mark;
     unsigned members = 0;
     frame_errno err;
-    /* (size_t)-1: NUL-terminated (a NULL name fails the check below). */
-    if (n == (size_t)-1) n = name ? strlen(name) : 0;
+    /* (size_t)-1: NUL-terminated (a NULL name fails the check below before
+     * n is read). */
+    if (n == (size_t)-1 && name) n = strlen(name);
     if (kind != FRAME__SIZE) {
         if (!b) return FRAME_E_ARGUMENT;
         err = frame__check_member(b, name, n, kind); /* first: an earlier error is sticky */
