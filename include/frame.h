@@ -532,9 +532,11 @@ typedef struct frame_encoder {
         frame_gather_fn gather;
     } _write;
     void *_ctx;
-    const unsigned char *_pending[2]; /* what is not written yet: head (+ body), body */
+    /* What is not written yet: head (+ body), body. While the head is held,
+     * _pending[1] is the end of the builder's buffer (_pending_len[1] 0). */
+    const unsigned char *_pending[2];
     size_t _pending_len[2];
-    long _write_result;
+    long _write_result;               /* the failed write's result, else 0 */
     unsigned char _state, _errno, _gather, _held;
     uint64_t _declared, _written; /* body bytes declared and accepted */
 } frame_encoder;

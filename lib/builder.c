@@ -240,7 +240,9 @@ static frame_errno frame__check_member(frame_builder *b, const char *name, size_
             err = first ? FRAME_E_RESERVED_NAME : FRAME_E_DUPLICATE_NAME;
             break;
         }
+#if !FRAME__SMALL
         if (kind == FRAME__FRESH) cursor = obj.len; /* no more names */
+#endif
         first = 0;
     }
     if (err != FRAME_E_RESERVED_NAME && b->_members >= FRAME_MAX_MEMBERS) err = FRAME_E_TOO_MANY_MEMBERS;
@@ -257,8 +259,9 @@ static frame_errno frame__add(frame_builder *b, const char *name, size_t n, int 
     size_t mark;
     unsigned members = 0;
     frame_errno err;
-    /* (size_t)-1: NUL-terminated (a NULL name fails the check below). */
-    if (n == (size_t)-1) n = name ? strlen(name) : 0;
+    /* (size_t)-1: NUL-terminated (a NULL name fails the check below before
+     * n is read). */
+    if (n == (size_t)-1 && name) n = strlen(name);
     if (kind != FRAME__SIZE) {
         if (!b) return FRAME_E_ARGUMENT;
         err = frame__check_member(b, name, n, kind); /* first: an earlier error is sticky */
@@ -275,9 +278,12 @@ static frame_errno frame__add(frame_builder *b, const char *name, size_t n, int 
         if (kind == FRAME__RAW) {
             /* The members it holds are counted as it is copied, below. */
             /* Any one value, inside the header object. */
-            frame__json_job job = {0, 0, 0, 1, 0, 0, 0, 0};
+            /* size and err_pos are answers only (and size only a header's). */
+            frame__json_job job;
             job.start = s;
             job.end = s + len;
+            job.header = 0;
+            job.depth = 1;
             job.members = b->_members;
             job.cfg = b->_cfg;
             err = frame__json_validate(&job);
@@ -430,8 +436,10 @@ FRAME_API frame_errno frame_builder_add_members(frame_builder *b, const frame_va
     if (!b->_errno && (!obj || !obj->json || obj->type != FRAME_TYPE_OBJECT))
         frame__builder_fail(b, obj && obj->json ? FRAME_E_TYPE : FRAME_E_ARGUMENT);
     /* The names of a validated object differ from each other and, but for
-     * the size member (left out), from a builder's that holds only that. */
-    kind = b->_members == 1 ? FRAME__FRESH : FRAME__MEMBER;
+     * the size member (left out), from a builder's that holds only that.
+     * Size builds search all the same: the answer is the one the shortcut
+     * gives. */
+    kind = !FRAME__SMALL && b->_members == 1 ? FRAME__FRESH : FRAME__MEMBER;
     while (!b->_errno && frame_value_next(obj, &cursor, &m)) {
         /* The size member's name first, then those of omit. */
         const char *const *o = omit;

@@ -114,8 +114,9 @@ enum { FRAME__OP_WRITE, FRAME__OP_BEGIN, FRAME__OP_BODY, FRAME__OP_END, FRAME__O
  *
  * A one-buffer transport gets the body (or the first chunk) copied behind the
  * head when the builder's buffer has room for it. While the head is held,
- * _write_result (a failure's result, and no failure is possible yet) keeps
- * the size of that room: the struct keeps its 1.0 size and layout.
+ * _pending[1] (the body's span, empty until the head leaves) keeps the end of
+ * that buffer, and so the room behind the head: the struct keeps its 1.0
+ * size and layout, and _write_result is only ever a failure's.
  */
 static frame_errno frame__op(frame_encoder *e, int op, const void *data, size_t len,
                              frame_builder *b) {
@@ -137,7 +138,7 @@ static frame_errno frame__op(frame_encoder *e, int op, const void *data, size_t 
             if (err) return err;
             e->_pending[0] = (const unsigned char *)head;
             /* The room is the builder's; only the held head looks at it. */
-            e->_write_result = (long)(b->_cap - b->_len < LONG_MAX ? b->_cap - b->_len : LONG_MAX);
+            e->_pending[1] = b->_buf + b->_cap; /* its length stays 0 */
             e->_declared = b->_body_size;
             e->_held = 1;
         } else if (op == FRAME__OP_END && e->_declared) {
@@ -154,22 +155,25 @@ static frame_errno frame__op(frame_encoder *e, int op, const void *data, size_t 
             if (!len) {
                 /* The head waits for the first chunk: begin, or an empty chunk. */
                 if (op == FRAME__OP_BEGIN || op == FRAME__OP_BODY) return FRAME_OK;
-            } else if (!e->_gather && len <= (size_t)e->_write_result) {
+            } else {
                 /* Behind the head, in the builder's buffer (writable: the
                  * pointer is const only in the encoder): one call takes both. */
-                memmove((unsigned char *)(uintptr_t)(e->_pending[0] + e->_pending_len[0]), data, len);
-                e->_pending_len[0] += len;
-                len = 0;
+                const unsigned char *at = e->_pending[0] + e->_pending_len[0];
+                if (!e->_gather && len <= (size_t)(e->_pending[1] - at)) {
+                    memmove((unsigned char *)(uintptr_t)at, data, len);
+                    e->_pending_len[0] += len;
+                    len = 0;
+                }
             }
         }
-        /* Behind a head still held, or first (nothing is pending). */
+        /* Behind a head still held (over the room), or first (nothing is
+         * pending). */
         k = e->_held;
         e->_pending[k] = (const unsigned char *)data;
         e->_pending_len[k] = len;
     }
-    /* Nothing held any more; _write_result is a failure's again. */
+    /* Nothing held any more: _pending[1] is the body's span again. */
     e->_held = 0;
-    e->_write_result = 0;
     return frame__flush(e);
 }
 
@@ -199,6 +203,6 @@ FRAME_API size_t frame_encoder_pending(const frame_encoder *e) {
 }
 
 FRAME_API long frame_encoder_write_result(const frame_encoder *e) {
-    /* While a head is held, _write_result keeps the builder's room. */
-    return e && !e->_held ? e->_write_result : 0;
+    /* Set only by the failure, which nothing follows. */
+    return e ? e->_write_result : 0;
 }

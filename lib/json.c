@@ -100,22 +100,17 @@ static uint32_t frame__sink_hash(const frame__sink *s) {
 #define FRAME__DECODE_INLINE inline
 #endif
 
-/* Decodes the string at `quote` through `it`: stores its bytes in buf (room
- * for cap from *len on), adds their number to *len and puts their FNV-1a hash
+/* Decodes the string at `quote` through `it` and puts a hash of its bytes
  * in *hash. Returns the iterator's last answer: -1 with it->p at the closing
  * quote, else -1 - the error. */
 static FRAME__DECODE_INLINE int frame__decode(frame__siter *it, const frame__u8 *quote, const frame__u8 *end,
-                                              frame__u8 *buf, size_t cap, size_t *len, uint32_t *hash) {
-    size_t n = *len;
+                                              uint32_t *hash) {
     uint32_t h = 0;
     int c;
     frame__siter_init(it, quote, end);
-    while ((c = frame__siter_next(it)) >= 0) {
-        if (n < cap) buf[n] = (frame__u8)c;
-        n++;
-        h = (h ^ (unsigned)c) * 16777619u; /* FNV-1a */
-    }
-    *len = n;
+    /* h * 31 + c: a multiplier that needs no literal (a weaker hash only
+     * costs a few more name comparisons). */
+    while ((c = frame__siter_next(it)) >= 0) h = h * 31 + (unsigned)c;
     *hash = h;
     return c;
 }
@@ -124,10 +119,13 @@ static FRAME__DECODE_INLINE int frame__decode(frame__siter *it, const frame__u8 
 frame_errno frame__scan_string(const frame__u8 **pp, const frame__u8 *end, frame__sink *sink) {
     frame__siter it;
     frame__sink none = {NULL, 0, 0};
-    uint32_t hash;
     int c;
     if (!sink) sink = &none;
-    c = frame__decode(&it, *pp, end, sink->buf, sink->cap, &sink->len, &hash);
+    frame__siter_init(&it, *pp, end);
+    while ((c = frame__siter_next(&it)) >= 0) {
+        if (sink->len < sink->cap) sink->buf[sink->len] = (frame__u8)c;
+        sink->len++;
+    }
     *pp = it.p + (c == -1);
     return c == -1 ? FRAME_OK : (frame_errno)(-1 - c);
 }
@@ -321,8 +319,8 @@ frame_errno frame__json_validate(frame__json_job *job) {
      * was reused names a member of the current object, so comparing with it
      * is still right. At most FRAME_MAX_MEMBERS entries ever go in, so the
      * table is never more than half full, and checking a name costs O(1), not
-     * O(members). Size-optimised builds compare 16 bits of the name's
-     * FNV-1a hash with each earlier one's (`tags`), and the names only when
+     * O(members). Size-optimised builds compare 16 bits of a hash of
+     * the name with each earlier one's (`tags`), and the names only when
      * they agree. */
     uint16_t table[2 * FRAME_MAX_MEMBERS];
     size_t most = (size_t)(end - p) / 5 + 1; /* a member takes 5 bytes at least: "":0, */
@@ -332,11 +330,6 @@ frame_errno frame__json_validate(frame__json_job *job) {
 #else
     uint16_t tags[FRAME_MAX_MEMBERS];
     uint32_t hash;
-    /* The last string's decoded bytes, as many as a size name can have, and
-     * how many it had: a name is the size member when they are all of it and
-     * equal. */
-    frame__u8 decoded[FRAME_MAX_SIZE_NAME];
-    size_t nlen;
     frame__siter it;
     int k;
 #endif
@@ -347,9 +340,6 @@ frame_errno frame__json_validate(frame__json_job *job) {
     const char *lit;
     frame__u8 c;
     frame_errno err = FRAME_OK;
-#if FRAME__SMALL
-    nlen = 0; /* a name always sets it before a colon reads it; for the compiler */
-#endif
 
 #if SIZE_MAX > UINT32_MAX /* name offsets are 32-bit; a smaller size_t cannot exceed them */
     if ((size_t)(end - p) > UINT32_MAX) {
@@ -385,14 +375,9 @@ frame_errno frame__json_validate(frame__json_job *job) {
             if (c != ':') goto syntax;
             p++;
             want = FRAME__WANT_VALUE;
-#if FRAME__SMALL
-            if (level == size_level && nlen == strlen(size_name) &&
-                memcmp(decoded, size_name, nlen) == 0)
-#else
             if (level == size_level &&
                 frame__string_equals_bytes(job->start + name_off[nnames - 1], end,
                                            (const frame__u8 *)size_name, strlen(size_name)))
-#endif
                 want = FRAME__WANT_SIZE;
         } else {
             if (want & FRAME__WANT_NAME) {
@@ -420,8 +405,7 @@ frame_errno frame__json_validate(frame__json_job *job) {
             }
             if (c == '"') {
 #if FRAME__SMALL
-                nlen = 0;
-                k = frame__decode(&it, p, end, decoded, sizeof decoded, &nlen, &hash);
+                k = frame__decode(&it, p, end, &hash);
                 p = it.p + 1;
                 if (k != -1) {
                     err = (frame_errno)(-1 - k);
