@@ -59,7 +59,9 @@ test-python-asan: $(PY_PEER) $(PY_BUILD)/asan/libframe/_native$(PY_EXT_SUFFIX)
 	  LIBFRAME_SKIP_SLOW=1 LD_PRELOAD=$(PY_ASAN_RT) ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
 	  PYTHONMALLOC=malloc $(PYTHON) -m unittest discover -s $(PY_DIR)/tests -t $(PY_DIR)/tests
 
+# Read from stdin, so that the package comes from build/python/site and not
+# from the script's directory.
 bench-python: python-ext
-	$(PY_ENV) $(PYTHON) $(PY_DIR)/bench_python.py
+	$(PY_ENV) $(PYTHON) - $(BENCH_PYTHON_ARGS) < $(PY_DIR)/bench_python.py
 
 TEST_TARGETS += test-python

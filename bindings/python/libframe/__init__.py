@@ -56,8 +56,8 @@ def _select():  # type: ignore[no-untyped-def]
         return native
     except ImportError as e:
         _warnings.warn(
-            "libframe: the C extension did not load (%s), so the pure-Python implementation "
-            "runs, several times slower. To fix it, install a C compiler and the Python "
+            "libframe: %s; the pure-Python implementation runs instead, several times "
+            "slower. To fix it, install a C compiler and the Python "
             "headers (Debian: apt-get install gcc python3-dev) and reinstall "
             "(pip install ./bindings/python); set LIBFRAME_IMPL=pure to choose pure Python "
             "without this warning." % e, RuntimeWarning, stacklevel=3)

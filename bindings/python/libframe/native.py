@@ -20,8 +20,7 @@ try:
     from ._native import Builder, Decoder, build_head, encode
     from ._native import version as _version
 except ImportError as _e:
-    raise ImportError("libframe's C extension (libframe._native) is not there or does not load "
-                      "(%s)" % _e) from _e
+    raise ImportError("the C extension libframe._native does not load: %s" % _e) from _e
 
 IMPLEMENTATION = "extension"
 

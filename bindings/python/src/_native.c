@@ -233,32 +233,40 @@ fail:
 /* Header values -> Python objects                                          */
 /* ------------------------------------------------------------------------ */
 
-static PyObject *string_of(const frame_value *v) {
-    const char *text = v->json + 1;
-    size_t n = v->len - 2, need = 0;
-    char small[256], *buf = small;
-    PyObject *r;
-    if (!memchr(text, '\\', n)) return PyUnicode_DecodeUTF8(text, (Py_ssize_t)n, "strict");
-    if (frame_value_string(v, NULL, 0, &need) != FRAME_E_BUFFER_TOO_SMALL)
-        return raise_frame_error(FRAME_E_JSON_SYNTAX, "bad string in a validated header");
-    if (need + 1 > sizeof small) {
-        buf = (char *)PyMem_Malloc(need + 1);
-        if (!buf) return PyErr_NoMemory();
-    }
-    if (frame_value_string(v, buf, need + 1, &need) != FRAME_OK) {
-        if (buf != small) PyMem_Free(buf);
-        return raise_frame_error(FRAME_E_JSON_SYNTAX, "bad string in a validated header");
-    }
-    r = PyUnicode_DecodeUTF8(buf, (Py_ssize_t)need, "strict");
-    if (buf != small) PyMem_Free(buf);
-    return r;
+/*
+ * The header was validated by the C library before on_header runs (SPEC.md's
+ * grammar, UTF-8, escapes, surrogate pairs, depth), so one left-to-right walk
+ * builds the objects with no checks but the bounds: the walk stays inside the
+ * header's bytes whatever they hold.
+ *
+ * Member names repeat from frame to frame: a small per-decoder cache maps a
+ * name's raw bytes to its str, so a name is decoded (and its hash computed)
+ * once, as json.loads does within one document.
+ */
+#define KEY_SLOTS 128
+#define KEY_MAX 48
+
+typedef struct {
+    PyObject *key;
+    uint32_t hash;
+    unsigned char len;
+    unsigned char raw[KEY_MAX];
+} key_slot;
+
+typedef struct {
+    const unsigned char *p, *end;
+    PyObject *parse_float;
+    key_slot *keys; /* KEY_SLOTS of them, or NULL */
+} walker;
+
+static PyObject *bad_header(void) {
+    return raise_frame_error(FRAME_E_JSON_SYNTAX, "unexpected bytes in a validated header");
 }
 
-static PyObject *number_of(const frame_value *v, PyObject *parse_float) {
-    const char *s = v->json;
-    size_t n = v->len, i;
+static PyObject *number_of(const char *s, size_t n, PyObject *parse_float) {
     char small[64], *buf = small;
     PyObject *r;
+    size_t i;
     int is_float = 0;
     for (i = 0; i < n; i++)
         if (s[i] == '.' || s[i] == 'e' || s[i] == 'E') {
@@ -299,51 +307,252 @@ static PyObject *number_of(const frame_value *v, PyObject *parse_float) {
     return r;
 }
 
-static PyObject *value_of(const frame_value *v, PyObject *parse_float) {
-    frame_member m;
-    size_t cursor = 0;
+static unsigned hex4(const unsigned char *p) {
+    unsigned v = 0, i, c;
+    for (i = 0; i < 4; i++) {
+        c = p[i];
+        v = v << 4 | (c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+    }
+    return v;
+}
+
+/* The str of n code points in buf, the largest being maxchar. */
+static PyObject *str_of_ucs4(const Py_UCS4 *buf, Py_ssize_t n, Py_UCS4 maxchar) {
+    PyObject *r = PyUnicode_New(n, maxchar);
+    Py_ssize_t i;
+    if (!r) return NULL;
+    switch (PyUnicode_KIND(r)) {
+    case PyUnicode_1BYTE_KIND: {
+        Py_UCS1 *d = PyUnicode_1BYTE_DATA(r);
+        for (i = 0; i < n; i++) d[i] = (Py_UCS1)buf[i];
+        break;
+    }
+    case PyUnicode_2BYTE_KIND: {
+        Py_UCS2 *d = PyUnicode_2BYTE_DATA(r);
+        for (i = 0; i < n; i++) d[i] = (Py_UCS2)buf[i];
+        break;
+    }
+    default:
+        memcpy(PyUnicode_4BYTE_DATA(r), buf, (size_t)n * sizeof(Py_UCS4));
+        break;
+    }
+    return r;
+}
+
+/* The string whose opening quote is at w->p; w->p moves past its closing
+ * quote. `*raw`/`*rawlen` (may be NULL) get the bytes between the quotes.
+ * The text is valid UTF-8 with valid escapes (validated): it is decoded to
+ * code points in one pass. */
+static PyObject *walk_string(walker *w, const unsigned char **raw, size_t *rawlen) {
+    const unsigned char *s = w->p + 1, *q = s, *end = w->end;
+    unsigned char hi = 0;
+    Py_UCS4 small[128], *buf = small, *o, maxchar = 0;
+    PyObject *r;
+    while (q < end && *q != '"' && *q != '\\') hi |= *q++;
+    if (q < end && *q == '"' && hi < 0x80) { /* ASCII without escapes: the text itself */
+        size_t n = (size_t)(q - s);
+        w->p = q + 1;
+        if (raw) *raw = s, *rawlen = n;
+        r = PyUnicode_New((Py_ssize_t)n, 127);
+        if (r) memcpy(PyUnicode_DATA(r), s, n);
+        return r;
+    }
+    while (q < end && *q != '"') q += *q == '\\' ? 2 : 1;
+    if (q >= end) return bad_header();
+    if (raw) *raw = s, *rawlen = (size_t)(q - s);
+    w->p = q + 1;
+    /* Never more code points than bytes. */
+    if ((size_t)(q - s) > sizeof small / sizeof small[0]) {
+        buf = (Py_UCS4 *)PyMem_Malloc((size_t)(q - s) * sizeof(Py_UCS4));
+        if (!buf) return PyErr_NoMemory();
+    }
+    for (o = buf; s < q;) {
+        Py_UCS4 c = *s;
+        if (c < 0x80) {
+            if (c == '\\') {
+                if (q - s < 2) goto bad;
+                c = s[1];
+                s += 2;
+                switch (c) {
+                case 'b': c = '\b'; break;
+                case 'f': c = '\f'; break;
+                case 'n': c = '\n'; break;
+                case 'r': c = '\r'; break;
+                case 't': c = '\t'; break;
+                case 'u':
+                    if (q - s < 4) goto bad;
+                    c = hex4(s);
+                    s += 4;
+                    if (c >= 0xD800 && c < 0xDC00 && q - s >= 6 && s[0] == '\\' && s[1] == 'u') {
+                        Py_UCS4 lo = hex4(s + 2);
+                        if (lo >= 0xDC00 && lo < 0xE000) {
+                            c = 0x10000 + ((c - 0xD800) << 10) + (lo - 0xDC00);
+                            s += 6;
+                        }
+                    }
+                    if (c >= 0xD800 && c < 0xE000) goto bad; /* validated: cannot happen */
+                    break;
+                default: break; /* '"', '\\', '/' */
+                }
+            } else {
+                s++;
+            }
+        } else if (c < 0xE0) {
+            if (q - s < 2) goto bad;
+            c = (c & 0x1F) << 6 | (s[1] & 0x3F);
+            s += 2;
+        } else if (c < 0xF0) {
+            if (q - s < 3) goto bad;
+            c = (c & 0x0F) << 12 | (Py_UCS4)(s[1] & 0x3F) << 6 | (s[2] & 0x3F);
+            s += 3;
+        } else {
+            if (q - s < 4) goto bad;
+            c = (c & 0x07) << 18 | (Py_UCS4)(s[1] & 0x3F) << 12 | (Py_UCS4)(s[2] & 0x3F) << 6 |
+                (s[3] & 0x3F);
+            s += 4;
+        }
+        if (c > maxchar) maxchar = c;
+        *o++ = c;
+    }
+    r = str_of_ucs4(buf, o - buf, maxchar);
+    if (buf != small) PyMem_Free(buf);
+    return r;
+bad:
+    if (buf != small) PyMem_Free(buf);
+    return bad_header();
+}
+
+/* A member name, through the cache. */
+static PyObject *walk_key(walker *w) {
+    const unsigned char *s = w->p + 1, *q = s, *end = w->end, *raw;
+    size_t rawlen;
+    uint32_t h = 2166136261u;
+    key_slot *slot;
+    PyObject *key;
+    if (!w->keys) return walk_string(w, NULL, NULL);
+    while (q < end && *q != '"' && q - s < KEY_MAX) {
+        if (*q == '\\') break;
+        h = (h ^ *q++) * 16777619u;
+    }
+    if (q >= end || *q != '"') return walk_string(w, NULL, NULL); /* long or escaped */
+    slot = &w->keys[(h ^ h >> 16) & (KEY_SLOTS - 1)];
+    if (slot->key && slot->hash == h && slot->len == (size_t)(q - s) &&
+        memcmp(slot->raw, s, (size_t)(q - s)) == 0) {
+        w->p = q + 1;
+        Py_INCREF(slot->key);
+        return slot->key;
+    }
+    key = walk_string(w, &raw, &rawlen);
+    if (!key) return NULL;
+    PyUnicode_InternInPlace(&key);
+    Py_INCREF(key);
+    Py_XSETREF(slot->key, key);
+    slot->hash = h;
+    slot->len = (unsigned char)rawlen;
+    memcpy(slot->raw, raw, rawlen);
+    return key;
+}
+
+static void skip_ws(walker *w) {
+    while (w->p < w->end && (*w->p == ' ' || *w->p == '\n' || *w->p == '\r' || *w->p == '\t')) w->p++;
+}
+
+/* Reads the ',' between items or the closing bracket: 1 for another item. */
+static int next_item(walker *w, unsigned char close) {
+    skip_ws(w);
+    if (w->p < w->end && *w->p == ',') {
+        w->p++;
+        skip_ws(w);
+        return 1;
+    }
+    if (w->p < w->end && *w->p == close) w->p++;
+    return 0;
+}
+
+static PyObject *walk_value(walker *w) {
+    const unsigned char *s;
     PyObject *r, *key, *item;
-    switch (v->type) {
-    case FRAME_TYPE_OBJECT:
+    skip_ws(w);
+    if (w->p >= w->end) return bad_header();
+    switch (*w->p) {
+    case '{':
         r = PyDict_New();
         if (!r) return NULL;
-        while (frame_value_next(v, &cursor, &m)) {
-            key = string_of(&m.name);
-            item = key ? value_of(&m.value, parse_float) : NULL;
-            if (!item || PyDict_SetItem(r, key, item) < 0) {
-                Py_XDECREF(key);
-                Py_XDECREF(item);
+        w->p++;
+        skip_ws(w);
+        if (w->p < w->end && *w->p == '}') {
+            w->p++;
+            return r;
+        }
+        do {
+            if (w->p >= w->end || *w->p != '"') {
                 Py_DECREF(r);
-                return NULL;
+                return bad_header();
+            }
+            key = walk_key(w);
+            if (!key) goto fail;
+            skip_ws(w);
+            if (w->p < w->end && *w->p == ':') w->p++;
+            item = walk_value(w);
+            if (!item || PyDict_SetItem(r, key, item) < 0) {
+                Py_DECREF(key);
+                Py_XDECREF(item);
+                goto fail;
             }
             Py_DECREF(key);
             Py_DECREF(item);
-        }
+        } while (next_item(w, '}'));
         return r;
-    case FRAME_TYPE_ARRAY:
+    case '[':
         r = PyList_New(0);
         if (!r) return NULL;
-        while (frame_value_next(v, &cursor, &m)) {
-            item = value_of(&m.value, parse_float);
+        w->p++;
+        skip_ws(w);
+        if (w->p < w->end && *w->p == ']') {
+            w->p++;
+            return r;
+        }
+        do {
+            item = walk_value(w);
             if (!item || PyList_Append(r, item) < 0) {
                 Py_XDECREF(item);
-                Py_DECREF(r);
-                return NULL;
+                goto fail;
             }
             Py_DECREF(item);
-        }
+        } while (next_item(w, ']'));
         return r;
-    case FRAME_TYPE_STRING:
-        return string_of(v);
-    case FRAME_TYPE_NUMBER:
-        return number_of(v, parse_float);
-    case FRAME_TYPE_BOOL:
-        return PyBool_FromLong(v->json[0] == 't');
-    case FRAME_TYPE_NULL:
+    case '"':
+        return walk_string(w, NULL, NULL);
+    case 't':
+        w->p += 4;
+        Py_RETURN_TRUE;
+    case 'f':
+        w->p += 5;
+        Py_RETURN_FALSE;
+    case 'n':
+        w->p += 4;
         Py_RETURN_NONE;
     default:
-        return raise_frame_error(FRAME_E_JSON_SYNTAX, "bad value in a validated header");
+        s = w->p;
+        while (w->p < w->end && ((*w->p >= '0' && *w->p <= '9') || *w->p == '-' || *w->p == '+' ||
+                                 *w->p == '.' || *w->p == 'e' || *w->p == 'E'))
+            w->p++;
+        if (w->p == s) return bad_header();
+        return number_of((const char *)s, (size_t)(w->p - s), w->parse_float);
     }
+fail:
+    Py_DECREF(r);
+    return NULL;
+}
+
+/* The dict of a validated header object. */
+static PyObject *header_dict(const frame_value *root, PyObject *parse_float, key_slot *keys) {
+    walker w;
+    w.p = (const unsigned char *)root->json;
+    w.end = w.p + root->len;
+    w.parse_float = parse_float;
+    w.keys = keys;
+    return walk_value(&w);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -365,6 +574,7 @@ typedef struct {
     PyObject *out;
     int whole;
     int pyerr; /* a callback raised */
+    key_slot *keys; /* the name cache (KEY_SLOTS), or NULL */
     /* The frame whose header arrived and whose body is not complete. */
     PyObject *header, *json, *body;
     uint64_t size, got, cap;
@@ -409,7 +619,7 @@ static int on_header(frame_decoder *fd, const frame_header *h) {
                                              (Py_ssize_t)hlen);
         else /* it came in pieces, gathered in the header buffer */
             json = PyBytes_FromStringAndSize((const char *)self->hbuf, (Py_ssize_t)hlen);
-        header = json ? value_of(&h->root, self->parse_float) : NULL;
+        header = json ? header_dict(&h->root, self->parse_float, self->keys) : NULL;
     }
     if (!header || !json) {
         Py_XDECREF(header);
@@ -590,6 +800,13 @@ static int Decoder_init(DecoderObject *self, PyObject *args, PyObject *kwargs) {
             return -1;
         }
     }
+    if (!self->cfg.raw) {
+        self->keys = (key_slot *)PyMem_Calloc(KEY_SLOTS, sizeof(key_slot));
+        if (!self->keys) {
+            PyErr_NoMemory();
+            return -1;
+        }
+    }
     err = frame_decoder_init(&self->d, &self->cfg.c, &decoder_callbacks, self->hbuf, cap, self);
     if (err) {
         raise_frame_error(err, "frame_decoder_init failed");
@@ -615,6 +832,9 @@ static int Decoder_traverse(DecoderObject *self, visitproc visit, void *arg) {
 }
 
 static int Decoder_clear(DecoderObject *self) {
+    int i;
+    if (self->keys)
+        for (i = 0; i < KEY_SLOTS; i++) Py_CLEAR(self->keys[i].key);
     Py_CLEAR(self->config);
     Py_CLEAR(self->parse_float);
     Py_CLEAR(self->error);
@@ -626,6 +846,7 @@ static void Decoder_dealloc(DecoderObject *self) {
     PyObject_GC_UnTrack(self);
     Decoder_clear(self);
     PyMem_RawFree(self->hbuf);
+    PyMem_Free(self->keys);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 

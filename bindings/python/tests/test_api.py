@@ -449,7 +449,9 @@ class ImplementationChoice(unittest.TestCase):
             self.skipTest("an extension was built into the source tree")
         r = self.run_python({"LIBFRAME_IMPL": "auto"}, code, PKG_DIR)
         self.assertEqual(r.stdout.split(), [b"python"])
-        self.assertIn(b"RuntimeWarning: libframe: the C extension did not load", r.stderr)
+        self.assertIn(b"RuntimeWarning: libframe: the C extension libframe._native does not load",
+                      r.stderr)
+        self.assertIn(b"pure-Python implementation runs instead", r.stderr)
         self.assertIn(b"python3-dev", r.stderr)
         self.assertIn(b"LIBFRAME_IMPL=pure", r.stderr)
         r = self.run_python({"LIBFRAME_IMPL": "pure"}, code, PKG_DIR)
