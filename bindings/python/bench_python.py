@@ -161,9 +161,12 @@ def best(fn: Callable[[Any], int], arg: Any, repeat: int) -> Tuple[float, int]:
 # ---- asyncio ----------------------------------------------------------------
 
 async def pipelined_libframe(records: List[Tuple[Dict[str, Any], bytes]]) -> int:
+    served = asyncio.Event()
+
     async def handle(stream: libframe.FrameStream) -> None:
         async for frame in stream:
             await stream.send({"seq": frame.header["seq"]}, frame.body)
+        served.set()
 
     server = await libframe.serve(handle, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
@@ -179,6 +182,7 @@ async def pipelined_libframe(records: List[Tuple[Dict[str, Any], bytes]]) -> int
             if got == len(records):
                 break
         await task
+    await served.wait()
     server.close()
     await server.wait_closed()
     return got
@@ -202,6 +206,8 @@ async def pipelined_classic(records: List[Tuple[Dict[str, Any], bytes]]) -> int:
         body = await reader.readexactly(header["size"]) if header["size"] else b""
         return header, body
 
+    served = asyncio.Event()
+
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while True:
@@ -211,6 +217,7 @@ async def pipelined_classic(records: List[Tuple[Dict[str, Any], bytes]]) -> int:
         except asyncio.IncompleteReadError:
             pass
         writer.close()
+        served.set()
 
     server = await asyncio.start_server(handle, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
@@ -228,6 +235,7 @@ async def pipelined_classic(records: List[Tuple[Dict[str, Any], bytes]]) -> int:
         got += 1
     await task
     writer.close()
+    await served.wait()
     server.close()
     await server.wait_closed()
     return got
