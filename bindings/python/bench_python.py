@@ -6,7 +6,8 @@ in one run.
     make bench-python
     # or: PYTHONPATH=build/python/site python3 bindings/python/bench_python.py
 
-Rows (ns per frame, best of --repeat runs of the same work):
+Rows (ns per frame, best of --repeat rounds in which every row runs once, so
+that a change in the load of a shared machine falls on all rows alike):
   decode   the stream fed in 64 KiB pieces into whole frames (header dict +
            body): Decoder.feed() vs the classic loop (struct.unpack_from +
            json.loads over a bytearray buffer, with the size check);
@@ -147,17 +148,6 @@ def encode_classic(records: List[Tuple[Dict[str, Any], bytes]]) -> int:
     return total
 
 
-def best(fn: Callable[[Any], int], arg: Any, repeat: int) -> Tuple[float, int]:
-    result = 0
-    times = []
-    for _ in range(repeat):
-        gc.collect()
-        t0 = time.perf_counter()
-        result = fn(arg)
-        times.append(time.perf_counter() - t0)
-    return min(times), result
-
-
 # ---- asyncio ----------------------------------------------------------------
 
 async def pipelined_libframe(records: List[Tuple[Dict[str, Any], bytes]]) -> int:
@@ -258,30 +248,35 @@ def main() -> None:
           "one run, best of %d, ns per frame" % (ext.version, sys.version.split()[0],
                                                 args.repeat))
     results: Dict[str, float] = {}
+    rows = []
     for wname, records in workloads:
         stream = b"".join(ext.encode(h, b) for h, b in records)
         assert stream == b"".join(pure.encode(h, b) for h, b in records)
         pieces = [stream[i:i + CHUNK] for i in range(0, len(stream), CHUNK)]
         n = len(records)
-        rows = [("decode", "extension", decode_with(ext), pieces),
-                ("decode", "pure", decode_with(pure), pieces),
-                ("decode", "classic", decode_classic, pieces),
-                ("encode", "extension", encode_with(ext), records),
-                ("encode", "pure", encode_with(pure), records),
-                ("encode", "classic", encode_classic, records)]
-        for what, who, fn, arg in rows:
-            t, got = best(fn, arg, args.repeat)
-            expect = n if what == "decode" else len(stream)
-            if got != expect:
-                sys.exit("bench_python: %s %s %s gave %d, not %d" % (what, wname, who, got,
-                                                                      expect))
-            results["%s %s %s" % (what, wname, who)] = t / n * 1e9
+        for what, who, fn, arg, expect in (
+                ("decode", "extension", decode_with(ext), pieces, n),
+                ("decode", "pure", decode_with(pure), pieces, n),
+                ("decode", "classic", decode_classic, pieces, n),
+                ("encode", "extension", encode_with(ext), records, len(stream)),
+                ("encode", "pure", encode_with(pure), records, len(stream)),
+                ("encode", "classic", encode_classic, records, len(stream))):
+            rows.append(("%s %s %s" % (what, wname, who), fn, arg, expect, n))
     records = small_records(args.pipelined, random.Random(7))
-    for who, fn in (("extension", pipelined_libframe), ("classic", pipelined_classic)):
-        t, got = best(lambda r: run_async(fn, r), records, max(1, args.repeat // 2))
-        if got != len(records):
-            sys.exit("bench_python: asyncio %s got %d frames" % (who, got))
-        results["asyncio small %s" % who] = t / len(records) * 1e9
+    for who, afn in (("extension", pipelined_libframe), ("classic", pipelined_classic)):
+        rows.append(("asyncio small %s" % who, lambda r, afn=afn: run_async(afn, r), records,
+                     len(records), len(records)))
+    # The rows take turns, so that a change in the machine's load (it is
+    # shared) falls on all of them alike; each row keeps its best time.
+    for _ in range(args.repeat):
+        for key, fn, arg, expect, n in rows:
+            gc.collect()
+            t0 = time.perf_counter()
+            got = fn(arg)
+            t = (time.perf_counter() - t0) / n * 1e9
+            if got != expect:
+                sys.exit("bench_python: %s gave %d, not %d" % (key, got, expect))
+            results[key] = min(t, results.get(key, t))
     for wname in ("small", "medium"):
         for what in ("decode", "encode"):
             e, p, c = (results["%s %s %s" % (what, wname, w)]

@@ -245,6 +245,7 @@ fail:
  */
 #define KEY_SLOTS 128
 #define KEY_MAX 48
+#define KEY_WAYS 4
 
 typedef struct {
     PyObject *key;
@@ -422,25 +423,50 @@ bad:
     return bad_header();
 }
 
-/* A member name, through the cache. */
+/* A member name, through the cache (keyed by its raw bytes, escapes and
+ * all: the same bytes are the same name). */
 static PyObject *walk_key(walker *w) {
     const unsigned char *s = w->p + 1, *q = s, *end = w->end, *raw;
-    size_t rawlen;
+    size_t rawlen, n;
     uint32_t h = 2166136261u;
     key_slot *slot;
     PyObject *key;
     if (!w->keys) return walk_string(w, NULL, NULL);
-    while (q < end && *q != '"' && q - s < KEY_MAX) {
-        if (*q == '\\') break;
-        h = (h ^ *q++) * 16777619u;
+    /* The name ends at the first quote not escaped; one with a backslash
+     * (rare) is hashed a byte at a time. */
+    n = (size_t)(end - s) < KEY_MAX ? (size_t)(end - s) : KEY_MAX;
+    q = (const unsigned char *)memchr(s, '"', n);
+    if (q && !memchr(s, '\\', (size_t)(q - s))) {
+        uint64_t a = 0, b = 0;
+        size_t len = (size_t)(q - s);
+        memcpy(&a, s, len < 8 ? len : 8);
+        if (len > 8) memcpy(&b, q - 8, 8); /* the last 8 bytes */
+        a = (a ^ (b * 0x9E3779B97F4A7C15u) ^ len) * 0xFF51AFD7ED558CCDu;
+        h = (uint32_t)(a >> 32) ^ (uint32_t)a;
+    } else {
+        for (q = s; q < end && *q != '"' && q - s < KEY_MAX - 1;) {
+            if (*q == '\\' && q + 1 < end) h = (h ^ *q++) * 16777619u; /* the escaped byte too */
+            h = (h ^ *q++) * 16777619u;
+        }
+        if (q >= end || *q != '"') return walk_string(w, NULL, NULL); /* long */
     }
-    if (q >= end || *q != '"') return walk_string(w, NULL, NULL); /* long or escaped */
-    slot = &w->keys[(h ^ h >> 16) & (KEY_SLOTS - 1)];
-    if (slot->key && slot->hash == h && slot->len == (size_t)(q - s) &&
-        memcmp(slot->raw, s, (size_t)(q - s)) == 0) {
-        w->p = q + 1;
-        Py_INCREF(slot->key);
-        return slot->key;
+    n = (size_t)(q - s);
+    /* Up to KEY_WAYS slots from the hash's own; a miss takes an empty one,
+     * else evicts by turns. */
+    {
+        unsigned i = (h ^ h >> 16) & (KEY_SLOTS - 1), k;
+        key_slot *empty = NULL;
+        for (k = 0; k < KEY_WAYS; k++) {
+            key_slot *c = &w->keys[(i + k) & (KEY_SLOTS - 1)];
+            if (!c->key) {
+                if (!empty) empty = c;
+            } else if (c->hash == h && c->len == n && memcmp(c->raw, s, n) == 0) {
+                w->p = q + 1;
+                Py_INCREF(c->key);
+                return c->key;
+            }
+        }
+        slot = empty ? empty : &w->keys[(i + (h >> 24) % KEY_WAYS) & (KEY_SLOTS - 1)];
     }
     key = walk_string(w, &raw, &rawlen);
     if (!key) return NULL;
@@ -448,8 +474,8 @@ static PyObject *walk_key(walker *w) {
     Py_INCREF(key);
     Py_XSETREF(slot->key, key);
     slot->hash = h;
-    slot->len = (unsigned char)rawlen;
-    memcpy(slot->raw, raw, rawlen);
+    slot->len = (unsigned char)n;
+    memcpy(slot->raw, s, n);
     return key;
 }
 
