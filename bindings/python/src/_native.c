@@ -349,7 +349,20 @@ static PyObject *walk_string(walker *w, const unsigned char **raw, size_t *rawle
     unsigned char hi = 0;
     Py_UCS4 small[128], *buf = small, *o, maxchar = 0;
     PyObject *r;
-    while (q < end && *q != '"' && *q != '\\') hi |= *q++;
+    q = (const unsigned char *)memchr(s, '"', (size_t)(end - s));
+    if (!q) return bad_header();
+    if (!memchr(s, '\\', (size_t)(q - s))) {
+        const unsigned char *t = s;
+        uint64_t acc = 0, word;
+        for (; q - t >= 8; t += 8) {
+            memcpy(&word, t, 8);
+            acc |= word;
+        }
+        for (; t < q; t++) acc |= *t;
+        hi = (acc & 0x8080808080808080u) ? 0x80 : 0;
+    } else {
+        q = (const unsigned char *)memchr(s, '\\', (size_t)(q - s)); /* escapes from here */
+    }
     if (q < end && *q == '"' && hi < 0x80) { /* ASCII without escapes: the text itself */
         size_t n = (size_t)(q - s);
         w->p = q + 1;
@@ -439,7 +452,12 @@ static PyObject *walk_key(walker *w) {
     if (q && !memchr(s, '\\', (size_t)(q - s))) {
         uint64_t a = 0, b = 0;
         size_t len = (size_t)(q - s);
-        memcpy(&a, s, len < 8 ? len : 8);
+        if (end - s >= 8) { /* the first 8 bytes, those past the name masked off */
+            memcpy(&a, s, 8);
+            if (len < 8) a &= ((uint64_t)1 << (8 * len)) - 1; /* (little-endian: exact) */
+        } else {
+            memcpy(&a, s, len < 8 ? len : 8);
+        }
         if (len > 8) memcpy(&b, q - 8, 8); /* the last 8 bytes */
         a = (a ^ (b * 0x9E3779B97F4A7C15u) ^ len) * 0xFF51AFD7ED558CCDu;
         h = (uint32_t)(a >> 32) ^ (uint32_t)a;
@@ -479,8 +497,9 @@ static PyObject *walk_key(walker *w) {
     return key;
 }
 
+/* Outside strings, only white space is at or below ' ' in validated JSON. */
 static void skip_ws(walker *w) {
-    while (w->p < w->end && (*w->p == ' ' || *w->p == '\n' || *w->p == '\r' || *w->p == '\t')) w->p++;
+    while (w->p < w->end && *w->p <= ' ') w->p++;
 }
 
 /* Reads the ',' between items or the closing bracket: 1 for another item. */
@@ -558,13 +577,27 @@ static PyObject *walk_value(walker *w) {
     case 'n':
         w->p += 4;
         Py_RETURN_NONE;
-    default:
-        s = w->p;
-        while (w->p < w->end && ((*w->p >= '0' && *w->p <= '9') || *w->p == '-' || *w->p == '+' ||
-                                 *w->p == '.' || *w->p == 'e' || *w->p == 'E'))
-            w->p++;
-        if (w->p == s) return bad_header();
-        return number_of((const char *)s, (size_t)(w->p - s), w->parse_float);
+    default: {
+        /* A number: its digits are read as they are scanned; one with a
+         * fraction, an exponent or 19 digits and more goes to number_of. */
+        const unsigned char *p = w->p, *e = w->end;
+        unsigned long long x = 0;
+        int neg = *p == '-';
+        s = p;
+        p += neg;
+        while (p < e && *p >= '0' && *p <= '9') x = x * 10 + (unsigned)(*p++ - '0');
+        if (p < e && (*p == '.' || *p == 'e' || *p == 'E')) {
+            while (p < e && ((*p >= '0' && *p <= '9') || *p == '-' || *p == '+' || *p == '.' ||
+                             *p == 'e' || *p == 'E'))
+                p++;
+            w->p = p;
+            return number_of((const char *)s, (size_t)(p - s), w->parse_float);
+        }
+        w->p = p;
+        if (p == s + neg) return bad_header();
+        if (p - s - neg <= 18) return PyLong_FromLongLong(neg ? -(long long)x : (long long)x);
+        return number_of((const char *)s, (size_t)(p - s), w->parse_float);
+    }
     }
 fail:
     Py_DECREF(r);
