@@ -42,6 +42,12 @@ SDIST_EXTRA = ("pyproject.toml", "README.md", "_build_backend.py", "bench_python
 EXT_NAME = "_native"
 
 
+def _is_compiled(rel: str) -> bool:
+    """A compiled extension left in the package by an editable install."""
+    name = os.path.basename(rel)
+    return name.startswith(EXT_NAME + ".") and name.endswith((".so", ".pyd"))
+
+
 def _c_sources() -> Tuple[str, str]:
     """(directory of libframe's .c files, directory of frame.h): the
     repository's lib/ and include/, or the copies an sdist carries."""
@@ -217,7 +223,7 @@ def build_wheel(wheel_directory: str, config_settings: Optional[dict] = None,
                 metadata_directory: Optional[str] = None) -> str:
     files = []
     for rel, full in _package_files():
-        if os.path.basename(rel).startswith(EXT_NAME + "."):
+        if _is_compiled(rel):
             continue  # a stale in-place build (editable install)
         with open(full, "rb") as f:
             files.append((rel, f.read()))
@@ -256,7 +262,7 @@ def build_sdist(sdist_directory: str, config_settings: Optional[dict] = None) ->
             with open(path, "rb") as f:
                 members.append((rel, f.read()))
     for rel, full in _package_files():
-        if os.path.basename(rel).startswith(EXT_NAME + "."):
+        if _is_compiled(rel):
             continue
         with open(full, "rb") as f:
             members.append((rel, f.read()))

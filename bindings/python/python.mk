@@ -13,7 +13,7 @@ PY_BUILD := $(BUILD)/python
 PY_PEER := $(PY_BUILD)/c_peer
 PY_INC := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_paths()["include"])')
 PY_EXT_SUFFIX := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')
-PY_PKG_SRCS := $(wildcard $(PY_DIR)/libframe/*.py) $(PY_DIR)/libframe/py.typed
+PY_PKG_SRCS := $(wildcard $(PY_DIR)/libframe/*.py $(PY_DIR)/libframe/*.pyi) $(PY_DIR)/libframe/py.typed
 PY_EXT_SRC := $(PY_DIR)/src/_native.c
 # The extension's own file: every warning an error. lib/*.c: the library's flags.
 PY_EXT_CFLAGS := -std=c99 -Wall -Wextra -Werror -fPIC -fvisibility=hidden -I$(PY_INC) -Iinclude

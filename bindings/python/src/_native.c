@@ -28,7 +28,6 @@
 #include "frame.h"
 
 #define GIL_FREE_COPY (256 * 1024)
-#define MAX_NESTING 40 /* recursion bound when serialising nested values */
 
 /* Objects of the pure-Python package that the extension shares. */
 static PyObject *g_error;        /* _errors.error(name, message=None, **where) */

@@ -49,7 +49,9 @@ class Packaging(unittest.TestCase):
                 self.assertIn("libframe/__init__.py", names)
                 self.assertIn("libframe/native.py", names)
                 self.assertIn("libframe/py.typed", names)
-                self.assertEqual([n for n in names if n.startswith("libframe/_native.")],
+                self.assertIn("libframe/_native.pyi", names)
+                self.assertEqual([n for n in names if n.startswith("libframe/_native.")
+                                  and not n.endswith(".pyi")],
                                  ["libframe/_native" + sysconfig.get_config_var("EXT_SUFFIX")])
                 record = z.read("libframe-%s.dist-info/RECORD" % libframe.__version__).decode()
                 self.assertEqual(len(record.splitlines()), len(names))
@@ -93,7 +95,7 @@ class Packaging(unittest.TestCase):
         leftovers = [n for n in os.listdir(PKG_DIR) if n.endswith(".egg-info") or n == "build"]
         self.assertEqual(leftovers, [], "the build wrote into the source tree")
         self.assertEqual([n for n in os.listdir(os.path.join(PKG_DIR, "libframe"))
-                          if n.startswith("_native.")], [])
+                          if n.startswith("_native.") and n.endswith(".so")], [])
 
 
 if __name__ == "__main__":
