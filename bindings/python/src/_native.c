@@ -257,6 +257,7 @@ typedef struct {
     const unsigned char *p, *end;
     PyObject *parse_float;
     key_slot *keys; /* KEY_SLOTS of them, or NULL */
+    int root;       /* the next object is the header itself */
 } walker;
 
 static PyObject *bad_header(void) {
@@ -513,6 +514,15 @@ static int next_item(walker *w, unsigned char close) {
     return 0;
 }
 
+/* A dict with room for about n members. */
+static PyObject *new_dict(size_t n) {
+#if PY_VERSION_HEX < 0x030D0000 /* private API, gone from the headers in 3.13 */
+    if (n > 5) return _PyDict_NewPresized((Py_ssize_t)(n < 512 ? n : 512));
+#endif
+    (void)n;
+    return PyDict_New();
+}
+
 static PyObject *walk_value(walker *w) {
     const unsigned char *s;
     PyObject *r, *key, *item;
@@ -520,7 +530,10 @@ static PyObject *walk_value(walker *w) {
     if (w->p >= w->end) return bad_header();
     switch (*w->p) {
     case '{':
-        r = PyDict_New();
+        /* The header object is made with room for about one member per 24
+         * bytes: it does not grow member by member. */
+        r = w->root ? new_dict((size_t)(w->end - w->p) / 24) : PyDict_New();
+        w->root = 0;
         if (!r) return NULL;
         w->p++;
         skip_ws(w);
@@ -610,6 +623,7 @@ static PyObject *header_dict(const frame_value *root, PyObject *parse_float, key
     w.end = w.p + root->len;
     w.parse_float = parse_float;
     w.keys = keys;
+    w.root = 1;
     return walk_value(&w);
 }
 
