@@ -1968,7 +1968,7 @@ PyMODINIT_FUNC PyInit__native(void) {
     }
     Py_DECREF(cfg);
 
-    DecoderType.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC;
+    DecoderType.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_BASETYPE;
     DecoderType.tp_doc = "Decoder(config=None, *, parse_float=None, **params): incremental frame "
                          "decoder running libframe's frame_feed (same interface as "
                          "libframe.pure.Decoder).";
@@ -1982,7 +1982,7 @@ PyMODINIT_FUNC PyInit__native(void) {
     DecoderType.tp_repr = (reprfunc)Decoder_repr;
     if (PyType_Ready(&DecoderType) < 0) return NULL;
 
-    BuilderType.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC;
+    BuilderType.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_BASETYPE;
     BuilderType.tp_doc = "Builder(body_size, config=None, **params): builds prefix + canonical "
                          "header member by member with libframe's frame_builder (same interface as "
                          "libframe.pure.Builder).";

@@ -9,8 +9,10 @@
   JSON, U+0000 in names and strings, surrogate pairs, escapes;
 - every decoder error class, with its offset, frame, declared, limit,
   missing: the same from both;
-- the GIL: two threads decode at once and get their own frames; a decoder
-  used by two threads at once refuses the second;
+- the GIL: two threads decode at once (big bodies are copied without the
+  GIL) and get their own frames; a decoder entered again while it works (from
+  a parse_float callback) refuses with RuntimeError; Python errors raised
+  inside a feed stay the decoder's error until reset();
 - no leak: 1,000,000 frames decoded leave the RSS within 1 MiB of where it
   was after the first 10,000 (Linux /proc).
 """
@@ -314,6 +316,38 @@ class Threads(unittest.TestCase):
         for t in range(2):
             self.assertEqual(results[t], [(t, i, (1 << 20) if i % 4 == 0 else 1)
                                           for i in range(40)])
+
+
+    def test_a_busy_decoder_refuses_to_be_entered_again(self) -> None:
+        ext = need_native(self)
+        seen: List[Any] = []
+
+        def parse_float(text: str) -> float:
+            try:
+                d.feed(b"")
+            except RuntimeError as e:
+                seen.append(e)
+            return float(text)
+
+        d = ext.Decoder(parse_float=parse_float)
+        f, = list(d.feed(raw_header('{"size":0,"x":1.5}')))
+        self.assertEqual((f.header["x"], len(seen)), (1.5, 1))
+
+    def test_an_error_in_a_callback_is_the_decoders_error(self) -> None:
+        ext = need_native(self)
+
+        def parse_float(text: str) -> float:
+            raise ZeroDivisionError(text)
+
+        d = ext.Decoder(parse_float=parse_float)
+        ok = raw_header('{"size":0}')
+        with self.assertRaises(ZeroDivisionError):
+            list(d.feed(ok + raw_header('{"size":0,"x":2.5}') + ok))
+        with self.assertRaises(ZeroDivisionError):
+            list(d.feed(ok))  # sticky
+        self.assertIsInstance(d.error, ZeroDivisionError)
+        d.reset()
+        self.assertEqual(len(list(d.feed(ok + ok))), 2)
 
 
 def rss_bytes() -> int:
