@@ -4,7 +4,8 @@
 #                          the extension compiles with -Wall -Wextra -Werror
 #   make python-peer       the C peer of the interop tests, build/python/c_peer
 #   make test-python       the unittest suite with the extension as default, then
-#                          again with LIBFRAME_IMPL=pure
+#                          again with LIBFRAME_IMPL=pure (LIBFRAME_SKIP_SLOW=1: the
+#                          RSS test and the venv install run once)
 #   make test-python-asan  the suite with an AddressSanitizer build of the
 #                          extension (ASan runtime LD_PRELOADed)
 #   make bench-python      extension vs pure vs the classic loops, one run
@@ -51,7 +52,7 @@ python-ext: $(PY_BUILD)/site/libframe/_native$(PY_EXT_SUFFIX) $(PY_PKG_SRCS:$(PY
 
 test-python: $(PY_PEER) python-ext
 	$(PY_ENV) $(PYTHON) -m unittest discover -s $(PY_DIR)/tests -t $(PY_DIR)/tests
-	LIBFRAME_IMPL=pure $(PY_ENV) $(PYTHON) -m unittest discover -s $(PY_DIR)/tests -t $(PY_DIR)/tests
+	LIBFRAME_IMPL=pure LIBFRAME_SKIP_SLOW=1 $(PY_ENV) $(PYTHON) -m unittest discover -s $(PY_DIR)/tests -t $(PY_DIR)/tests
 
 # Python itself is not instrumented: leaks at exit are the interpreter's.
 test-python-asan: $(PY_PEER) $(PY_BUILD)/asan/libframe/_native$(PY_EXT_SUFFIX)
