@@ -3,7 +3,7 @@
 Why: `pip install ./bindings/python` must work offline with the standard
 library only; setuptools cannot build wheels here without the `wheel` package.
 This backend needs nothing but the standard library (Python 3.8+) and a C
-compiler: it compiles the extension libframe._native from src/_native.c and
+compiler: it compiles the extension libframe._native from src/*.c and
 libframe's C sources (../../lib/*.c and ../../include in the repository, or
 the copies under csrc/ in an sdist) with the compiler Python was built with,
 and zips it with libframe/ into a wheel for this interpreter and platform.
@@ -38,7 +38,8 @@ ROOT = os.path.dirname(os.path.abspath(__file__))
 PACKAGE = "libframe"
 # Files of the project that go into an sdist (besides the package).
 SDIST_EXTRA = ("pyproject.toml", "README.md", "_build_backend.py", "bench_python.py",
-               "python.mk", "src/_native.c")
+               "python.mk") + tuple(
+    "src/" + f for f in sorted(os.listdir(os.path.join(ROOT, "src"))) if f.endswith((".c", ".h")))
 EXT_NAME = "_native"
 
 
@@ -70,10 +71,11 @@ def build_extension(out_dir: str) -> str:
                            "(Debian: apt-get install python3-dev)" % include)
     suffix = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
     target = os.path.join(out_dir, EXT_NAME + suffix)
-    sources = [os.path.join(ROOT, "src", "_native.c")] + sorted(
+    src = os.path.join(ROOT, "src")
+    sources = sorted(os.path.join(src, f) for f in os.listdir(src) if f.endswith(".c")) + sorted(
         os.path.join(lib, f) for f in os.listdir(lib) if f.endswith(".c"))
     cmd = cc + ["-std=c99", "-O2", "-fPIC", "-fvisibility=hidden", "-shared",
-                "-I" + include, "-I" + inc, "-o", target] + sources
+                "-I" + include, "-I" + inc, "-I" + src, "-o", target] + sources
     os.makedirs(out_dir, exist_ok=True)
     try:
         r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=600)

@@ -15,8 +15,9 @@ PY_PEER := $(PY_BUILD)/c_peer
 PY_INC := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_paths()["include"])')
 PY_EXT_SUFFIX := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')
 PY_PKG_SRCS := $(wildcard $(PY_DIR)/libframe/*.py $(PY_DIR)/libframe/*.pyi) $(PY_DIR)/libframe/py.typed
-PY_EXT_SRC := $(PY_DIR)/src/_native.c
-# The extension's own file: every warning an error. lib/*.c: the library's flags.
+PY_EXT_SRCS := $(sort $(wildcard $(PY_DIR)/src/*.c))
+PY_EXT_HDRS := $(wildcard $(PY_DIR)/src/*.h)
+# The extension's own files (src/): every warning an error. lib/*.c: the library's flags.
 PY_EXT_CFLAGS := -std=c99 -Wall -Wextra -Werror -fPIC -fvisibility=hidden -I$(PY_INC) -Iinclude
 PY_LIB_CFLAGS := $(WARN) -fPIC -fvisibility=hidden -Iinclude
 PY_ENV_COMMON = PYTHONDONTWRITEBYTECODE=1 LIBFRAME_C_PEER=$(abspath $(PY_PEER)) \
@@ -34,13 +35,15 @@ $(PY_PEER): $(PY_DIR)/tests/c_peer.c include/frame.h $(LIBA)
 
 # $(1): site directory, $(2): extra compiler flags
 define py_ext_rules
-$(1)/libframe/_native$(PY_EXT_SUFFIX): $(PY_EXT_SRC) $(LIB_SRCS) $(LIB_HDRS) $(PY_PKG_SRCS:$(PY_DIR)/%=$(1)/%)
+$(1)/libframe/_native$(PY_EXT_SUFFIX): $(PY_EXT_SRCS) $(PY_EXT_HDRS) $(LIB_SRCS) $(LIB_HDRS) $(PY_PKG_SRCS:$(PY_DIR)/%=$(1)/%)
 	@mkdir -p $(1)/obj
 	for f in $(LIB_SRCS); do \
 	  $(CC) $(PY_LIB_CFLAGS) $(CFLAGS) $(2) -c $$$$f -o $(1)/obj/$$$$(basename $$$$f .c).o || exit 1; \
 	done
-	$(CC) $(PY_EXT_CFLAGS) $(CFLAGS) $(2) -c $(PY_EXT_SRC) -o $(1)/obj/_native.o
-	$(CC) -shared $(2) $(LDFLAGS) -o $$@ $(1)/obj/_native.o $(LIB_SRCS:lib/%.c=$(1)/obj/%.o)
+	for f in $(PY_EXT_SRCS); do \
+	  $(CC) $(PY_EXT_CFLAGS) $(CFLAGS) $(2) -c $$$$f -o $(1)/obj/py_$$$$(basename $$$$f .c).o || exit 1; \
+	done
+	$(CC) -shared $(2) $(LDFLAGS) -o $$@ $(PY_EXT_SRCS:$(PY_DIR)/src/%.c=$(1)/obj/py_%.o) $(LIB_SRCS:lib/%.c=$(1)/obj/%.o)
 $(PY_PKG_SRCS:$(PY_DIR)/%=$(1)/%): $(1)/%: $(PY_DIR)/%
 	@mkdir -p $$(@D)
 	cp $$< $$@

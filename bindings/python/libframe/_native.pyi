@@ -1,4 +1,4 @@
-# Type hints of the C extension libframe._native (src/_native.c).
+# Type hints of the C extension libframe._native (src/*.c).
 from typing import Any, Callable, Iterator, Mapping, Optional, Union
 
 from ._config import Config, ConfigLike

@@ -63,7 +63,7 @@ class Packaging(unittest.TestCase):
                 top = "libframe-%s/" % libframe.__version__
                 members = set(t.getnames())
                 for name in ("PKG-INFO", "pyproject.toml", "_build_backend.py",
-                             "libframe/_scan.py", "tests/c_peer.c", "src/_native.c",
+                             "libframe/_scan.py", "tests/c_peer.c", "src/native.h", "src/decoder.c",
                              "csrc/include/frame.h", "csrc/lib/decode.c"):
                     self.assertIn(top + name, members)
 
