@@ -134,8 +134,15 @@ static PyObject *walk_string(walker *w, const unsigned char **raw, size_t *rawle
         if (r) memcpy(PyUnicode_DATA(r), s, n);
         return r;
     }
-    while (q < end && *q != '"') q += *q == '\\' ? 2 : 1;
-    if (q >= end) return bad_header();
+    if (*q == '\\') /* the closing quote: the first one after an even run of backslashes */
+        for (;;) {
+            const unsigned char *b;
+            q = (const unsigned char *)memchr(q, '"', (size_t)(end - q));
+            if (!q) return bad_header();
+            for (b = q; b > s && b[-1] == '\\';) b--;
+            if ((q - b) % 2 == 0) break;
+            q++;
+        }
     if (raw) *raw = s, *rawlen = (size_t)(q - s);
     w->p = q + 1;
     /* Never more code points than bytes. */
