@@ -262,7 +262,7 @@ static PyObject *build_frame(PyObject *header, uint64_t body_size, const cconfig
     size_t head_len;
     int rc;
     hbuf_init(&h, cc);
-    if (header != Py_None && !PyDict_Check(header)) {
+    if (header != Py_None && !PyDict_CheckExact(header)) { /* a subclass: its own items() */
         int truth = PyObject_IsTrue(header);
         if (truth < 0) return NULL;
         if (truth) {
@@ -284,7 +284,7 @@ static PyObject *build_frame(PyObject *header, uint64_t body_size, const cconfig
                     PyObject *kv = PyList_GET_ITEM(items, i);
                     rc = add_member(&h.b, PyTuple_GET_ITEM(kv, 0), PyTuple_GET_ITEM(kv, 1), ADD_ANY);
                 }
-            } else if (header != Py_None && PyDict_Check(header)) {
+            } else if (header != Py_None && PyDict_CheckExact(header)) {
                 PyObject *k, *v;
                 pos = 0;
                 while (rc == FRAME_OK && PyDict_Next(header, &pos, &k, &v)) {

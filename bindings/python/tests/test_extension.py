@@ -196,6 +196,11 @@ class Values(unittest.TestCase):
                   "nested": {"a": [1, 2.5, None, True, {"b": "\n"}]}, "t": (1, 2)}
         self.assertEqual(ext.encode(header, b"x"), pure.encode(header, b"x"))
         self.assertEqual(ext.build_head(header, 1), pure.build_head(header, 1))
+        import collections
+        od = collections.OrderedDict([("a", 1), ("b", 2), ("c", 3)])
+        od.move_to_end("a")  # items() order differs from the dict's storage order
+        self.assertEqual(ext.encode(od, b""), pure.encode(od, b""))
+        self.assertIn(b'"c":3,"a":1', ext.encode(od, b""))
         for bad, exc in (({"f": float("nan")}, ValueError), ({"f": float("inf")}, ValueError),
                          ({"s": "\ud800"}, libframe.BadUTF8Error),
                          ({"o": object()}, TypeError), ({1: 2}, TypeError),
