@@ -19,9 +19,14 @@ ALL_CFLAGS := $(WARN) $(CFLAGS) -Iinclude
 # Only frame_* symbols leave the shared library (see lib/internal.h for FRAME_API).
 LIB_CFLAGS := $(ALL_CFLAGS) -fPIC -fvisibility=hidden -DFRAME_BUILDING
 
+# LIB_SRCS is the freestanding core (what the bare-metal, size and portable
+# targets build); POSIX_SRCS the POSIX helpers of include/frame_posix.h, which
+# the installed libraries hold too.
 LIB_SRCS := $(sort $(wildcard lib/*.c))
 LIB_HDRS := include/frame.h lib/internal.h
-LIB_OBJS := $(LIB_SRCS:lib/%.c=$(BUILD)/obj/%.o)
+POSIX_SRCS := $(sort $(wildcard posix/*.c))
+POSIX_HDRS := $(LIB_HDRS) include/frame_posix.h
+LIB_OBJS := $(LIB_SRCS:lib/%.c=$(BUILD)/obj/%.o) $(POSIX_SRCS:posix/%.c=$(BUILD)/obj/posix/%.o)
 LIBA := $(BUILD)/libframe.a
 SONAME := libframe.so.$(VERSION_MAJOR)
 LIBSO := $(BUILD)/libframe.so.$(VERSION)
@@ -35,6 +40,10 @@ lib: $(LIBA) $(LIBSO)
 $(BUILD)/obj/%.o: lib/%.c $(LIB_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(LIB_CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/posix/%.o: posix/%.c $(POSIX_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(LIB_CFLAGS) -Ilib -c $< -o $@
 
 $(LIBA): $(LIB_OBJS)
 	@rm -f $@
@@ -65,12 +74,30 @@ test-vectors-fresh:
 	$(PYTHON) tests/vectors/make_vectors.py --check
 TEST_TARGETS += test-vectors-fresh
 
--include tests/tests.mk
--include mk/dist.mk
--include fuzz/fuzz.mk
--include bindings/python/python.mk
--include examples/examples.mk
--include bench/bench.mk
+# A missing tool is a loud SKIP, or a failure with REQUIRE_TOOLS=1 (as in CI):
+# $(call need_tool,NAME) at the start of a recipe.
+REQUIRE_TOOLS ?= 0
+define need_tool
+command -v $(1) >/dev/null 2>&1 || { \
+  if [ "$(REQUIRE_TOOLS)" = 1 ]; then echo "$@: $(1) is not installed (REQUIRE_TOOLS=1)"; exit 1; fi; \
+  echo "$@: $(1) is not installed: SKIPPED"; exit 0; }
+endef
+
+# Each area's targets are in that area's file (`make help` lists the ones
+# people use). Each file says at its top which variables it takes from the
+# files above it; the order below is that order.
+include tests/tests.mk
+include mk/dist.mk                  # uses tests/tests.mk's TEST_SRCS, TEST_CFLAGS...
+include fuzz/fuzz.mk
+include tests/hardening/hardening.mk  # uses tests/tests.mk's and fuzz/fuzz.mk's
+include bindings/python/python.mk
+include examples/examples.mk
+include examples/lessons.mk
+include apps/apps.mk
+include bench/bench.mk
+include tools/frame/frame.mk
+include mk/help.mk
+include mk/buildsys.mk
 
 # Runs every test target in order and stops at the first failure.
 test: lib

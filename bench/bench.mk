@@ -7,8 +7,13 @@
 #                        committed copy) and its summary into docs/BENCH.md
 #   make bench-profile   callgrind profiles of libframe on every workload,
 #                        per function and per line, into build/bench/profile/
+#   make bench-reqrep    request/reply over loopback TCP, Nagle on and TCP_NODELAY
+#                        (bench/reqrep.c, bench/reqrep_py.py; ~30 s): builds
+#                        build/bench/reqrep and prints the Markdown table; bench-run
+#                        runs it after run.py, bench-record records it too
 # BENCH_ARGS passes options to bench/run.py, e.g. BENCH_ARGS='--quick' or
-# BENCH_ARGS='--skip loopback'.
+# BENCH_ARGS='--skip loopback'; BENCH_REQREP_ARGS to bench/reqrep_py.py, e.g.
+# BENCH_REQREP_ARGS='--nagle-only' or '--record bench/RESULTS.md --doc docs/BENCH.md'.
 
 BENCH_BUILD := $(BUILD)/bench
 BENCH_BIN := $(BENCH_BUILD)/bench
@@ -25,9 +30,15 @@ BENCH_RUN = $(BENCH_ENV) $(PYTHON) bench/run.py --build $(BENCH_BUILD) --repo $(
 # if they do not build.
 BENCH_FF_BINS := $(FF_BINS) $(filter %/files_rawcopy,$(FF_TEST_BINS))
 BENCH_ARGS ?=
+# Request/reply: the C rows (public API only, linked with $(LIBA); sendmsg() is
+# wrapped to count frame_fd_write's calls) and the Python rows (the pure binding).
+BENCH_REQREP := $(BENCH_BUILD)/reqrep
+BENCH_REQREP_ENV = PYTHONPATH=$(abspath bindings/python) LIBFRAME_IMPL=pure PYTHONDONTWRITEBYTECODE=1
+BENCH_REQREP_RUN = $(BENCH_REQREP_ENV) $(PYTHON) bench/reqrep_py.py --c-bench $(BENCH_REQREP)
+BENCH_REQREP_ARGS ?=
 
-.PHONY: bench-deps bench-tools bench-run bench-record bench-profile
-bench: $(BENCH_BIN) $(BENCH_LOOPBACK)
+.PHONY: bench-deps bench-tools bench-run bench-record bench-profile bench-reqrep
+bench: $(BENCH_BIN) $(BENCH_LOOPBACK) $(BENCH_REQREP)
 
 # Bench-only dependencies, installed when missing (Debian; root or sudo).
 bench-deps:
@@ -55,13 +66,27 @@ $(BENCH_BIN): $(BENCH_BUILD)/bench.o $(BENCH_BUILD)/workload.o $(BENCH_BUILD)/pe
 $(BENCH_LOOPBACK): $(BENCH_BUILD)/loopback.o $(LIBA)
 	$(CC) $(LDFLAGS) -o $@ $^
 
+# No cJSON or jansson needed here (an explicit rule: not the pattern rule above).
+$(BENCH_BUILD)/reqrep.o: bench/reqrep.c include/frame.h include/frame_posix.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BENCH_REQREP): $(BENCH_BUILD)/reqrep.o $(LIBA)
+	$(CC) $(LDFLAGS) -Wl,--wrap=sendmsg -o $@ $^
+
+bench-reqrep: $(BENCH_REQREP)
+	$(BENCH_REQREP_RUN) $(BENCH_REQREP_ARGS)
+
 bench-run: bench bench-tools $(LIBSO)
 	$(if $(BENCH_FF_BINS),-@$(MAKE) --no-print-directory $(BENCH_FF_BINS))
 	$(BENCH_RUN) $(BENCH_ARGS)
+	$(BENCH_REQREP_RUN) $(BENCH_REQREP_ARGS)
 
+# run.py rewrites bench/RESULTS.md whole; reqrep_py.py then appends its section.
 bench-record: bench bench-tools $(LIBSO)
 	$(if $(BENCH_FF_BINS),-@$(MAKE) --no-print-directory $(BENCH_FF_BINS))
 	$(BENCH_RUN) --record bench/RESULTS.md --doc docs/BENCH.md $(BENCH_ARGS)
+	$(BENCH_REQREP_RUN) --record bench/RESULTS.md --doc docs/BENCH.md $(BENCH_REQREP_ARGS)
 
 # Builds its own binary from a snapshot of lib/ (so lines match the source shown).
 bench-profile: bench-deps bench-tools

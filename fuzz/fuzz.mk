@@ -9,11 +9,8 @@
 #   make fuzz-smoke-small  the same against the size-optimised code (FRAME_SMALL:
 #                          its own string scanner, UTF-8 check and validator
 #                          paths), FUZZ_SMALL_SECONDS (default 15) each
-#   make test-conformance  JSONTestSuite through the header validator
-#   make test-hostile      hostile-input tests, every vector before a guard page
-#   make test-static       cppcheck and gcc -fanalyzer on lib/: no findings
-#   make test-valgrind     the unit and hardening tests under valgrind memcheck
-# (the test-* targets build build/tests/hardening; see fuzz/README.md)
+# The hardening gates (conformance, hostile inputs, static analysis, valgrind)
+# are in tests/hardening/hardening.mk; JSONTESTSUITE is defined here for both.
 #
 # A long run of one harness: fuzz/run.sh fuzz_decode 900   (see fuzz/README.md)
 
@@ -35,8 +32,7 @@ FUZZ_LIB_OBJS := $(LIB_SRCS:lib/%.c=$(FUZZ_DIR)/obj/lib/%.o)
 FUZZ_REPLAY_LIB_OBJS := $(LIB_SRCS:lib/%.c=$(FUZZ_DIR)/robj/lib/%.o)
 FUZZ_HDRS := fuzz/fuzz_common.h fuzz/ref_json.h $(LIB_HDRS)
 
-.PHONY: fuzz fuzz-smoke fuzz-smoke-small fuzz-corpus test-conformance test-hostile test-static test-valgrind
-TEST_TARGETS += test-conformance test-hostile test-static test-valgrind
+.PHONY: fuzz fuzz-smoke fuzz-smoke-small fuzz-corpus
 
 fuzz: $(FUZZ_NAMES:%=$(FUZZ_DIR)/%) $(FUZZ_NAMES:%=$(FUZZ_DIR)/replay_%) fuzz-corpus
 
@@ -112,67 +108,3 @@ FUZZ_SMALL_SECONDS ?= 15
 fuzz-smoke-small:
 	$(MAKE) --no-print-directory fuzz-smoke BUILD=$(BUILD)/fuzz-small FUZZ_SMOKE_SECONDS=$(FUZZ_SMALL_SECONDS) \
 	  FUZZ_CFLAGS='$(FUZZ_CFLAGS) -DFRAME_SMALL' FUZZ_REPLAY_SAN='$(FUZZ_REPLAY_SAN) -DFRAME_SMALL'
-
-# ---- hardening tests (Criterion): build/tests/hardening
-HARDENING_SRCS := $(sort $(wildcard tests/hardening/*.c))
-HARDENING_BIN := $(BUILD)/tests/hardening
-CRITERION_LIBS ?= -lcriterion
-# It reuses tests/support.c (guard pages, the decode recorder, JSON reading).
-$(HARDENING_BIN): $(HARDENING_SRCS) tests/hardening/hardening.h fuzz/ref_json.c fuzz/ref_json.h \
-		tests/support.c tests/support.h $(LIBA)
-	@mkdir -p $(@D)
-	$(CC) $(WARN) $(CFLAGS) -Iinclude -Itests -Ifuzz $(CRITERION_CFLAGS) \
-	  -DVECTOR_DIR='"$(CURDIR)/tests/vectors"' $(HARDENING_SRCS) fuzz/ref_json.c tests/support.c \
-	  $(LIBA) $(CRITERION_LIBS) -o $@
-
-# Criterion options: one job at a time, short file names.
-HARDENING_RUN = HARDENING_JSONTS=$(JSONTESTSUITE) HARDENING_ROOT=$(CURDIR) $(HARDENING_BIN) -j1 -S
-
-test-conformance: $(HARDENING_BIN)
-	$(HARDENING_RUN) --filter 'conformance/*'
-
-test-hostile: $(HARDENING_BIN)
-	$(HARDENING_RUN) --filter 'hostile/*'
-
-# ---- static analysis of lib/: no findings allowed (the symbol check that
-# lib/ needs no allocator or stdio is tests/tests.mk's test-symbols)
-# cppcheck's variableScope is off: lib/ declares its variables at the top of
-# a function or block on purpose (STYLE.md); every other check is on.
-# A missing tool is a loud SKIP, or a failure with REQUIRE_TOOLS=1 (for CI).
-REQUIRE_TOOLS ?= 0
-define need_tool
-command -v $(1) >/dev/null 2>&1 || { \
-  if [ "$(REQUIRE_TOOLS)" = 1 ]; then echo "$@: $(1) is not installed (REQUIRE_TOOLS=1)"; exit 1; fi; \
-  echo "$@: $(1) is not installed: SKIPPED"; exit 0; }
-endef
-
-test-static:
-	@$(call need_tool,cppcheck); \
-	echo "cppcheck lib/"; \
-	cppcheck --quiet --error-exitcode=1 --std=c99 --enable=warning,style,performance,portability \
-	  --inline-suppr -Iinclude -Ilib --suppress=missingIncludeSystem --suppress=variableScope lib/
-	@$(call need_tool,gcc); set -e; for f in $(LIB_SRCS); do \
-	  echo "gcc -fanalyzer $$f"; \
-	  gcc $(WARN) -O1 -Iinclude -DFRAME_BUILDING -fanalyzer -Werror -c $$f -o /dev/null; \
-	done
-
-# ---- valgrind: every process's log must stay empty (Criterion runs tests in
-# worker processes whose exit status does not carry valgrind's verdict)
-VALGRIND ?= valgrind
-# Criterion jobs under valgrind (the whole gate takes about 12 minutes at 1)
-VALGRIND_JOBS ?= 1
-VALGRIND_FLAGS := -q --trace-children=yes --leak-check=full --show-leak-kinds=definite \
-                  --errors-for-leak-kinds=definite --track-origins=yes
-VALGRIND_BINS := $(HARDENING_BIN)
-ifneq ($(wildcard tests/tests.mk),)
-VALGRIND_BINS += $(BUILD)/tests/run_tests
-endif
-test-valgrind: $(VALGRIND_BINS)
-	@$(call need_tool,$(VALGRIND)); set -e; for b in $(VALGRIND_BINS); do \
-	  d=$(BUILD)/valgrind/$$(basename $$b); rm -rf $$d; mkdir -p $$d; \
-	  echo "== valgrind $$b"; \
-	  HARDENING_JSONTS=$(JSONTESTSUITE) HARDENING_ROOT=$(CURDIR) FRAME_VECTOR_DIR=$(CURDIR)/tests/vectors \
-	    $(VALGRIND) $(VALGRIND_FLAGS) --log-file=$$d/%p.log $$b -j$(VALGRIND_JOBS) -S; \
-	  if [ -n "$$(find $$d -name '*.log' -size +0)" ]; then \
-	    cat $$(find $$d -name '*.log' -size +0); echo "valgrind found errors in $$b"; exit 1; fi; \
-	done

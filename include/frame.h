@@ -24,9 +24,9 @@
 #include <stdint.h>
 
 #define FRAME_VERSION_MAJOR 1
-#define FRAME_VERSION_MINOR 0
+#define FRAME_VERSION_MINOR 1
 #define FRAME_VERSION_PATCH 0
-#define FRAME_VERSION_STRING "1.0.0"
+#define FRAME_VERSION_STRING "1.1.0"
 /* One number that grows with every release: 10000*major + 100*minor + patch. */
 #define FRAME_VERSION_NUMBER \
     (FRAME_VERSION_MAJOR * 10000 + FRAME_VERSION_MINOR * 100 + FRAME_VERSION_PATCH)
@@ -79,7 +79,9 @@ extern "C" {
     X(27, RESERVED_NAME, "the size member is written by the builder itself")               \
     X(28, SIZE_MISMATCH, "the body does not match the declared size")                      \
     X(29, WRITE, "the write callback failed")                                              \
-    X(30, WOULD_BLOCK, "the transport took fewer bytes; call frame_encoder_resume() later")
+    X(30, WOULD_BLOCK, "the transport took fewer bytes; call frame_encoder_resume() later") \
+    X(31, CLOSED, "the stream ended between frames: no more frames (not an error)")       \
+    X(32, READ, "reading from the file descriptor failed (errno says why)")
 
 typedef enum frame_errno {
 #define FRAME__ENUM(n, name, desc) FRAME_E_##name = n,
@@ -128,6 +130,14 @@ typedef struct frame_config {
     uint64_t max_header;   /* longest header accepted, in octets; 0 = 65536; at most 2^32-1 */
     uint64_t max_body;     /* longest body accepted, in octets; 0 = 2^53-1 (also the most allowed) */
 } frame_config;
+
+/*
+ * The defaults of SPEC.md, spelt out: start from this and change what the
+ * two endpoints agree on, so that a field added in a later version gets its
+ * default too (since 1.1).
+ * Example: frame_config cfg = FRAME_CONFIG_INIT; cfg.size_name = "data_size";
+ */
+#define FRAME_CONFIG_INIT {4u, 0, 0, "size", FRAME_DEFAULT_MAX_HEADER, FRAME_MAX_BODY_LIMIT}
 
 /*
  * Checks a config: FRAME_OK, or FRAME_E_CONFIG when a field is out of range
@@ -423,6 +433,45 @@ FRAME_API frame_errno frame_builder_add_raw(frame_builder *b, const char *name, 
                                             size_t len);
 
 /*
+ * The same with the name given as `name_len` bytes of UTF-8, which may hold
+ * U+0000 (since 1.1): any name a decoder accepts can be written back.
+ */
+FRAME_API frame_errno frame_builder_add_rawn(frame_builder *b, const char *name, size_t name_len,
+                                             const char *json, size_t len);
+
+/*
+ * Copies one value out of a parsed header (a view from on_header,
+ * frame_header_parse() or the readers above) as the member `name`
+ * (`name_len` bytes of UTF-8, U+0000 allowed), canonically and without
+ * validating it again (since 1.1). The view must come from the library:
+ * one made up by the caller is not checked. Returns what the add_ calls
+ * return; FRAME_E_ARGUMENT for a NULL or empty view.
+ * Example: frame_header_find(h, "id", &v); frame_builder_add_value(&b, "id", 2, &v);
+ */
+FRAME_API frame_errno frame_builder_add_value(frame_builder *b, const char *name, size_t name_len,
+                                              const frame_value *v);
+
+/*
+ * Copies the members of a parsed object (usually h->root, from the
+ * library as for frame_builder_add_value()) in their order, canonically and
+ * without validating them again, leaving out the member named like this
+ * builder's size member and every member whose name is in `omit`, a
+ * NULL-terminated array of NUL-terminated names (omit may be NULL). The way
+ * to answer with a header that has one member changed: copy it with that
+ * name left out, then add the new value (since 1.1). Into a builder that
+ * holds no member yet, names are not searched for duplicates (a valid header
+ * has none); after other members they are. Returns FRAME_OK or what the add_
+ * calls return (members copied before an error stay in the buffer, and the
+ * error is sticky); FRAME_E_TYPE if obj is not an object, FRAME_E_ARGUMENT
+ * for NULL.
+ * Example: const char *const omit[] = {"status", NULL};
+ *          frame_builder_add_members(&b, &h->root, omit);
+ *          frame_builder_add_string(&b, "status", "done");
+ */
+FRAME_API frame_errno frame_builder_add_members(frame_builder *b, const frame_value *obj,
+                                                const char *const *omit);
+
+/*
  * Closes the header and fills in the prefix. *out (may be NULL) gets the
  * start of the frame head (prefix + header) in the caller's buffer, *len its
  * length. Returns FRAME_OK, the first error of the builder, or
@@ -436,46 +485,104 @@ FRAME_API frame_errno frame_builder_finish(frame_builder *b, const void **out, s
 /* ------------------------------------------------------------------------ */
 
 /*
- * The transport: write up to `len` bytes and return how many were taken
- * (0..len), or a negative number on failure. Taking fewer than `len` means
- * "no room now" (a full non-blocking socket): the encoder stops with
+ * One write per frame. A frame written in two calls (head, then body) over
+ * TCP is the write-write-read pattern that Nagle's algorithm and delayed ACKs
+ * stall for 40 ms or more on every request/reply exchange. So the encoder
+ * hands a frame to the transport in one call: a gathering transport
+ * (frame_gather_fn: one writev()/sendmsg()) always gets head and body
+ * together; a one-buffer transport (frame_write_fn) gets them together when
+ * the body fits in the builder's buffer behind the head (it is copied there).
+ * With frames leaving whole, Nagle does no harm to request/reply traffic; set
+ * TCP_NODELAY yourself only when you write a frame in pieces (a one-buffer
+ * transport and a body larger than the room in the builder's buffer, or the
+ * streaming form's later chunks) and wait for the reply to it.
+ */
+
+/*
+ * The one-buffer transport: write up to `len` bytes and return how many were
+ * taken (0..len), or a negative number on failure. Taking fewer than `len`
+ * means "no room now" (a full non-blocking socket): the encoder stops with
  * FRAME_E_WOULD_BLOCK, remembers where, and frame_encoder_resume() goes on
  * later. A blocking transport simply loops until all is written.
  */
 typedef long (*frame_write_fn)(void *ctx, const void *data, size_t len);
 
+/* A piece of a frame handed to a gathering transport. */
+typedef struct frame_span {
+    const void *data;
+    size_t len;
+} frame_span;
+
+/*
+ * The gathering transport (since 1.1): write the `count` spans (1 or 2, none
+ * empty) in order, as one writev() or sendmsg() would, and return how many
+ * bytes were taken in all (0..the sum of the lengths, which is at most
+ * LONG_MAX), or a negative number on failure. The spans are: the frame's head
+ * (prefix + header) and its body; or the head and the first body chunk; or
+ * one body chunk; or, after a short write, what is left of those (the first
+ * span starts at the first byte not taken). Taking fewer than all is "no room
+ * now", as for frame_write_fn; the encoder never asks for a byte twice.
+ */
+typedef long (*frame_gather_fn)(void *ctx, const frame_span *spans, int count);
+
+/* The encoder state; its size and layout are those of 1.0. */
 typedef struct frame_encoder {
-    frame_write_fn _write;
+    union {
+        frame_write_fn one;
+        frame_gather_fn gather;
+    } _write;
     void *_ctx;
-    const unsigned char *_pending[2]; /* what a short write left: head rest, body rest */
+    const unsigned char *_pending[2]; /* what is not written yet: head (+ body), body */
     size_t _pending_len[2];
     long _write_result;
-    unsigned char _state, _errno;
+    unsigned char _state, _errno, _gather, _held;
     uint64_t _declared, _written; /* body bytes declared and accepted */
 } frame_encoder;
 
-/* Prepares an encoder writing through `write` with `ctx`. Returns FRAME_OK or
- * FRAME_E_ARGUMENT (NULL write). */
+/* Prepares an encoder writing through the one-buffer transport `write` with
+ * `ctx`. Returns FRAME_OK or FRAME_E_ARGUMENT (NULL write). */
 FRAME_API frame_errno frame_encoder_init(frame_encoder *e, frame_write_fn write, void *ctx);
 
+/* Prepares an encoder writing through the gathering transport `write` with
+ * `ctx` (since 1.1). Returns FRAME_OK or FRAME_E_ARGUMENT (NULL write). */
+FRAME_API frame_errno frame_encoder_init_gather(frame_encoder *e, frame_gather_fn write, void *ctx);
+
 /*
- * Writes one whole frame: the finished head of `b`, then `len` body bytes
- * (not copied). len must equal the builder's body_size, or nothing is written
- * and FRAME_E_SIZE_MISMATCH is returned. Returns FRAME_OK, the builder's
- * error, FRAME_E_WRITE (the callback failed; the frame may be half-sent and
- * the connection should be closed), or FRAME_E_WOULD_BLOCK: the transport
- * took part of it; keep `b`'s buffer and `body` unchanged and call
- * frame_encoder_resume() until it returns FRAME_OK.
+ * Writes one whole frame: the finished head of `b`, then `len` body bytes.
+ * len must equal the builder's body_size, or nothing is written and
+ * FRAME_E_SIZE_MISMATCH is returned.
+ *
+ * Transport calls: a gathering transport gets one call with head and body.
+ * A one-buffer transport gets one call too when len <= the room left in the
+ * builder's buffer behind the head (cap given to frame_builder_init minus the
+ * head's length): the body is copied there first (the builder owns all of its
+ * buffer). Otherwise it gets two: the head, then the body. A transport that
+ * takes part of what it is offered gets more calls through
+ * frame_encoder_resume().
+ *
+ * Returns FRAME_OK, the builder's error, FRAME_E_WRITE (the callback failed;
+ * the frame may be half-sent and the connection should be closed), or
+ * FRAME_E_WOULD_BLOCK: the transport took part of it; keep `b`'s buffer and
+ * `body` unchanged and call frame_encoder_resume() until it returns FRAME_OK.
+ * frame_encoder_pending() says how many bytes are still waiting.
  */
 FRAME_API frame_errno frame_write(frame_encoder *e, frame_builder *b, const void *body, size_t len);
 
 /*
  * The streaming form, for a body that does not fit in memory:
- * frame_write_begin() writes the head and declares body_size;
+ * frame_write_begin() takes the finished head of `b` and declares body_size;
  * frame_write_body() writes chunks; frame_write_end() checks that they added
  * up to body_size (FRAME_E_SIZE_MISMATCH if not). A chunk that would go past
  * body_size is refused whole, before any of it is written
  * (FRAME_E_SIZE_MISMATCH), so no frame ever carries more than it declares.
+ *
+ * Transport calls: frame_write_begin() calls nothing. The head is held (in
+ * `b`'s buffer, which must stay unchanged until the head is written) and
+ * leaves with the first non-empty chunk, in one call as frame_write() says
+ * for a whole body; then each chunk is one call. frame_write_end() writes a
+ * head still held (an empty body), and frame_encoder_resume() writes it at
+ * once for a caller who wants the head out before the first chunk exists.
+ *
  * Each returns FRAME_OK, FRAME_E_WOULD_BLOCK (resume, then go on with the
  * next chunk), FRAME_E_WRITE, or FRAME_E_ARGUMENT (out of order).
  */
@@ -483,11 +590,16 @@ FRAME_API frame_errno frame_write_begin(frame_encoder *e, frame_builder *b);
 FRAME_API frame_errno frame_write_body(frame_encoder *e, const void *chunk, size_t len);
 FRAME_API frame_errno frame_write_end(frame_encoder *e);
 
-/* Writes what a short write left behind. FRAME_OK when nothing is pending
- * any more, FRAME_E_WOULD_BLOCK again, or FRAME_E_WRITE. */
+/* Writes what a short write left behind (and a head held by
+ * frame_write_begin()). FRAME_OK when nothing is pending any more,
+ * FRAME_E_WOULD_BLOCK again, or FRAME_E_WRITE. After FRAME_E_WOULD_BLOCK the
+ * transport has taken exactly len - frame_encoder_pending() bytes of what it
+ * was offered in all, and resume offers the rest, starting with the first
+ * byte not taken. */
 FRAME_API frame_errno frame_encoder_resume(frame_encoder *e);
 
-/* Bytes still waiting after FRAME_E_WOULD_BLOCK (0 when none). */
+/* Bytes still waiting after FRAME_E_WOULD_BLOCK (0 when none; a head held
+ * by frame_write_begin() has not been offered yet and is not counted). */
 FRAME_API size_t frame_encoder_pending(const frame_encoder *e);
 
 /* The negative number the write callback returned, for FRAME_E_WRITE. */

@@ -5,10 +5,17 @@
  */
 #include "internal.h"
 
-/* How frame__add() writes a member's value. FRAME__SIZE is the size member,
- * written by init without the checks. FRAME__INT64, the only kind with bit 2,
- * is text to frame__add() once frame__add_number() has read it as signed. */
-enum { FRAME__TEXT, FRAME__RAW, FRAME__STRING, FRAME__SIZE, FRAME__INT64 };
+/* How frame__add() writes a member. FRAME__SIZE is the size member, written
+ * by init without the checks. FRAME__INT64, the only kind frame__add_number()
+ * takes with bit 2, is text to frame__add() once it has been read as signed.
+ * From FRAME__RAW on, the value is JSON text copied canonically: raw JSON is
+ * validated first, and from FRAME__COPY on it is a view of a validated
+ * header, not validated again; FRAME__MEMBER's name is a view too (a JSON
+ * string), and FRAME__FRESH is a member of a validated object copied into a
+ * builder that held only the size member: its name cannot collide, so it is
+ * compared with the size member's only. */
+enum { FRAME__TEXT, FRAME__SIZE, FRAME__STRING, FRAME__INT64 = 4, FRAME__RAW,
+       FRAME__COPY, FRAME__MEMBER, FRAME__FRESH };
 
 /* Records a sticky error. */
 static frame_errno frame__builder_fail(frame_builder *b, frame_errno err) {
@@ -53,17 +60,27 @@ static FRAME__INLINE void frame__put_char(frame_builder *b, unsigned c) {
     frame__put(b, e, n);
 }
 
-/* Appends `len` bytes of UTF-8 as a canonical JSON string. */
-static FRAME__INLINE frame_errno frame__put_string(frame_builder *b, const frame__u8 *p, size_t len) {
+/* Appends `len` bytes of UTF-8 as a canonical JSON string; returns 1 if
+ * they are not UTF-8 (and the string is then left unfinished), else 0. */
+static FRAME__INLINE int frame__put_string(frame_builder *b, const frame__u8 *p, size_t len) {
     const frame__u8 *end = p + len;
 #if FRAME__SMALL
-    /* A character at a time, with no scanning helper to bring in. */
+    /* A character at a time, with no scanning helper to bring in: the
+     * string iterator checks a UTF-8 sequence (which no quote, backslash or
+     * control starts) and says where it ends. */
+    frame__siter it;
+    const frame__u8 *checked = p; /* the end of the sequences checked so far */
     frame__put(b, "\"", 1);
-    for (; p < end; p += len) {
-        len = 1;
-        if (*p < 0x80) frame__put_char(b, *p);
-        else if ((len = frame__utf8_len(p, end)) != 0) frame__put(b, p, len);
-        else return FRAME_E_BAD_UTF8;
+    for (; p < end; p++) {
+        if (p >= checked && *p >= 0x80) {
+            it.p = p;
+            it.end = end;
+            it.left = 0;
+            if (frame__siter_next(&it) < 0) return 1;
+            checked = it.p;
+        }
+        /* UTF-8 bytes go as they are. */
+        frame__put_char(b, *p);
     }
 #else
     const frame__u8 *run = p;
@@ -73,7 +90,7 @@ static FRAME__INLINE frame_errno frame__put_string(frame_builder *b, const frame
         if (q < end && *q >= 0x80) {
             /* Valid UTF-8 goes as it is, in the run of plain bytes. */
             size_t n = frame__utf8_len(q, end);
-            if (!n) return FRAME_E_BAD_UTF8;
+            if (!n) return 1;
             p = q + n;
             continue;
         }
@@ -84,12 +101,14 @@ static FRAME__INLINE frame_errno frame__put_string(frame_builder *b, const frame
     }
 #endif
     frame__put(b, "\"", 1);
-    return FRAME_OK;
+    return 0;
 }
 
 /* Appends validated JSON text canonically: white space dropped, strings
- * decoded and escaped again, everything else (numbers too) as written. */
-static void frame__put_canonical(frame_builder *b, const frame__u8 *p, const frame__u8 *end) {
+ * decoded and escaped again, everything else (numbers too) as written.
+ * Returns the number of members in it (colons outside strings). */
+static unsigned frame__put_canonical(frame_builder *b, const frame__u8 *p, const frame__u8 *end) {
+    unsigned members = 0;
     while (p < end) {
         const frame__u8 *q = p++;
         if (*q == '"') {
@@ -104,7 +123,30 @@ static void frame__put_canonical(frame_builder *b, const frame__u8 *p, const fra
         }
         /* Outside strings, only white space is at or below ' '. */
         if (*q > ' ') frame__put(b, q, 1);
+        members += *q == ':';
     }
+    return members;
+}
+
+/* How frame__put_text() writes its bytes, and what it returns for bad UTF-8
+ * (more than any count of members). */
+enum { FRAME__AS_JSON, FRAME__AS_STRING, FRAME__AS_IS, FRAME__BAD = 0x10000 };
+
+/* Appends the byte sep (',' or ':'), then the n bytes at p: as they are, as a canonical string, or as
+ * validated JSON text in canonical form. Returns FRAME__BAD if they are
+ * not UTF-8, else the number of members in JSON text (0 for the others). */
+static unsigned frame__put_text(frame_builder *b, unsigned sep, const frame__u8 *p, size_t n, int how) {
+    frame__put_char(b, sep);
+    if (how == FRAME__AS_STRING) return frame__put_string(b, p, n) ? FRAME__BAD : 0;
+#if !FRAME__SMALL
+    if (how == FRAME__AS_IS) {
+        frame__put(b, p, n);
+        return 0;
+    }
+#endif
+    /* Size builds copy literals and numbers as JSON text too: byte by
+     * byte, the same bytes (no white space, no string, no member). */
+    return frame__put_canonical(b, p, p + n);
 }
 
 /* Returns v / 10; *digit gets v % 10. */
@@ -145,87 +187,109 @@ static char *frame__format(char *end, uint64_t v) {
     return end;
 }
 
-/* Checks that a member named `name` may be added next. */
-static frame_errno frame__check_member(frame_builder *b, const char *name) {
-    frame_value obj, found;
+/* Checks that a member named by the n bytes at `name` may be added next;
+ * for kind FRAME__MEMBER and FRAME__FRESH, `name` is a JSON string. Returns
+ * the error for the caller to record (an earlier one is the builder's). */
+static frame_errno frame__check_member(frame_builder *b, const char *name, size_t n, int kind) {
+    const frame__u8 *u = (const frame__u8 *)name;
+    size_t cursor = 0;
+    frame_value obj;
+    frame_member m;
+    frame_errno err = FRAME_OK;
+    int json = kind >= FRAME__MEMBER, first = 1;
     if (b->_errno) return (frame_errno)b->_errno;
     /* _members is 0 in the raw profile, which has none. */
     if (!name || b->_finished || !b->_members) return frame__builder_fail(b, FRAME_E_ARGUMENT);
-    if (strcmp(name, frame__size_name(b->_cfg)) == 0) return frame__builder_fail(b, FRAME_E_RESERVED_NAME);
-    if (b->_members >= FRAME_MAX_MEMBERS) return frame__builder_fail(b, FRAME_E_TOO_MANY_MEMBERS);
 #if !FRAME__SMALL
     {
-        size_t len = strlen(name);
-        if (!b->_nested && (!len || !strchr(":,}]", name[0])) &&
-            frame__plain_end((const frame__u8 *)name, (const frame__u8 *)name + len) ==
-                (const frame__u8 *)name + len) {
-            /* In canonical text every '"' inside a string is escaped. So,
-             * without nested objects, `,"name":` can start inside an earlier
-             * string only where that string's closing quote is followed by
-             * the name's first byte: ':' after a name, ',' or ']' after a
-             * value. For other names it stands only where the member does. */
-            const frame__u8 *end = b->_buf + b->_len, *p = end - frame__header_len(b);
-            while ((p = (const frame__u8 *)memchr(p, ',', (size_t)(end - p))) != NULL) {
-                if ((size_t)(end - p) >= len + 4 && p[1] == '"' && memcmp(p + 2, name, len) == 0 &&
-                    p[2 + len] == '"' && p[3 + len] == ':')
-                    return frame__builder_fail(b, FRAME_E_DUPLICATE_NAME);
-                p++;
-            }
-            return FRAME_OK;
+        const char *size = frame__size_name(b->_cfg);
+        size_t size_len = strlen(size);
+        if (json ? frame__string_equals_bytes(u, u + n, (const frame__u8 *)size, size_len)
+                 : n == size_len && memcmp(name, size, n) == 0)
+            return frame__builder_fail(b, FRAME_E_RESERVED_NAME);
+    }
+    if (b->_members >= FRAME_MAX_MEMBERS) return frame__builder_fail(b, FRAME_E_TOO_MANY_MEMBERS);
+    if (kind == FRAME__FRESH) return FRAME_OK;
+    if (!json && !b->_nested && (!n || !strchr(":,}]", name[0])) && frame__plain_end(u, u + n) == u + n) {
+        /* In canonical text every '"' inside a string is escaped. So,
+         * without nested objects, `,"name":` can start inside an earlier
+         * string only where that string's closing quote is followed by
+         * the name's first byte: ':' after a name, ',' or ']' after a
+         * value. For other names it stands only where the member does. */
+        const frame__u8 *end = b->_buf + b->_len, *p = end - frame__header_len(b);
+        while ((p = (const frame__u8 *)memchr(p, ',', (size_t)(end - p))) != NULL) {
+            if ((size_t)(end - p) >= n + 4 && p[1] == '"' && memcmp(p + 2, name, n) == 0 &&
+                p[2 + n] == '"' && p[3 + n] == ':')
+                return frame__builder_fail(b, FRAME_E_DUPLICATE_NAME);
+            p++;
         }
+        return FRAME_OK;
     }
 #endif
-    /* The object so far (not yet closed) holds the names to compare with. */
+    /* The object so far (not yet closed) holds the names to compare with;
+     * the first is the size member's: the reserved name, which is that
+     * whatever the count. A duplicate is that only within the count. A
+     * fresh name is compared with the size member's only. */
     obj.len = frame__header_len(b);
     obj.json = (const char *)b->_buf + b->_len - obj.len;
     obj.type = FRAME_TYPE_OBJECT;
-    if (frame_value_find(&obj, name, &found) == FRAME_OK)
-        return frame__builder_fail(b, FRAME_E_DUPLICATE_NAME);
-    return FRAME_OK;
+    while (frame_value_next(&obj, &cursor, &m)) {
+        const frame__u8 *a = (const frame__u8 *)m.name.json;
+        if (json ? frame__string_equals_string(a, a + m.name.len, u, u + n)
+                 : frame__string_equals_bytes(a, a + m.name.len, u, n)) {
+            err = first ? FRAME_E_RESERVED_NAME : FRAME_E_DUPLICATE_NAME;
+            break;
+        }
+        if (kind == FRAME__FRESH) cursor = obj.len; /* no more names */
+        first = 0;
+    }
+    if (err != FRAME_E_RESERVED_NAME && b->_members >= FRAME_MAX_MEMBERS) err = FRAME_E_TOO_MANY_MEMBERS;
+    return err ? frame__builder_fail(b, err) : FRAME_OK;
 }
 
 /* Adds `,"name":value`, `kind` telling how value and len are read. The
  * member goes in whole or leaves no byte behind: one that might not fit is
  * measured by a dry run first, which also tells HEADER_TOO_LARGE from
  * BUFFER_TOO_SMALL. */
-static frame_errno frame__add(frame_builder *b, const char *name, int kind, const void *value,
-                              size_t len) {
+static frame_errno frame__add(frame_builder *b, const char *name, size_t n, int kind,
+                              const void *value, size_t len) {
     const frame__u8 *s = (const frame__u8 *)value;
-    size_t mark, n;
+    size_t mark;
+    unsigned members = 0;
     frame_errno err;
+    /* (size_t)-1: NUL-terminated (a NULL name fails the check below). */
+    if (n == (size_t)-1) n = name ? strlen(name) : 0;
     if (kind != FRAME__SIZE) {
         if (!b) return FRAME_E_ARGUMENT;
-        err = frame__check_member(b, name); /* first: an earlier error is sticky */
+        err = frame__check_member(b, name, n, kind); /* first: an earlier error is sticky */
         if (err) return err;
         /* The count may run ahead of a member that then fails: the error is
          * sticky, so nothing reads the count again. */
         b->_members++;
         if (!s) {
             /* NULL with no bytes is the empty string, read from any pointer
-             * but NULL; NULL raw JSON is refused. */
-            if (len || kind == FRAME__RAW) return frame__builder_fail(b, FRAME_E_ARGUMENT);
+             * but NULL; NULL JSON text is refused. */
+            if (len || kind >= FRAME__RAW) return frame__builder_fail(b, FRAME_E_ARGUMENT);
             s = (const frame__u8 *)name;
         }
         if (kind == FRAME__RAW) {
-            frame__json_job job;
-            memset(&job, 0, sizeof job);
+            /* The members it holds are counted as it is copied, below. */
+            /* Any one value, inside the header object. */
+            frame__json_job job = {0, 0, 0, 1, 0, 0, 0, 0};
             job.start = s;
             job.end = s + len;
-            job.depth = 1; /* inside the header object */
             job.members = b->_members;
             job.cfg = b->_cfg;
             err = frame__json_validate(&job);
             if (err) return frame__builder_fail(b, err);
-            b->_members = job.members;
-#if !FRAME__SMALL
-            /* Objects inside the value bring names the quick duplicate
-             * search would mistake for members. */
-            if (memchr(s, '{', len)) b->_nested = 1;
-#endif
         }
+#if !FRAME__SMALL
+        /* Objects inside the value bring names the quick duplicate
+         * search would mistake for members. */
+        if (kind != FRAME__STRING && memchr(s, '{', len)) b->_nested = 1;
+#endif
     }
     mark = b->_len;
-    n = strlen(name);
 #if !FRAME__SMALL
     {
         /* Escaping makes a byte 6 at most, so the member takes less than
@@ -239,13 +303,19 @@ static frame_errno frame__add(frame_builder *b, const char *name, int kind, cons
     b->_dry = 1;
 #endif
     for (;;) {
-        frame__put_char(b, ',');
-        err = frame__put_string(b, (const frame__u8 *)name, n);
-        if (err) break;
-        frame__put_char(b, ':');
-        if (kind == FRAME__STRING) err = frame__put_string(b, s, len);
-        else if (kind == FRAME__RAW) frame__put_canonical(b, s, s + len);
-        else frame__put(b, s, len); /* literals and numbers: canonical as they are */
+        /* Bad UTF-8 in the name or the value: the member is written (or
+         * measured) whole all the same, then taken back. A name has no
+         * members. */
+        members = frame__put_text(b, ',', (const frame__u8 *)name, n,
+                                  kind >= FRAME__MEMBER ? FRAME__AS_JSON : FRAME__AS_STRING);
+        /* Literals and numbers are canonical as they are. */
+        members += frame__put_text(b, ':', s, len,
+                                   kind == FRAME__STRING                ? FRAME__AS_STRING
+                                   : !FRAME__SMALL && kind < FRAME__RAW ? FRAME__AS_IS
+                                                                        : FRAME__AS_JSON);
+        /* A copied value's members count as the validator counts them. */
+        err = members >= FRAME__BAD ? FRAME_E_BAD_UTF8
+              : b->_members + members > FRAME_MAX_MEMBERS ? FRAME_E_TOO_MANY_MEMBERS : FRAME_OK;
         if (err || !b->_dry) break;
         /* Over max_header is the answer whatever the buffer, so it comes first. */
         if (frame__header_len(b) >= (size_t)frame__limit(b->_cfg, 0)) err = FRAME_E_HEADER_TOO_LARGE;
@@ -254,7 +324,10 @@ static frame_errno frame__add(frame_builder *b, const char *name, int kind, cons
         b->_dry = 0;
         b->_len = mark;
     }
-    if (!err) return FRAME_OK;
+    if (!err) {
+        b->_members += members;
+        return FRAME_OK;
+    }
     b->_dry = 0;
     b->_len = mark;
     return frame__builder_fail(b, err);
@@ -268,7 +341,7 @@ static frame_errno frame__add_number(frame_builder *b, const char *name, uint64_
     if (negative) v = 0 - v;
     d = frame__format(t + sizeof t, v);
     if (negative) *--d = '-';
-    return frame__add(b, name, kind, d, (size_t)(t + sizeof t - d));
+    return frame__add(b, name, (size_t)-1, kind, d, (size_t)(t + sizeof t - d));
 }
 
 FRAME_API frame_errno frame_builder_init(frame_builder *b, const frame_config *cfg, void *buf,
@@ -298,7 +371,7 @@ FRAME_API frame_errno frame_builder_init(frame_builder *b, const frame_config *c
 
 FRAME_API frame_errno frame_builder_add_stringn(frame_builder *b, const char *name, const char *value,
                                                 size_t len) {
-    return frame__add(b, name, FRAME__STRING, value, len);
+    return frame__add(b, name, (size_t)-1, FRAME__STRING, value, len);
 }
 
 FRAME_API frame_errno frame_builder_add_string(frame_builder *b, const char *name, const char *value) {
@@ -314,19 +387,60 @@ FRAME_API frame_errno frame_builder_add_int64(frame_builder *b, const char *name
     return frame__add_number(b, name, (uint64_t)value, FRAME__INT64);
 }
 
+/* Adds the literal true (0), null (1) or false (2). */
+#if FRAME__SMALL && defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static frame_errno frame__add_literal(frame_builder *b, const char *name, unsigned which) {
+    static const char literals[] = "true\0null\0false";
+    return frame__add(b, name, (size_t)-1, FRAME__TEXT, literals + 5 * which, 4 + (which >> 1));
+}
+
 FRAME_API frame_errno frame_builder_add_bool(frame_builder *b, const char *name, int value) {
-    static const char literals[] = "true\0false";
-    unsigned f = !value;
-    return frame__add(b, name, FRAME__TEXT, literals + 5 * f, 4 + f);
+    return frame__add_literal(b, name, value ? 0 : 2);
 }
 
 FRAME_API frame_errno frame_builder_add_null(frame_builder *b, const char *name) {
-    return frame__add(b, name, FRAME__TEXT, "null", 4);
+    return frame__add_literal(b, name, 1);
 }
 
 FRAME_API frame_errno frame_builder_add_raw(frame_builder *b, const char *name, const char *json,
                                             size_t len) {
-    return frame__add(b, name, FRAME__RAW, json, len);
+    return frame__add(b, name, (size_t)-1, FRAME__RAW, json, len);
+}
+
+FRAME_API frame_errno frame_builder_add_rawn(frame_builder *b, const char *name, size_t name_len,
+                                             const char *json, size_t len) {
+    return frame__add(b, name, name_len, FRAME__RAW, json, len);
+}
+
+FRAME_API frame_errno frame_builder_add_value(frame_builder *b, const char *name, size_t name_len,
+                                              const frame_value *v) {
+    /* A NULL view is a NULL value: an argument error in frame__add. */
+    return frame__add(b, name, name_len, FRAME__COPY, v ? v->json : NULL, v ? v->len : 0);
+}
+
+FRAME_API frame_errno frame_builder_add_members(frame_builder *b, const frame_value *obj,
+                                                const char *const *omit) {
+    frame_member m;
+    size_t cursor = 0;
+    int kind;
+    if (!b) return FRAME_E_ARGUMENT;
+    /* An earlier error stays the builder's error. */
+    if (!b->_errno && (!obj || !obj->json || obj->type != FRAME_TYPE_OBJECT))
+        frame__builder_fail(b, obj && obj->json ? FRAME_E_TYPE : FRAME_E_ARGUMENT);
+    /* The names of a validated object differ from each other and, but for
+     * the size member (left out), from a builder's that holds only that. */
+    kind = b->_members == 1 ? FRAME__FRESH : FRAME__MEMBER;
+    while (!b->_errno && frame_value_next(obj, &cursor, &m)) {
+        /* The size member's name first, then those of omit. */
+        const char *const *o = omit;
+        const char *leave = frame__size_name(b->_cfg);
+        while (leave && !frame_value_string_equals(&m.name, leave, strlen(leave)))
+            leave = o && *o ? *o++ : NULL;
+        if (!leave) frame__add(b, m.name.json, m.name.len, kind, m.value.json, m.value.len);
+    }
+    return (frame_errno)b->_errno;
 }
 
 FRAME_API frame_errno frame_builder_finish(frame_builder *b, const void **out, size_t *len) {

@@ -49,8 +49,6 @@ uint64_t frame__limit(const frame_config *cfg, int body) {
 void frame__put_prefix(frame__u8 *out, const frame_config *cfg, uint64_t value) {
     unsigned w = frame__width(cfg), i;
     int big = cfg->big_endian;
-    for (i = 0; i < w; i++) {
-        unsigned shift = 8 * (big ? w - 1 - i : i);
-        out[i] = (frame__u8)(value >> shift);
-    }
+    /* The low byte first, at the end for big-endian. */
+    for (i = 0; i < w; i++, value >>= 8) out[big ? w - 1 - i : i] = (frame__u8)value;
 }

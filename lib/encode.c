@@ -1,79 +1,134 @@
 /*
  * Writing frames through the caller's transport. A short write parks what is
  * left in _pending, so a full non-blocking socket never loses part of a frame.
+ *
+ * One write per frame: a gathering transport gets head and body in one call;
+ * a one-buffer transport gets the body copied behind the head in the
+ * builder's buffer when it fits there. The streaming form holds the head back
+ * until the first chunk (or the end), so that both leave together.
  */
 #include "internal.h"
 
 #include <limits.h>
 
-enum { FRAME__IDLE, FRAME__WHOLE, FRAME__STREAM, FRAME__FAILED };
+/* The encoder's states: the streaming form's STREAM is the only one with
+ * something to remember. A frame_write() that could not finish leaves IDLE
+ * with bytes pending, which only resume takes. A failed encoder is told by
+ * its _errno (0 until then). */
+enum { FRAME__IDLE = 0, FRAME__STREAM = 2 };
 
 /* Fails the encoder for good: every later call returns err. */
 static frame_errno frame__encoder_fail(frame_encoder *e, frame_errno err) {
-    e->_state = FRAME__FAILED;
     e->_errno = (unsigned char)err;
     return err;
 }
 
-FRAME_API frame_errno frame_encoder_init(frame_encoder *e, frame_write_fn write, void *ctx) {
+/* Either transport, as _write holds it. */
+typedef union frame__transport {
+    frame_write_fn one;
+    frame_gather_fn gather;
+} frame__transport;
+
+/* Both init functions: gather says which member of w is set. */
+#if FRAME__SMALL && defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static frame_errno frame__encoder_init(frame_encoder *e, frame__transport w, int gather, void *ctx) {
     if (!e) return FRAME_E_ARGUMENT;
     memset(e, 0, sizeof *e);
-    e->_write = write;
+    /* Both members are function pointers of the same size: copying one
+     * copies either. */
+    e->_write.one = w.one;
     e->_ctx = ctx;
-    return write ? FRAME_OK : frame__encoder_fail(e, FRAME_E_ARGUMENT);
+    e->_gather = (unsigned char)gather;
+    return w.one ? FRAME_OK : frame__encoder_fail(e, FRAME_E_ARGUMENT);
 }
 
-/* Writes the pending spans in order: the head's rest, then the body's. */
+FRAME_API frame_errno frame_encoder_init(frame_encoder *e, frame_write_fn write, void *ctx) {
+    frame__transport w;
+    w.one = write;
+    return frame__encoder_init(e, w, 0, ctx);
+}
+
+FRAME_API frame_errno frame_encoder_init_gather(frame_encoder *e, frame_gather_fn write, void *ctx) {
+    frame__transport w;
+    w.gather = write;
+    return frame__encoder_init(e, w, 1, ctx);
+}
+
+/*
+ * Writes the pending spans in order, the head's rest then the body's: one
+ * transport call per round, both spans in it for a gathering transport. What
+ * the callback can report taking is at most LONG_MAX, so a round offers no
+ * more. The first span is empty only when both are.
+ */
 static frame_errno frame__flush(frame_encoder *e) {
-    for (;;) {
-        int i = !e->_pending_len[0];
-        /* What the callback can report taking is at most LONG_MAX. */
-        size_t len = e->_pending_len[i] > (size_t)LONG_MAX ? (size_t)LONG_MAX : e->_pending_len[i];
-        long r;
-        if (!len) return FRAME_OK;
-        r = e->_write(e->_ctx, e->_pending[i], len);
+    frame_span s[2];
+    size_t left;
+    long r;
+    while ((s[0].len = e->_pending_len[0]) != 0) {
+        if (s[0].len > LONG_MAX) s[0].len = LONG_MAX;
+        s[0].data = e->_pending[0];
+        s[1].data = e->_pending[1];
+        s[1].len = 0;
+        if (e->_gather) {
+            s[1].len = LONG_MAX - s[0].len;
+            if (e->_pending_len[1] < s[1].len) s[1].len = e->_pending_len[1];
+            r = e->_write.gather(e->_ctx, s, 1 + (s[1].len != 0));
+        } else {
+            /* A one-buffer transport gets one span a round. */
+            r = e->_write.one(e->_ctx, s[0].data, s[0].len);
+        }
         /* A negative r is a failure too: as unsigned, it is above LONG_MAX. */
-        if ((unsigned long)r > len) {
+        left = s[0].len + s[1].len;
+        if ((unsigned long)r > left) {
             e->_write_result = r;
             return frame__encoder_fail(e, FRAME_E_WRITE);
         }
-        e->_pending[i] += r;
-        e->_pending_len[i] -= (size_t)r;
-        if ((size_t)r < len) return FRAME_E_WOULD_BLOCK;
+        left -= (size_t)r; /* what was not taken */
+        if ((size_t)r >= e->_pending_len[0]) {
+            /* The first span is gone: the second moves up. */
+            r -= (long)e->_pending_len[0];
+            e->_pending[0] = e->_pending[1];
+            e->_pending_len[0] = e->_pending_len[1];
+            e->_pending_len[1] = 0;
+        }
+        e->_pending[0] += r;
+        e->_pending_len[0] -= (size_t)r;
+        if (left) return FRAME_E_WOULD_BLOCK;
     }
+    return FRAME_OK;
 }
 
 /* The writing calls, numbered so that op & FRAME__STREAM is the state each
- * must find (IDLE for write and begin, STREAM for body and end) and op + 1 the
- * state write and begin enter (WHOLE, STREAM). */
+ * must find (IDLE for write and begin, STREAM for body and end) and
+ * (op + 1) & FRAME__STREAM the state each leaves (IDLE for write and end). */
 enum { FRAME__OP_WRITE, FRAME__OP_BEGIN, FRAME__OP_BODY, FRAME__OP_END, FRAME__OP_RESUME };
 
 /*
  * The writing calls and resume in one, so that the entry checks and the
  * writing exist once: a failed encoder repeats its error; but for resume,
- * nothing may start while bytes are pending, nor in another state, and data
- * may be NULL only when len is 0. Then what op does, then the writing of the
- * queued spans (all resume does).
+ * nothing may start while bytes are pending (a held head aside), nor in
+ * another state, and data may be NULL only when len is 0. Then what op does,
+ * then the writing of the queued spans (all resume does).
+ *
+ * A one-buffer transport gets the body (or the first chunk) copied behind the
+ * head when the builder's buffer has room for it. While the head is held,
+ * _write_result (a failure's result, and no failure is possible yet) keeps
+ * the size of that room: the struct keeps its 1.0 size and layout.
  */
-static frame_errno frame__op(frame_encoder *e, const void *data, size_t len, int op,
+static frame_errno frame__op(frame_encoder *e, int op, const void *data, size_t len,
                              frame_builder *b) {
     const void *head;
     frame_errno err;
-    int state = op & FRAME__STREAM;
+    int k;
     if (!e) return FRAME_E_ARGUMENT;
-    if (e->_state == FRAME__FAILED) return (frame_errno)e->_errno;
+    if (e->_errno) return (frame_errno)e->_errno;
     if (op != FRAME__OP_RESUME) {
-        if (e->_state != state || (e->_pending_len[0] | e->_pending_len[1]) || (!data && len))
+        if (e->_state != (op & FRAME__STREAM) ||
+            ((e->_pending_len[0] | e->_pending_len[1]) && !e->_held) || (!data && len))
             return FRAME_E_ARGUMENT;
-        if (op == FRAME__OP_END) {
-            /* Short: the peer is now waiting for bytes that will never come. */
-            if (e->_written != e->_declared) return frame__encoder_fail(e, FRAME_E_SIZE_MISMATCH);
-            state = FRAME__IDLE;
-        } else if (op == FRAME__OP_BODY) {
-            /* Refused whole: no frame carries more than it declares. */
-            if (len > e->_declared - e->_written) return FRAME_E_SIZE_MISMATCH;
-            e->_written += len;
-        } else {
+        if (op < FRAME__OP_BODY) {
             /* A failed builder reports its own error below. */
             if (op == FRAME__OP_WRITE && b && !b->_errno && b->_body_size != len)
                 return FRAME_E_SIZE_MISMATCH;
@@ -81,41 +136,69 @@ static frame_errno frame__op(frame_encoder *e, const void *data, size_t len, int
             err = frame_builder_finish(b, &head, &e->_pending_len[0]);
             if (err) return err;
             e->_pending[0] = (const unsigned char *)head;
+            /* The room is the builder's; only the held head looks at it. */
+            e->_write_result = (long)(b->_cap - b->_len < LONG_MAX ? b->_cap - b->_len : LONG_MAX);
             e->_declared = b->_body_size;
-            e->_written = len;
-            state = op + 1;
+            e->_held = 1;
+        } else if (op == FRAME__OP_END && e->_declared) {
+            /* Short: the peer is now waiting for bytes that will never come. */
+            return frame__encoder_fail(e, FRAME_E_SIZE_MISMATCH);
         }
-        e->_pending[1] = (const unsigned char *)data;
-        e->_pending_len[1] = len;
-        e->_state = (unsigned char)state;
+        /* _declared: the body bytes still to come. A chunk that would go
+         * past them is refused whole: no frame carries more than it
+         * declares (a whole body is its size, and end brings none). */
+        if (len > e->_declared) return FRAME_E_SIZE_MISMATCH;
+        e->_declared -= len;
+        e->_state = (unsigned char)((op + 1) & FRAME__STREAM);
+        if (e->_held) {
+            if (!len) {
+                /* The head waits for the first chunk: begin, or an empty chunk. */
+                if (op == FRAME__OP_BEGIN || op == FRAME__OP_BODY) return FRAME_OK;
+            } else if (!e->_gather && len <= (size_t)e->_write_result) {
+                /* Behind the head, in the builder's buffer (writable: the
+                 * pointer is const only in the encoder): one call takes both. */
+                memmove((unsigned char *)(uintptr_t)(e->_pending[0] + e->_pending_len[0]), data, len);
+                e->_pending_len[0] += len;
+                len = 0;
+            }
+        }
+        /* Behind a head still held, or first (nothing is pending). */
+        k = e->_held;
+        e->_pending[k] = (const unsigned char *)data;
+        e->_pending_len[k] = len;
     }
-    err = frame__flush(e);
-    if (!err && e->_state == FRAME__WHOLE) e->_state = FRAME__IDLE;
-    return err;
+    /* Nothing held any more; _write_result is a failure's again. */
+    e->_held = 0;
+    e->_write_result = 0;
+    return frame__flush(e);
 }
 
 FRAME_API frame_errno frame_write(frame_encoder *e, frame_builder *b, const void *body, size_t len) {
-    return frame__op(e, body, len, FRAME__OP_WRITE, b);
+    return frame__op(e, FRAME__OP_WRITE, body, len, b);
 }
 
 FRAME_API frame_errno frame_write_begin(frame_encoder *e, frame_builder *b) {
-    return frame__op(e, NULL, 0, FRAME__OP_BEGIN, b);
+    return frame__op(e, FRAME__OP_BEGIN, NULL, 0, b);
 }
 
 FRAME_API frame_errno frame_write_body(frame_encoder *e, const void *chunk, size_t len) {
-    return frame__op(e, chunk, len, FRAME__OP_BODY, NULL);
+    return frame__op(e, FRAME__OP_BODY, chunk, len, NULL);
 }
 
 FRAME_API frame_errno frame_write_end(frame_encoder *e) {
-    return frame__op(e, NULL, 0, FRAME__OP_END, NULL);
+    return frame__op(e, FRAME__OP_END, NULL, 0, NULL);
 }
 
 FRAME_API frame_errno frame_encoder_resume(frame_encoder *e) {
-    return frame__op(e, NULL, 0, FRAME__OP_RESUME, NULL);
+    return frame__op(e, FRAME__OP_RESUME, NULL, 0, NULL);
 }
 
 FRAME_API size_t frame_encoder_pending(const frame_encoder *e) {
-    return e ? e->_pending_len[0] + e->_pending_len[1] : 0;
+    /* A held head is not waiting for room: nothing has been offered yet. */
+    return e && !e->_held ? e->_pending_len[0] + e->_pending_len[1] : 0;
 }
 
-FRAME_API long frame_encoder_write_result(const frame_encoder *e) { return e ? e->_write_result : 0; }
+FRAME_API long frame_encoder_write_result(const frame_encoder *e) {
+    /* While a head is held, _write_result keeps the builder's room. */
+    return e && !e->_held ? e->_write_result : 0;
+}

@@ -233,12 +233,6 @@ size_t frame__utf8_len(const frame__u8 *p, const frame__u8 *end) {
 #endif
 }
 
-void frame__siter_init(frame__siter *it, const frame__u8 *quote, const frame__u8 *end) {
-    it->p = quote + 1;
-    it->end = end;
-    it->left = 0;
-}
-
 int frame__string_equals_bytes(const frame__u8 *a, const frame__u8 *a_end, const frame__u8 *s,
                                size_t len) {
     frame__siter it;

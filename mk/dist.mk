@@ -49,7 +49,7 @@ PORTABLE_BUILD = $(WARN) -Werror -O2 -Iinclude -Itests/portable $(LIB_SRCS) $(PO
 # ---- single header ------------------------------------------------------------
 dist: $(DIST_HDR)
 
-$(DIST_HDR): tools/amalgamate.py include/frame.h $(wildcard lib/*.h) $(LIB_SRCS)
+$(DIST_HDR): tools/amalgamate.py include/frame.h include/frame_posix.h $(wildcard lib/*.h) $(LIB_SRCS) $(POSIX_SRCS)
 	$(PYTHON) tools/amalgamate.py --out $@
 
 # ---- install --------------------------------------------------------------------
@@ -60,6 +60,7 @@ PC_INCLUDEDIR = $(patsubst $(PREFIX)/%,$${prefix}/%,$(INCLUDEDIR))
 install: lib
 	$(INSTALL) -d $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR)
 	$(INSTALL) -m 644 include/frame.h $(DESTDIR)$(INCLUDEDIR)/frame.h
+	$(INSTALL) -m 644 include/frame_posix.h $(DESTDIR)$(INCLUDEDIR)/frame_posix.h
 	$(INSTALL) -m 644 $(LIBA) $(DESTDIR)$(LIBDIR)/libframe.a
 	$(INSTALL) -m 755 $(LIBSO) $(DESTDIR)$(LIBDIR)/libframe.so.$(VERSION)
 	ln -sf libframe.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
@@ -70,7 +71,7 @@ install: lib
 	$(INSTALL) -m 644 $(BUILD)/libframe.pc $(DESTDIR)$(PKGCONFIGDIR)/libframe.pc
 
 uninstall:
-	rm -f $(DESTDIR)$(INCLUDEDIR)/frame.h $(DESTDIR)$(LIBDIR)/libframe.a \
+	rm -f $(DESTDIR)$(INCLUDEDIR)/frame.h $(DESTDIR)$(INCLUDEDIR)/frame_posix.h $(DESTDIR)$(LIBDIR)/libframe.a \
 	    $(DESTDIR)$(LIBDIR)/libframe.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME) \
 	    $(DESTDIR)$(LIBDIR)/libframe.so $(DESTDIR)$(PKGCONFIGDIR)/libframe.pc
 
@@ -83,9 +84,10 @@ SH_DIR := $(BUILD)/single
 SH_TEST_OBJS := $(patsubst tests/%.c,$(SH_DIR)/tests/%.o,$(TEST_SRCS))
 
 # The implementation, compiled once from the single header.
+# With the POSIX helpers (FRAME_POSIX), which tests/test_posix.c needs.
 $(SH_DIR)/impl.o: tests/consumer/vendor_impl.c $(DIST_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(WARN) -Werror $(CFLAGS) -I$(DIST_DIR) -c $< -o $@
+	$(CC) $(WARN) -Werror $(CFLAGS) -D_POSIX_C_SOURCE=200809L -DFRAME_POSIX -I$(DIST_DIR) -c $< -o $@
 
 # The Criterion suite, compiled with the single header in front of include/.
 $(SH_DIR)/tests/%.o: tests/%.c $(TEST_HDRS) $(DIST_HDR)
@@ -139,10 +141,12 @@ WARN_DIR := $(BUILD)/warnings
 test-warnings: $(DIST_HDR) $(PORTABLE_VECTORS)
 	@set -e; for cc in $(WARN_CCS); do for o in $(WARN_OPTS); do \
 	    d=$(WARN_DIR)/$$cc$$o; mkdir -p $$d; echo "  $$cc $$o -Werror"; \
-	    for f in $(LIB_SRCS); do \
-	        $$cc $(WARN) -Werror $$o -fPIC -fvisibility=hidden -DFRAME_BUILDING -Iinclude \
+	    for f in $(LIB_SRCS) $(POSIX_SRCS); do \
+	        $$cc $(WARN) -Werror $$o -fPIC -fvisibility=hidden -DFRAME_BUILDING -Iinclude -Ilib \
 	            -c $$f -o $$d/$$(basename $$f .c).o; \
 	    done; \
+	    $$cc $(WARN) -Werror $$o -D_POSIX_C_SOURCE=200809L -DFRAME_POSIX -I$(DIST_DIR) \
+	        -c tests/consumer/vendor_impl.c -o $$d/single-posix.o; \
 	    $$cc $(WARN) -Werror $$o -I$(DIST_DIR) -c tests/consumer/vendor_impl.c -o $$d/single.o; \
 	    $$cc $(WARN) -Werror $$o -I$(DIST_DIR) -c tests/consumer/static_a.c -o $$d/static_a.o; \
 	    $$cc $(WARN) -Werror $$o -Iinclude -c tests/consumer/app.c -o $$d/app.o; \
@@ -184,8 +188,17 @@ QEMU_S390X ?= qemu-s390x
 $(PORTABLE_DIR)/runner-s390x: $(PORTABLE_DEPS)
 	$(S390X_CC) -static $(PORTABLE_BUILD) -o $@
 
-test-s390x: $(PORTABLE_DIR)/host.txt $(PORTABLE_DIR)/runner-s390x
-	$(QEMU_S390X) $(PORTABLE_DIR)/runner-s390x --expect-endian big --emit $(PORTABLE_DIR)/s390x.txt
+# Cross-built programs run natively where the kernel can (binfmt_misc, IA-32
+# emulation), else under qemu-user: tools/cross-run.sh tries a trivial probe
+# program of the same target first.
+CROSS_RUN = sh tools/cross-run.sh
+$(PORTABLE_DIR)/probe-%: tools/cross-probe.c
+	@mkdir -p $(@D)
+	$(if $(filter s390x,$*),$(S390X_CC) -static,$(M32_CC)) $< -o $@
+
+test-s390x: $(PORTABLE_DIR)/host.txt $(PORTABLE_DIR)/runner-s390x $(PORTABLE_DIR)/probe-s390x
+	$(CROSS_RUN) $(QEMU_S390X) $(PORTABLE_DIR)/probe-s390x \
+	    $(PORTABLE_DIR)/runner-s390x --expect-endian big --emit $(PORTABLE_DIR)/s390x.txt
 	cmp $(PORTABLE_DIR)/host.txt $(PORTABLE_DIR)/s390x.txt
 	@echo "test-s390x: OK, big-endian results identical to the host's for all $$(wc -l < $(PORTABLE_DIR)/host.txt) vectors (Criterion has no s390x build: portable runner only)"
 
@@ -197,10 +210,13 @@ $(PORTABLE_DIR)/runner-m32: $(PORTABLE_DEPS)
 
 # The Criterion suite too, when a 32-bit libcriterion can be linked
 # (dpkg --add-architecture i386; apt-get install libcriterion-dev:i386).
-test-m32: $(PORTABLE_DIR)/host.txt $(PORTABLE_DIR)/runner-m32
-	$(PORTABLE_DIR)/runner-m32 --expect-size-t 4 --emit $(PORTABLE_DIR)/m32.txt
+QEMU_I386 ?= qemu-i386
+test-m32: $(PORTABLE_DIR)/host.txt $(PORTABLE_DIR)/runner-m32 $(PORTABLE_DIR)/probe-m32
+	$(CROSS_RUN) $(QEMU_I386) $(PORTABLE_DIR)/probe-m32 \
+	    $(PORTABLE_DIR)/runner-m32 --expect-size-t 4 --emit $(PORTABLE_DIR)/m32.txt
 	cmp $(PORTABLE_DIR)/host.txt $(PORTABLE_DIR)/m32.txt
-	@if echo 'int main(void){return 0;}' | $(M32_CC) -x c - $(CRITERION_LIBS) -o /dev/null 2>/dev/null; then \
+	@if $(PORTABLE_DIR)/probe-m32 2>/dev/null && \
+	    echo 'int main(void){return 0;}' | $(M32_CC) -x c - $(CRITERION_LIBS) -o /dev/null 2>/dev/null; then \
 	    echo "test-m32: 32-bit Criterion found: running the Criterion suite with $(M32_CC)"; \
 	    $(MAKE) --no-print-directory BUILD=$(M32_DIR) CC='$(M32_CC)' test-unit || exit 1; \
 	else \

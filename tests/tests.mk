@@ -43,13 +43,17 @@ test-unit: $(TEST_BIN)
 # ---- AddressSanitizer + UndefinedBehaviorSanitizer ------------------------
 ASAN_DIR := $(BUILD)/asan
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-ASAN_LIB_OBJS := $(LIB_SRCS:lib/%.c=$(ASAN_DIR)/obj/%.o)
+ASAN_LIB_OBJS := $(LIB_SRCS:lib/%.c=$(ASAN_DIR)/obj/%.o) $(POSIX_SRCS:posix/%.c=$(ASAN_DIR)/obj/posix/%.o)
 ASAN_TEST_OBJS := $(TEST_SRCS:tests/%.c=$(ASAN_DIR)/tests/%.o)
 ASAN_BIN := $(ASAN_DIR)/run_tests
 
 $(ASAN_DIR)/obj/%.o: lib/%.c $(LIB_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(LIB_CFLAGS) $(SAN_FLAGS) -c $< -o $@
+
+$(ASAN_DIR)/obj/posix/%.o: posix/%.c $(POSIX_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(LIB_CFLAGS) $(SAN_FLAGS) -Ilib -c $< -o $@
 
 $(ASAN_DIR)/tests/%.o: tests/%.c $(TEST_HDRS)
 	@mkdir -p $(@D)
@@ -91,7 +95,7 @@ test-symbols: $(LIBA) $(LIBSO)
 	exported=$$(nm -D --defined-only $(LIBSO) | awk 'NF >= 3 { print $$3 }' | sed 's/@.*//' | sort -u); \
 	extra=$$(printf '%s\n' $$exported | grep -v '^frame_[a-z0-9]' || true); \
 	if [ -n "$$extra" ]; then echo "test-symbols: $(LIBSO) exports non-API symbols:" $$extra; exit 1; fi; \
-	api=$$(sed -n 's/^FRAME_API[^(]*[ *]\(frame_[a-z0-9_]*\)(.*/\1/p' include/frame.h | sort -u); \
+	api=$$(sed -n 's/^FRAME_API[^(]*[ *]\(frame_[a-z0-9_]*\)(.*/\1/p' include/frame.h include/frame_posix.h | sort -u); \
 	[ -n "$$api" ] || { echo "test-symbols: no FRAME_API functions found in frame.h"; exit 1; }; \
 	missing=""; for s in $$api; do \
 	    printf '%s\n' $$exported | grep -qx "$$s" || missing="$$missing $$s"; done; \
@@ -102,13 +106,18 @@ test-symbols: $(LIBA) $(LIBSO)
 
 # ---- coverage ---------------------------------------------------------------
 COV_DIR := $(BUILD)/cov
-COV_LIB_OBJS := $(LIB_SRCS:lib/%.c=$(COV_DIR)/obj/%.o)
+COV_LIB_OBJS := $(LIB_SRCS:lib/%.c=$(COV_DIR)/obj/%.o) $(POSIX_SRCS:posix/%.c=$(COV_DIR)/obj/posix/%.o)
 COV_BIN := $(COV_DIR)/run_tests
 COV_MIN_LINES ?= 95
 
 $(COV_DIR)/obj/%.o: lib/%.c $(LIB_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(WARN) -O0 -g -Iinclude -fPIC -fvisibility=hidden -DFRAME_BUILDING --coverage \
+	    -c $< -o $@
+
+$(COV_DIR)/obj/posix/%.o: posix/%.c $(POSIX_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(WARN) -O0 -g -Iinclude -Ilib -fPIC -fvisibility=hidden -DFRAME_BUILDING --coverage \
 	    -c $< -o $@
 
 # The tests themselves are not instrumented (only lib/ is reported).
@@ -120,10 +129,10 @@ coverage: $(COV_BIN)
 	@command -v gcovr >/dev/null || { echo "coverage: gcovr is not installed"; exit 1; }
 	rm -f $(COV_DIR)/obj/*.gcda
 	@status=0; $(call TEST_RUN,$(COV_BIN)) || status=$$?; \
-	gcovr --root . --filter 'lib/' --object-directory $(COV_DIR)/obj $(COV_DIR)/obj \
+	gcovr --root . --filter 'lib/' --filter 'posix/' --object-directory $(COV_DIR)/obj $(COV_DIR)/obj \
 	    --txt $(COV_DIR)/coverage.txt --print-summary --fail-under-line $(COV_MIN_LINES) \
 	    || status=$$?; \
-	gcovr --root . --filter 'lib/' --object-directory $(COV_DIR)/obj $(COV_DIR)/obj \
+	gcovr --root . --filter 'lib/' --filter 'posix/' --object-directory $(COV_DIR)/obj $(COV_DIR)/obj \
 	    --branches --txt $(COV_DIR)/branches.txt >/dev/null; \
 	cat $(COV_DIR)/coverage.txt; \
 	echo "coverage: per-file branch table in $(COV_DIR)/branches.txt"; \

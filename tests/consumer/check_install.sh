@@ -61,6 +61,12 @@ $CC $strict app.c $(pkg-config --cflags libframe) -Wl,-Bstatic $(pkg-config --li
 if readelf -d app-static | grep NEEDED | grep -q libframe; then fail "app-static needs a shared libframe"; fi; ok
 out=$(env -u LD_LIBRARY_PATH ./app-static) || fail "app-static failed: $out"
 [ "$out" = "ok $VERSION" ] || fail "app-static printed: $out"; ok
+# The POSIX helpers (frame_posix.h), from the same library.
+cp "$root/tests/consumer/app_posix.c" .
+# shellcheck disable=SC2046,SC2086
+$CC $strict app_posix.c $(pkg-config --cflags --libs libframe) -o app-posix || fail "POSIX helpers build"
+out=$(LD_LIBRARY_PATH="$lib" ./app-posix) || fail "app-posix failed: $out"
+[ "$out" = "ok" ] || fail "app-posix printed: $out"; ok
 cd "$root"
 
 # ---- 3. uninstall -------------------------------------------------------------
@@ -72,7 +78,7 @@ left=$(find "$prefix" ! -type d)
 stage="$tmp/stage"
 $MAKE --no-print-directory -s install DESTDIR="$stage" PREFIX=/usr/local >/dev/null
 got=$(cd "$stage" && find . ! -type d | sort | tr '\n' ' ')
-want="./usr/local/include/frame.h ./usr/local/lib/libframe.a ./usr/local/lib/libframe.so ./usr/local/lib/$SONAME ./usr/local/lib/libframe.so.$VERSION ./usr/local/lib/pkgconfig/libframe.pc "
+want="./usr/local/bin/frame ./usr/local/include/frame.h ./usr/local/include/frame_posix.h ./usr/local/lib/libframe.a ./usr/local/lib/libframe.so ./usr/local/lib/$SONAME ./usr/local/lib/libframe.so.$VERSION ./usr/local/lib/pkgconfig/libframe.pc ./usr/local/share/libframe/libframe.lua "
 [ "$got" = "$want" ] || fail "DESTDIR install: got [$got], want [$want]"; ok
 pc="$stage/usr/local/lib/pkgconfig/libframe.pc"
 grep -qx 'prefix=/usr/local' "$pc" || fail "staged .pc: prefix is not /usr/local"; ok

@@ -39,9 +39,15 @@ ok
 defs=$(nm --defined-only vendor_main.o | awk '{ print $3 }' | grep '^frame_' || true)
 [ -z "$defs" ] || fail "vendor_main.o defines: $defs"; ok
 # the implementation file defines the whole API
+# (the core without FRAME_POSIX; with it, the POSIX helpers too)
 n=$(nm --defined-only vendor_impl.o | awk '$2 == "T" { print $3 }' | grep -c '^frame_[a-z]' || true)
-want=$(sed -n 's/^FRAME_API[^(]*[ *]\(frame_[a-z0-9_]*\)(.*/\1/p' frame.h | sort -u | wc -l)
+want=$(sed '/^#ifdef FRAME_POSIX$/,$d' frame.h | sed -n 's/^FRAME_API[^(]*[ *]\(frame_[a-z0-9_]*\)(.*/\1/p' | sort -u | wc -l)
 [ "$n" -eq "$want" ] || fail "vendor_impl.o defines $n public functions, frame.h declares $want"; ok
+# shellcheck disable=SC2086
+$CC $WARN -Werror -O2 -D_POSIX_C_SOURCE=200809L -DFRAME_POSIX -c vendor_impl.c -o vendor_posix.o || fail "compiling with FRAME_POSIX"
+n=$(nm --defined-only vendor_posix.o | awk '$2 == "T" { print $3 }' | grep -c '^frame_[a-z]' || true)
+want=$(sed -n 's/^FRAME_API[^(]*[ *]\(frame_[a-z0-9_]*\)(.*/\1/p' frame.h | sort -u | wc -l)
+[ "$n" -eq "$want" ] || fail "with FRAME_POSIX, vendor_impl.o defines $n public functions, frame.h declares $want"; ok
 
 $CC vendor_main.o vendor_impl.o -o vendored || fail "linking the vendored program"
 out=$(./vendored) || fail "vendored program failed"

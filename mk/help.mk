@@ -1,0 +1,16 @@
+# `make help`: the targets people use, one line each. Included by the top
+# Makefile; needs nothing from other files.
+.PHONY: help
+help:
+	@echo 'make [target] (PREFIX, DESTDIR, CC, CFLAGS honoured; see README.md)'
+	@echo '  all        build libframe.a, libframe.so and the frame tool into build/ (the default)'
+	@echo '  test       run every test target, stopping at the first failure'
+	@echo '  check      the same as test'
+	@echo '  install    install headers, libraries, libframe.pc and the frame tool under PREFIX'
+	@echo '  uninstall  remove what install put there (same PREFIX and DESTDIR)'
+	@echo '  dist       generate build/dist/frame.h, the single-header library'
+	@echo '  examples   build the example programs into build/examples/'
+	@echo '  fuzz       build the libFuzzer harnesses and corpus (make fuzz-smoke runs them briefly)'
+	@echo '  bench      build the benchmarks (make bench-run runs them; results in docs/BENCH.md)'
+	@echo '  coverage   run the Criterion suite with coverage; report in build/cov/'
+	@echo 'CMake and Meson build the same library: see docs/DISTRIBUTION.md.'
