@@ -4,7 +4,8 @@
 Decoders, on the same streams as the C rows (read from `bench --dump-stream`),
 fed whole and in 4 KiB chunks:
     py-pure      libframe.pure.Decoder (bindings/python, pure Python)
-    py-native    libframe.native.Decoder (the C library through ctypes)
+    py-native    libframe.native.Decoder (the C extension; `make python-ext` builds
+                 it into build/python/site/, which is used when it is there)
     py-classic   the classic tutorial loop: struct.unpack + json.loads, with
                  the same size check the C peers make
 Encoders, on the same records as the C rows (`bench --dump-records`):
@@ -29,16 +30,21 @@ import time
 CHUNK = 4096
 MAX_SIZE = 2 ** 53 - 1
 
+# The package with its C extension, as `make python-ext` builds it.
+_SITE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "build", "python", "site")
+if os.path.isdir(os.path.join(_SITE, "libframe")):
+    sys.path.insert(0, os.path.normpath(_SITE))
+
 try:
     import libframe.pure as lf_pure
 except ImportError:  # the binding is written concurrently; rows appear when it exists
     lf_pure = None
 try:
     import libframe.native as lf_native
-except (ImportError, OSError) as e:
+except ImportError as e:
     lf_native = None
     if lf_pure is not None:
-        print("bench_py: no ctypes rows: %s" % e, file=sys.stderr)
+        print("bench_py: no extension rows (make python-ext): %s" % e, file=sys.stderr)
 
 
 def marker():

@@ -291,20 +291,39 @@ def encode(header: Optional[Mapping[str, Any]], body: Any = b"", config: ConfigL
     return build_head(header, len(body), config, **params) + body
 
 
-def writer_of(out: Any) -> Callable[[bytes], Any]:
-    """A function writing all of its argument to `out`: a socket (sendall),
-    a binary file (write, looping on short writes) or a callable."""
-    sendall = getattr(out, "sendall", None)
-    if sendall is not None:
-        return sendall
+def send_parts(sock: Any, parts: List[Any]) -> None:
+    """Writes all of `parts` to a socket-like object in one system call when
+    it can: sendmsg() with the pieces gathered (looping only on a short send),
+    else one sendall() of the pieces joined."""
+    sendmsg = getattr(sock, "sendmsg", None)
+    if sendmsg is None or len(parts) == 1:
+        sock.sendall(parts[0] if len(parts) == 1 else b"".join(parts))
+        return
+    views = [memoryview(p).cast("B") for p in parts if len(p)]
+    while views:
+        n = sendmsg(views)
+        while views and n >= len(views[0]):
+            n -= len(views[0])
+            views.pop(0)
+        if views and n:
+            views[0] = views[0][n:]
+
+
+def writer_of(out: Any) -> Callable[[List[Any]], None]:
+    """A function writing all of a list of byte pieces to `out` in one call to
+    the transport: a socket (sendmsg, else sendall of the pieces joined), a
+    binary file (one write of the pieces joined, looping on short writes) or a
+    callable (called once with the pieces joined)."""
+    if getattr(out, "sendall", None) is not None:
+        return lambda parts: send_parts(out, parts)
     write = getattr(out, "write", None)
     if write is None:
         if callable(out):
-            return out
+            return lambda parts: out(parts[0] if len(parts) == 1 else b"".join(parts))
         raise TypeError("cannot write to %s" % type(out).__name__)
 
-    def write_all(data: bytes) -> None:
-        view = memoryview(data)
+    def write_all(parts: List[Any]) -> None:
+        view = memoryview(parts[0] if len(parts) == 1 else b"".join(parts)).cast("B")
         while view:
             n = write(view)
             if n is None:  # text-mode-like API or a non-blocking raw file
@@ -318,9 +337,10 @@ class FrameWriter:
     not fit in memory...). The head goes out at once; write() sends body
     chunks; close() checks that they added up to body_size.
 
-    A chunk that would go past body_size is refused whole before any of it is
-    written (SizeMismatchError), so no frame ever carries more than it
-    declares; close() raises SizeMismatchError if the body is short. Used as a
+    The head is held back and leaves in one write with the first body chunk
+    (at once for an empty body), so no head travels alone. A chunk that would
+    go past body_size is refused whole before any of it is written
+    (SizeMismatchError), so no frame ever carries more than it declares; close() raises SizeMismatchError if the body is short. Used as a
     context manager, close() runs on a normal exit (not after an exception:
     the frame is then incomplete, so close the connection).
 
@@ -344,7 +364,9 @@ class FrameWriter:
         self.body_size = body_size
         self.written = 0
         self.closed = False
-        self._write(self._head(header, body_size, config, params))
+        self._pending: Optional[bytes] = self._head(header, body_size, config, params)
+        if body_size == 0:
+            self._flush([])
 
     def _head(self, header: Any, body_size: int, config: ConfigLike, params: Any) -> bytes:
         return build_head(header, body_size, config, **params)
@@ -359,9 +381,15 @@ class FrameWriter:
             raise SizeMismatchError("%d more body bytes would exceed the declared %d (%d written)"
                                     % (n, self.body_size, self.written))
         if n:
-            self._write(data)
+            self._flush([data])
             self.written += n
         return n
+
+    def _flush(self, parts: List[Any]) -> None:
+        if self._pending is not None:
+            parts = [self._pending] + parts
+            self._pending = None
+        self._write(parts)
 
     @property
     def remaining(self) -> int:

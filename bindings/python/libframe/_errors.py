@@ -46,6 +46,16 @@ ERRNO_TABLE: Tuple[Tuple[int, str, str], ...] = (
      "the transport took fewer bytes; call frame_encoder_resume() later"),
 )
 
+__all__ = ["FrameError", "ERRNO", "ERRORS", "errname", "strerror",
+           "PausedError", "CallbackError", "ConfigError", "ArgumentError",
+           "HeaderEmptyError", "HeaderTooLargeError", "LooksLikeTextError", "LooksLikeTLSError",
+           "JSONSyntaxError", "NotObjectError", "BOMError", "BadUTF8Error",
+           "LoneSurrogateError", "DuplicateNameError", "TooDeepError", "TooManyMembersError",
+           "SizeMissingError", "SizeInvalidError", "BodyTooLargeError", "TruncatedError",
+           "DatagramTruncatedError", "DatagramTrailingError", "NotFoundError", "TypeMismatchError",
+           "RangeError", "BufferTooSmallError", "ReservedNameError", "SizeMismatchError",
+           "WriteError", "WouldBlockError"]
+
 ERRNO: Dict[str, int] = {name: num for num, name, _ in ERRNO_TABLE}
 _DESCRIPTIONS: Dict[str, str] = {name: desc for _, name, desc in ERRNO_TABLE}
 

@@ -9,10 +9,14 @@ import socket
 from typing import Any, List, Mapping, Optional
 
 from ._config import ConfigLike
+from ._encode import send_parts
 from ._errors import ArgumentError
 from ._types import Frame
 
 _MAX_READ = 1 << 20
+# Bodies up to this size are copied after the head (one buffer, one send);
+# larger ones are gathered with the head by sendmsg / writelines.
+_JOIN_MAX = 1 << 16
 
 
 def _decoder(decoder: Any, config: ConfigLike, params: Any) -> Any:
@@ -60,36 +64,21 @@ def recv_frame(sock: socket.socket, config: ConfigLike = None, *, decoder: Any =
             return frame
 
 
-def _sendv(sock: Any, parts: List[Any]) -> None:
-    views = [memoryview(p).cast("B") for p in parts if len(p)]
-    sendmsg = getattr(sock, "sendmsg", None)
-    if sendmsg is None:
-        for v in views:
-            sock.sendall(v)
-        return
-    while views:
-        n = sendmsg(views)
-        while views and n >= len(views[0]):
-            n -= len(views[0])
-            views.pop(0)
-        if views and n:
-            views[0] = views[0][n:]
-
-
 def send_frame(sock: Any, header: Optional[Mapping[str, Any]], body: Any = b"",
                config: ConfigLike = None, **params: Any) -> None:
-    """Sends one frame (canonical header) on a blocking socket, head and body
-    in one gathered write when the socket supports sendmsg.
+    """Sends one frame (canonical header) on a blocking socket in one system
+    call: head and body joined (bodies up to 64 KiB), or gathered by one
+    sendmsg() (larger bodies; a short send is completed by further calls).
 
-    `sock` may be any object with sendall(). Raises the encoder's errors
-    before anything is sent.
+    `sock` may be any object with sendall() (then one sendall of the frame).
+    Raises the encoder's errors before anything is sent.
     """
     view = body if isinstance(body, bytes) else memoryview(body).cast("B")
     head = _head(header, len(view), config, params)
-    if len(view) <= 4096:
-        sock.sendall(head + bytes(view))
+    if len(view) <= _JOIN_MAX:
+        send_parts(sock, [head + view if len(view) else head])
     else:
-        _sendv(sock, [head, view])
+        send_parts(sock, [head, view])
 
 
 async def read_frame(reader: Any, config: ConfigLike = None, *, decoder: Any = None,
@@ -112,12 +101,22 @@ async def read_frame(reader: Any, config: ConfigLike = None, *, decoder: Any = N
 
 async def write_frame(writer: Any, header: Optional[Mapping[str, Any]], body: Any = b"",
                       config: ConfigLike = None, **params: Any) -> None:
-    """Writes one frame to an asyncio.StreamWriter and waits for drain()."""
+    """Writes one frame to an asyncio.StreamWriter in one transport write,
+    then waits for drain() (backpressure)."""
     view = body if isinstance(body, bytes) else memoryview(body).cast("B")
-    writer.write(_head(header, len(view), config, params))
-    if len(view):
-        writer.write(view)
+    put_frame(writer, _head(header, len(view), config, params), view)
     await writer.drain()
+
+
+def put_frame(writer: Any, head: bytes, body: Any) -> None:
+    """Hands head + body to an asyncio writer (StreamWriter or transport) in
+    one call: write() of the two joined for bodies up to 64 KiB, else
+    writelines([head, body]), which the transport turns into one send (it
+    joins the pieces, or gathers them with sendmsg on Python 3.12+)."""
+    if len(body) <= _JOIN_MAX:
+        writer.write(head + body if len(body) else head)
+    else:
+        writer.writelines([head, body])
 
 
 def frame_writer(out: Any, header: Optional[Mapping[str, Any]], body_size: int,

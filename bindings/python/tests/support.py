@@ -1,8 +1,9 @@
 """Shared helpers of the Python binding's tests.
 
 Environment (python.mk sets them):
-  LIBFRAME_LIBRARY  the built libframe.so.1; when set, the native binding MUST
-                    load (failing to is an error, not a skip).
+  LIBFRAME_EXTENSION=required  the C extension (libframe.native) MUST load:
+                    failing to is an error, not a skip. python.mk builds the
+                    package with its extension in build/python/site/.
   LIBFRAME_C_PEER   the C peer program (bindings/python/tests/c_peer.c, built by
                     `make python-peer`); tests that need it are skipped when it
                     is not set and not found in build/python/.
@@ -26,27 +27,29 @@ VECTORS = os.environ.get("LIBFRAME_VECTORS") or os.path.join(REPO, "tests", "vec
 try:
     import libframe.native as native
     NATIVE_ERROR = None
-except (ImportError, OSError) as _e:  # pragma: no cover - depends on the build
+except ImportError as _e:  # pragma: no cover - depends on the build
     native = None  # type: ignore
     NATIVE_ERROR = str(_e)
+
+REQUIRED = os.environ.get("LIBFRAME_EXTENSION") == "required"
 
 IMPLS = [pure] + ([native] if native is not None else [])
 
 
 def need_native(test: unittest.TestCase) -> Any:
-    """The native module, or skip (fail when LIBFRAME_LIBRARY says it exists)."""
+    """The extension module, or skip (fail when LIBFRAME_EXTENSION=required)."""
     if native is None:
-        if os.environ.get("LIBFRAME_LIBRARY"):
-            test.fail("LIBFRAME_LIBRARY is set but the native binding does not load: %s"
+        if REQUIRED:
+            test.fail("LIBFRAME_EXTENSION=required but the extension does not load: %s"
                       % NATIVE_ERROR)
-        test.skipTest("native library not available: %s" % NATIVE_ERROR)
+        test.skipTest("the C extension is not built: %s" % NATIVE_ERROR)
     return native
 
 
 def impls(test: unittest.TestCase) -> List[Any]:
-    """Both implementations (checks that native loads when it should)."""
-    if native is None:
-        need_native(test) if os.environ.get("LIBFRAME_LIBRARY") else None
+    """Both implementations (checks that the extension loads when it must)."""
+    if native is None and REQUIRED:
+        need_native(test)
     return IMPLS
 
 
@@ -132,4 +135,4 @@ def pattern(seed: int, n: int) -> bytes:
 
 
 __all__ = ["libframe", "pure", "native", "IMPLS", "impls", "need_native", "need_peer",
-           "listener", "run_peer", "pattern", "Peer", "VECTORS", "REPO"]
+           "listener", "run_peer", "pattern", "Peer", "VECTORS", "REPO", "REQUIRED"]

@@ -337,24 +337,26 @@ class ConfigAndErrors(unittest.TestCase):
 
     def test_valid_configs_accepted_by_c(self) -> None:
         native = need_native(self)
-        # (SPEC.md 4.1 allows max_header up to 2^64-1; the C library takes at
-        # most 2^32-1, see the report.)
+        # SPEC.md 4.1 allows max_header up to 2^64-1; the C library takes at
+        # most 2^32-1, and the extension gives it no more (a larger header
+        # could not be buffered anyway).
         for cfg in (libframe.Config(), libframe.Config(prefix_width=8, byte_order="big",
                                                        size_name=" ~!", max_header=2**32 - 1,
-                                                       max_body=1, profile="raw")):
-            native._c_config(cfg)  # raises if frame_config_check disagrees
+                                                       max_body=1, profile="raw"),
+                    libframe.Config(prefix_width=1, max_header=2**64 - 1)):
+            native.Decoder(cfg)  # raises if frame_config_check disagrees
+            native.Builder(0, cfg)
 
     def test_error_table_matches_the_c_library(self) -> None:
         native = need_native(self)
         for num, name, desc in libframe._errors.ERRNO_TABLE:
-            self.assertEqual(native._errname(num).decode(), name)
-            native._lib.frame_strerror.restype = native.ctypes.c_char_p
-            self.assertEqual(native._lib.frame_strerror(num).decode(), desc)
+            self.assertEqual(libframe._native.errname(num), name)
+            self.assertEqual(libframe._native.strerror(num), desc)
             if num:
                 cls = libframe.ERRORS[name]
                 self.assertEqual((cls.name, cls.code), (name, num))
                 self.assertTrue(issubclass(cls, libframe.FrameError))
-        self.assertEqual(native._errname(31).decode(), "UNKNOWN")
+        self.assertEqual(libframe._native.errname(31), "UNKNOWN")
         self.assertEqual(libframe.errname(31), "UNKNOWN")
         self.assertEqual(libframe.strerror(99), "unknown error")
 
@@ -421,40 +423,63 @@ class SocketHelpers(unittest.TestCase):
 
 class ImplementationChoice(unittest.TestCase):
 
-    def run_python(self, env: dict, code: str) -> subprocess.CompletedProcess:
+    def run_python(self, env: dict, code: str, path: str = "") -> subprocess.CompletedProcess:
         full = dict(os.environ)
         full.update(env)
-        full["PYTHONPATH"] = PKG_DIR
-        return subprocess.run([sys.executable, "-c", code], env=full, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, timeout=60)
+        full["PYTHONPATH"] = path or os.path.dirname(os.path.dirname(libframe.__file__))
+        return subprocess.run([sys.executable, "-W", "always", "-c", code], env=full,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
 
     def test_environment_selects_the_implementation(self) -> None:
-        native = need_native(self)
+        need_native(self)
         code = "import libframe; print(libframe.IMPLEMENTATION, libframe.Decoder.__module__)"
-        lib = native.library_path
-        r = self.run_python({"LIBFRAME_IMPL": "python", "LIBFRAME_LIBRARY": lib}, code)
-        self.assertEqual(r.stdout.split()[0], b"python")
-        r = self.run_python({"LIBFRAME_IMPL": "native", "LIBFRAME_LIBRARY": lib}, code)
-        self.assertEqual(r.stdout.split(), [b"native", b"libframe.native"])
-        r = self.run_python({"LIBFRAME_IMPL": "auto", "LIBFRAME_LIBRARY": lib}, code)
-        self.assertEqual(r.stdout.split()[0], b"native")
-        missing = "/nonexistent/libframe.so.1"
-        r = self.run_python({"LIBFRAME_IMPL": "auto", "LIBFRAME_LIBRARY": missing}, code)
-        self.assertEqual(r.stdout.split()[0], b"python")
-        r = self.run_python({"LIBFRAME_IMPL": "native", "LIBFRAME_LIBRARY": missing}, code)
-        self.assertNotEqual(r.returncode, 0)
-        self.assertIn(b"ImportError", r.stderr)
+        for choice, want in (("pure", b"python"), ("python", b"python"),
+                             ("extension", b"extension"), ("native", b"extension"),
+                             ("auto", b"extension"), ("", b"extension")):
+            r = self.run_python({"LIBFRAME_IMPL": choice}, code)
+            self.assertEqual(r.stdout.split()[:1], [want], (choice, r.stderr))
+            self.assertEqual(r.stderr, b"")
         r = self.run_python({"LIBFRAME_IMPL": "fast"}, code)
         self.assertIn(b"LIBFRAME_IMPL", r.stderr)
+
+    def test_missing_extension_falls_back_with_a_warning(self) -> None:
+        # The source tree's package has no compiled extension in it.
+        code = "import libframe; print(libframe.IMPLEMENTATION)"
+        if any(n.startswith("_native") and n.endswith(".so")
+               for n in os.listdir(os.path.join(PKG_DIR, "libframe"))):
+            self.skipTest("an extension was built into the source tree")
+        r = self.run_python({"LIBFRAME_IMPL": "auto"}, code, PKG_DIR)
+        self.assertEqual(r.stdout.split(), [b"python"])
+        self.assertIn(b"RuntimeWarning: libframe: the C extension libframe._native does not load",
+                      r.stderr)
+        self.assertIn(b"pure-Python implementation runs instead", r.stderr)
+        self.assertIn(b"python3-dev", r.stderr)
+        self.assertIn(b"LIBFRAME_IMPL=pure", r.stderr)
+        r = self.run_python({"LIBFRAME_IMPL": "pure"}, code, PKG_DIR)
+        self.assertEqual((r.stdout.split(), r.stderr), ([b"python"], b""))
+        r = self.run_python({"LIBFRAME_IMPL": "extension"}, code, PKG_DIR)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn(b"ImportError", r.stderr)
+
+    def test_namespace_holds_only_the_package_names(self) -> None:
+        import types
+        names = {n for n in dir(libframe) if not n.startswith("_")}
+        modules = {n for n in names if isinstance(getattr(libframe, n), types.ModuleType)}
+        self.assertEqual(names - modules, set(libframe.__all__))
+        self.assertLessEqual(modules, {"pure", "native"})
+        for typing_name in ("Dict", "Optional", "Tuple", "Type", "Any", "List"):
+            self.assertNotIn(typing_name, names)
+        self.assertTrue(os.path.exists(os.path.join(os.path.dirname(libframe.__file__),
+                                                    "py.typed")))
 
     def test_pure_module_has_the_same_interface(self) -> None:
         native = need_native(self)
         for name in ("Decoder", "Builder", "FrameWriter", "build_head", "encode"):
             self.assertTrue(hasattr(pure, name) and hasattr(native, name), name)
-        public = {n for n in dir(pure.Decoder) if not n.startswith("_")}
-        self.assertEqual(public, {n for n in dir(native.Decoder) if not n.startswith("_")})
-        public = {n for n in dir(pure.Builder) if not n.startswith("_")}
-        self.assertEqual(public, {n for n in dir(native.Builder) if not n.startswith("_")})
+        public = {n for n in dir(pure.Decoder()) if not n.startswith("_")}
+        self.assertEqual(public, {n for n in dir(native.Decoder()) if not n.startswith("_")})
+        public = {n for n in dir(pure.Builder(0)) if not n.startswith("_")}
+        self.assertEqual(public, {n for n in dir(native.Builder(0)) if not n.startswith("_")})
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ import os
 import re
 import subprocess
 import sys
+import sysconfig
 import tarfile
 import tempfile
 import unittest
@@ -41,58 +42,61 @@ class Packaging(unittest.TestCase):
             sys.path.remove(PKG_DIR)
         with tempfile.TemporaryDirectory() as tmp:
             whl = backend.build_wheel(tmp)
-            self.assertEqual(whl, "libframe-%s-py3-none-any.whl" % libframe.__version__)
+            self.assertEqual(whl, "libframe-%s-%s.whl" % (libframe.__version__,
+                                                          backend._platform_tag()))
             with zipfile.ZipFile(os.path.join(tmp, whl)) as z:
                 names = set(z.namelist())
                 self.assertIn("libframe/__init__.py", names)
                 self.assertIn("libframe/native.py", names)
                 self.assertIn("libframe/py.typed", names)
+                self.assertIn("libframe/_native.pyi", names)
+                self.assertEqual([n for n in names if n.startswith("libframe/_native.")
+                                  and not n.endswith(".pyi")],
+                                 ["libframe/_native" + sysconfig.get_config_var("EXT_SUFFIX")])
                 record = z.read("libframe-%s.dist-info/RECORD" % libframe.__version__).decode()
                 self.assertEqual(len(record.splitlines()), len(names))
+                self.assertIn("Root-Is-Purelib: false", z.read(
+                    "libframe-%s.dist-info/WHEEL" % libframe.__version__).decode())
                 self.assertFalse([n for n in names if "__pycache__" in n or "tests/" in n])
             sdist = backend.build_sdist(tmp)
             with tarfile.open(os.path.join(tmp, sdist)) as t:
                 top = "libframe-%s/" % libframe.__version__
                 members = set(t.getnames())
                 for name in ("PKG-INFO", "pyproject.toml", "_build_backend.py",
-                             "libframe/_scan.py", "tests/c_peer.c"):
+                             "libframe/_scan.py", "tests/c_peer.c", "src/native.h", "src/decoder.c",
+                             "csrc/include/frame.h", "csrc/lib/decode.c"):
                     self.assertIn(top + name, members)
 
-    def test_pip_install_offline(self) -> None:
-        if not pip_available():
-            self.skipTest("pip is not available")
+    @unittest.skipIf(os.environ.get("LIBFRAME_SKIP_SLOW"), "LIBFRAME_SKIP_SLOW is set")
+    def test_fresh_venv_install_offline_reports_the_extension(self) -> None:
         with tempfile.TemporaryDirectory() as tmp:
-            target = os.path.join(tmp, "site")
-            env = dict(os.environ, PIP_NO_INDEX="1", PIP_DISABLE_PIP_VERSION_CHECK="1",
+            venv = os.path.join(tmp, "venv")
+            r = subprocess.run([sys.executable, "-m", "venv", venv], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, timeout=300)
+            py = os.path.join(venv, "bin", "python")
+            if r.returncode != 0 or not os.path.exists(py):
+                self.skipTest("python -m venv does not work here: %r" % r.stdout[-500:])
+            env = {k: v for k, v in os.environ.items()
+                   if k not in ("PYTHONPATH", "LIBFRAME_IMPL", "PYTHONHOME")}
+            env.update(PIP_NO_INDEX="1", PIP_DISABLE_PIP_VERSION_CHECK="1",
                        PYTHONDONTWRITEBYTECODE="1")
-            r = subprocess.run([sys.executable, "-m", "pip", "install", "--no-build-isolation",
-                                "--no-index", "--quiet", "--target", target, PKG_DIR],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
-                               cwd=tmp, timeout=120)
+            r = subprocess.run([py, "-m", "pip", "install", "--no-index", "--no-build-isolation",
+                                "--quiet", PKG_DIR], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, env=env, cwd=tmp, timeout=600)
             self.assertEqual(r.returncode, 0, r.stdout.decode("utf-8", "replace"))
-            self.assertTrue(os.path.exists(os.path.join(target, "libframe", "_scan.py")))
             code = ("import libframe; f = libframe.encode({'a': 'é'}, b'x'); "
                     "print(libframe.IMPLEMENTATION, libframe.__file__, "
                     "next(libframe.Decoder().feed(f)).header['a'] == 'é')")
-            run_env = {k: v for k, v in os.environ.items()
-                       if k not in ("PYTHONPATH", "LIBFRAME_LIBRARY")}
-            run_env["PYTHONPATH"] = target
-            run_env["LIBFRAME_IMPL"] = "python"
-            r = subprocess.run([sys.executable, "-c", code], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, env=run_env, cwd=tmp, timeout=60)
+            r = subprocess.run([py, "-W", "error", "-c", code], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, env=env, cwd=tmp, timeout=60)
             self.assertEqual(r.returncode, 0, r.stderr)
             impl, path, ok = r.stdout.split()
-            self.assertEqual((impl, ok), (b"python", b"True"))
-            self.assertTrue(path.decode().startswith(target))
-            lib = os.environ.get("LIBFRAME_LIBRARY")
-            if lib:
-                run_env["LIBFRAME_IMPL"] = "native"
-                run_env["LIBFRAME_LIBRARY"] = lib
-                r = subprocess.run([sys.executable, "-c", code], stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE, env=run_env, cwd=tmp, timeout=60)
-                self.assertEqual(r.stdout.split()[0], b"native", r.stderr)
+            self.assertEqual((impl, ok), (b"extension", b"True"))
+            self.assertTrue(path.decode().startswith(venv), path)
         leftovers = [n for n in os.listdir(PKG_DIR) if n.endswith(".egg-info") or n == "build"]
         self.assertEqual(leftovers, [], "the build wrote into the source tree")
+        self.assertEqual([n for n in os.listdir(os.path.join(PKG_DIR, "libframe"))
+                          if n.startswith("_native.") and n.endswith(".so")], [])
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Every vector of tests/vectors, with the pure-Python codec and the ctypes binding.
+"""Every vector of tests/vectors, with the pure-Python codec and the C extension.
 
 Decode vectors are fed whole, one byte at a time, in random splits (seeded)
 and through feed_events(); each must give the vector's frames and error
