@@ -38,7 +38,7 @@ from ._errors import ERRNO, ERRORS, FrameError, errname, strerror
 from ._io import read_frame, recv_frame, send_frame, write_frame
 from ._types import BodyChunk, Event, Frame, FrameEnd, HeaderEvent, RawJSON
 
-__version__ = "1.0.0"
+__version__ = "1.1.0"
 
 
 def _select():  # type: ignore[no-untyped-def]

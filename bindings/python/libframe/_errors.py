@@ -44,6 +44,8 @@ ERRNO_TABLE: Tuple[Tuple[int, str, str], ...] = (
     (29, "WRITE", "the write callback failed"),
     (30, "WOULD_BLOCK",
      "the transport took fewer bytes; call frame_encoder_resume() later"),
+    (31, "CLOSED", "the stream ended between frames: no more frames (not an error)"),
+    (32, "READ", "reading from the file descriptor failed (errno says why)"),
 )
 
 __all__ = ["FrameError", "ERRNO", "ERRORS", "errname", "strerror",
@@ -54,7 +56,7 @@ __all__ = ["FrameError", "ERRNO", "ERRORS", "errname", "strerror",
            "SizeMissingError", "SizeInvalidError", "BodyTooLargeError", "TruncatedError",
            "DatagramTruncatedError", "DatagramTrailingError", "NotFoundError", "TypeMismatchError",
            "RangeError", "BufferTooSmallError", "ReservedNameError", "SizeMismatchError",
-           "WriteError", "WouldBlockError"]
+           "WriteError", "WouldBlockError", "ClosedError", "ReadError"]
 
 ERRNO: Dict[str, int] = {name: num for num, name, _ in ERRNO_TABLE}
 _DESCRIPTIONS: Dict[str, str] = {name: desc for _, name, desc in ERRNO_TABLE}
@@ -314,6 +316,19 @@ class WouldBlockError(FrameError):
     code = 30
 
 
+class ClosedError(FrameError):
+    """CLOSED (31): the stream ended between frames (the C POSIX helpers' status; recv_frame
+    returns None there instead)."""
+    name = "CLOSED"
+    code = 31
+
+
+class ReadError(FrameError):
+    """READ (32): reading from the file descriptor failed (the C POSIX helpers)."""
+    name = "READ"
+    code = 32
+
+
 # ERRORS["HEADER_TOO_LARGE"] is HeaderTooLargeError, and so on.
 ERRORS: Dict[str, Type[FrameError]] = {
     PausedError.name: PausedError,
@@ -346,6 +361,8 @@ ERRORS: Dict[str, Type[FrameError]] = {
     SizeMismatchError.name: SizeMismatchError,
     WriteError.name: WriteError,
     WouldBlockError.name: WouldBlockError,
+    ClosedError.name: ClosedError,
+    ReadError.name: ReadError,
 }
 
 
