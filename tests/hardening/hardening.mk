@@ -54,7 +54,8 @@ VALGRIND ?= valgrind
 # minutes at 1 job)
 VALGRIND_JOBS ?= 2
 VALGRIND_FLAGS := -q --trace-children=yes --leak-check=full --show-leak-kinds=definite \
-                  --errors-for-leak-kinds=definite --track-origins=yes
+                  --errors-for-leak-kinds=definite --track-origins=yes \
+                  --suppressions=$(CURDIR)/tests/hardening/valgrind.supp
 VALGRIND_BINS := $(HARDENING_BIN) $(TEST_BIN)
 test-valgrind: $(VALGRIND_BINS)
 	@$(call need_tool,$(VALGRIND)); set -e; for b in $(VALGRIND_BINS); do \
