@@ -278,8 +278,10 @@ static frame_errno frame__add(frame_builder *b, const char *name, size_t n, int 
         if (kind == FRAME__RAW) {
             /* The members it holds are counted as it is copied, below. */
             /* Any one value, inside the header object. */
-            /* size and err_pos are answers only (and size only a header's). */
+            /* size and err_pos are answers, set for cppcheck's sake. */
             frame__json_job job;
+            job.size = 0;
+            job.err_pos = 0;
             job.start = s;
             job.end = s + len;
             job.header = 0;

@@ -93,8 +93,11 @@ static frame_errno frame__flush(frame_encoder *e) {
             e->_pending_len[0] = e->_pending_len[1];
             e->_pending_len[1] = 0;
         }
-        e->_pending[0] += r;
-        e->_pending_len[0] -= (size_t)r;
+        /* Not NULL + 0 when the second span was an empty body's. */
+        if (r) {
+            e->_pending[0] += r;
+            e->_pending_len[0] -= (size_t)r;
+        }
         if (left) return FRAME_E_WOULD_BLOCK;
     }
     return FRAME_OK;
