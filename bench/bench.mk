@@ -33,7 +33,8 @@ BENCH_ARGS ?=
 # Request/reply: the C rows (public API only, linked with $(LIBA); sendmsg() is
 # wrapped to count frame_fd_write's calls) and the Python rows (the pure binding).
 BENCH_REQREP := $(BENCH_BUILD)/reqrep
-BENCH_REQREP_ENV = PYTHONPATH=$(abspath bindings/python) LIBFRAME_IMPL=pure PYTHONDONTWRITEBYTECODE=1
+# The Python rows use the package as users get it: the extension (python-ext).
+BENCH_REQREP_ENV = PYTHONPATH=$(abspath $(BUILD)/python/site) LIBFRAME_IMPL=extension PYTHONDONTWRITEBYTECODE=1
 BENCH_REQREP_RUN = $(BENCH_REQREP_ENV) $(PYTHON) bench/reqrep_py.py --c-bench $(BENCH_REQREP)
 BENCH_REQREP_ARGS ?=
 
@@ -74,16 +75,16 @@ $(BENCH_BUILD)/reqrep.o: bench/reqrep.c include/frame.h include/frame_posix.h
 $(BENCH_REQREP): $(BENCH_BUILD)/reqrep.o $(LIBA)
 	$(CC) $(LDFLAGS) -Wl,--wrap=sendmsg -o $@ $^
 
-bench-reqrep: $(BENCH_REQREP)
+bench-reqrep: $(BENCH_REQREP) python-ext
 	$(BENCH_REQREP_RUN) $(BENCH_REQREP_ARGS)
 
-bench-run: bench bench-tools $(LIBSO)
+bench-run: bench bench-tools $(LIBSO) python-ext
 	$(if $(BENCH_FF_BINS),-@$(MAKE) --no-print-directory $(BENCH_FF_BINS))
 	$(BENCH_RUN) $(BENCH_ARGS)
 	$(BENCH_REQREP_RUN) $(BENCH_REQREP_ARGS)
 
 # run.py rewrites bench/RESULTS.md whole; reqrep_py.py then appends its section.
-bench-record: bench bench-tools $(LIBSO)
+bench-record: bench bench-tools $(LIBSO) python-ext
 	$(if $(BENCH_FF_BINS),-@$(MAKE) --no-print-directory $(BENCH_FF_BINS))
 	$(BENCH_RUN) --record bench/RESULTS.md --doc docs/BENCH.md $(BENCH_ARGS)
 	$(BENCH_REQREP_RUN) --record bench/RESULTS.md --doc docs/BENCH.md $(BENCH_REQREP_ARGS)

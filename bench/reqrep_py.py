@@ -3,7 +3,7 @@
 that prints (and records) the whole table with the C rows of bench/reqrep.c.
 
     make bench-reqrep
-    (= PYTHONPATH=bindings/python LIBFRAME_IMPL=pure \\
+    (= PYTHONPATH=build/python/site LIBFRAME_IMPL=extension \\
        python3 bench/reqrep_py.py --c-bench build/bench/reqrep)
 
 One frame each way per exchange: the client sends a request frame
@@ -13,8 +13,8 @@ request. 127.0.0.1 only; Nagle's algorithm ON at both ends (TCP_NODELAY 0 set
 explicitly, since asyncio turns TCP_NODELAY on by itself), then the same rows
 with TCP_NODELAY at both ends for comparison. Bodies of 100 B and 10 KiB.
 
-Python rows (libframe's binding from bindings/python, LIBFRAME_IMPL=pure by
-default):
+Python rows (the libframe package as `make python-ext` builds it, with its
+extension; LIBFRAME_IMPL=pure by default when run by hand without it):
   (d) send_frame / recv_frame on blocking sockets, against a Python echo
       server doing the same (recv_frame + send_frame) in a forked child;
   (e) asyncio read_frame / write_frame, client and server both asyncio (the
