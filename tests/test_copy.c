@@ -380,3 +380,21 @@ Test(copy, config_init_holds_the_spec_defaults)
     cr_assert_eq(l1, l2);
     cr_expect_arr_eq(h1, h2, l1);
 }
+
+/* A NULL string of no bytes is the empty string (the value pointer is never
+ * read); with bytes it is an argument error. */
+Test(copy, null_string_of_no_bytes_is_empty)
+{
+    static const char want[] = "{\"size\":0,\"e\":\"\"}";
+    unsigned char buf[64];
+    frame_builder b;
+    sbuf head = {0};
+    cr_assert_eq(frame_builder_init(&b, NULL, buf, sizeof buf, 0), FRAME_OK);
+    cr_assert_eq(frame_builder_add_stringn(&b, "e", NULL, 0), FRAME_OK);
+    head_of(&b, &head);
+    cr_assert_eq(head.len, 4 + sizeof want - 1);
+    cr_expect_arr_eq(head.p + 4, want, sizeof want - 1);
+    cr_assert_eq(frame_builder_init(&b, NULL, buf, sizeof buf, 0), FRAME_OK);
+    cr_expect_eq(frame_builder_add_stringn(&b, "e", NULL, 1), FRAME_E_ARGUMENT);
+    sb_free(&head);
+}
