@@ -458,9 +458,10 @@ FRAME_API frame_errno frame_builder_add_value(frame_builder *b, const char *name
  * builder's size member and every member whose name is in `omit`, a
  * NULL-terminated array of NUL-terminated names (omit may be NULL). The way
  * to answer with a header that has one member changed: copy it with that
- * name left out, then add the new value (since 1.1). Into a builder that
- * holds no member yet, names are not searched for duplicates (a valid header
- * has none); after other members they are. Returns FRAME_OK or what the add_
+ * name left out, then add the new value (since 1.1). A copied name that an
+ * earlier add_ call already wrote is FRAME_E_DUPLICATE_NAME (into a builder
+ * that holds no member yet, speed builds skip that search: a valid header has
+ * no duplicates). Returns FRAME_OK or what the add_
  * calls return (members copied before an error stay in the buffer, and the
  * error is sticky); FRAME_E_TYPE if obj is not an object, FRAME_E_ARGUMENT
  * for NULL.
