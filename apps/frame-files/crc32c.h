@@ -5,8 +5,8 @@
  * Uses the SSE4.2 crc32 instruction when the CPU has it (chosen at run time;
  * FRAME_FILES_NO_SSE42=1 forces the table code), else slicing-by-8 tables.
  */
-#ifndef FRAME_FILES_CRC32C_H
-#define FRAME_FILES_CRC32C_H
+#ifndef FF_CRC32C_H
+#define FF_CRC32C_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -3,8 +3,8 @@
  * name checks, checksums, hex, randomness, time. See docs/APPS-files.md
  * for the protocol.
  */
-#ifndef FRAME_FILES_FF_H
-#define FRAME_FILES_FF_H
+#ifndef FF_FF_H
+#define FF_FF_H
 
 #include <stddef.h>
 #include <stdint.h>
