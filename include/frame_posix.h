@@ -40,7 +40,8 @@ typedef int (*frame_body_fn)(void *ctx, const void *chunk, size_t len);
  * Returns FRAME_OK (a whole frame was read), FRAME_E_CLOSED (the stream ended
  * before the first byte of a frame: the peer is done, not an error),
  * FRAME_E_TRUNCATED (it ended inside a frame), FRAME_E_READ (read() failed:
- * errno says why), FRAME_E_CALLBACK (on_body stopped), FRAME_E_ARGUMENT,
+ * errno says why), FRAME_E_CALLBACK (on_body stopped), FRAME_E_ARGUMENT (h
+ * NULL, body_buf NULL with a capacity, on_body with no body_cap),
  * FRAME_E_CONFIG, or the decoder's error for a bad frame (FRAME_E_JSON_SYNTAX,
  * FRAME_E_LOOKS_LIKE_TEXT, FRAME_E_BODY_TOO_LARGE...). After an error other
  * than FRAME_E_CLOSED the stream is out of step: close it.

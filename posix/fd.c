@@ -73,7 +73,8 @@ FRAME_API frame_errno frame_fd_read(int fd, const frame_config *cfg, void *heade
     uint64_t need;
     frame_errno err;
     int started = 0;
-    if (!h || (!body_buf && (body_cap || on_body))) return FRAME_E_ARGUMENT;
+    /* A callback needs a buffer to read the chunks into. */
+    if (!h || (!body_buf && body_cap) || (on_body && !body_cap)) return FRAME_E_ARGUMENT;
     memset(&f, 0, sizeof f);
     f.h = h;
     f.header_buf = (unsigned char *)header_buf;

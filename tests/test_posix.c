@@ -265,6 +265,8 @@ Test(posix, body_through_a_callback_in_chunks_of_the_buffer)
     /* Arguments. */
     cr_expect_eq(frame_fd_read(sv[1], NULL, hbuf, sizeof hbuf, NULL, scratch, 1, NULL, NULL), FRAME_E_ARGUMENT);
     cr_expect_eq(frame_fd_read(sv[1], NULL, hbuf, sizeof hbuf, &h, NULL, 0, on_chunk, &c), FRAME_E_ARGUMENT);
+    cr_expect_eq(frame_fd_read(sv[1], NULL, hbuf, sizeof hbuf, &h, scratch, 0, on_chunk, &c), FRAME_E_ARGUMENT,
+                 "no room for a chunk");
     cr_expect_eq(frame_fd_read(sv[1], NULL, hbuf, 10, &h, NULL, 0, NULL, NULL), FRAME_E_ARGUMENT,
                  "header buffer too small");
     close(sv[0]);
