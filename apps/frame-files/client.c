@@ -459,6 +459,22 @@ static const char *base_name(const char *path)
     return s ? s + 1 : path;
 }
 
+/* Opens the regular file `local` to upload: its descriptor; *size gets its
+ * length, and *name its base name when none was given. Fails otherwise. */
+static int open_upload(const char *local, const char **name, uint64_t *size)
+{
+    struct stat st;
+    int in = open(local, O_RDONLY | O_CLOEXEC);
+    if (in < 0)
+        fail("cannot open %s: %s", local, strerror(errno));
+    if (fstat(in, &st) != 0 || !S_ISREG(st.st_mode))
+        fail("%s is not a regular file", local);
+    *size = (uint64_t)st.st_size;
+    if (!*name)
+        *name = base_name(local);
+    return in;
+}
+
 static void check_name(const char *name)
 {
     const char *why = ff_name_problem(name, strlen(name));
@@ -485,15 +501,7 @@ static int cmd_put(const char *local, const char *name)
         in = 0;
         size = opt.size;
     } else {
-        struct stat st;
-        in = open(local, O_RDONLY | O_CLOEXEC);
-        if (in < 0)
-            fail("cannot open %s: %s", local, strerror(errno));
-        if (fstat(in, &st) != 0 || !S_ISREG(st.st_mode))
-            fail("%s is not a regular file", local);
-        size = (uint64_t)st.st_size;
-        if (!name)
-            name = base_name(local);
+        in = open_upload(local, &name, &size);
     }
     check_name(name);
     buf = malloc(opt.buffer);
@@ -765,7 +773,6 @@ static int cmd_put_classic(const char *local, const char *name)
     frame_config cfg = FRAME_CONFIG_INIT;
     unsigned char head[2048], *buf;
     frame_builder b;
-    struct stat st;
     uint64_t size, sent = 0;
     char err[256], tail[256];
     struct pollfd pfd;
@@ -774,14 +781,7 @@ static int cmd_put_classic(const char *local, const char *name)
     cfg.max_header = FF_MAX_HEADER;
     if (frame_config_check(&cfg) != FRAME_OK)
         fail("--classic-key %s cannot be a size member name", opt.classic_key);
-    in = open(local, O_RDONLY | O_CLOEXEC);
-    if (in < 0)
-        fail("cannot open %s: %s", local, strerror(errno));
-    if (fstat(in, &st) != 0 || !S_ISREG(st.st_mode))
-        fail("%s is not a regular file", local);
-    size = (uint64_t)st.st_size;
-    if (!name)
-        name = base_name(local);
+    in = open_upload(local, &name, &size);
     check_name(name);
     buf = malloc(opt.buffer);
     if (!buf)
