@@ -5,19 +5,20 @@
 #   make soak-exec         5,000 connections against one server (not in make test)
 
 EXEC_DIR := apps/frame-exec
-EXEC_HDRS := $(EXEC_DIR)/exec.h $(EXEC_DIR)/keeper.h $(APP_COMMON_HDRS)
+EXEC_HDRS := $(EXEC_DIR)/exec.h $(EXEC_DIR)/keeper.h $(EXEC_DIR)/cgroup.h $(APP_COMMON_HDRS)
 
 $(APP_BUILD)/obj/frame-exec/%.o: $(EXEC_DIR)/%.c $(EXEC_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(APP_CFLAGS) -c $< -o $@
 
 # The server runs each command under frame-exec-keeper, found next to it.
-$(APP_BUILD)/frame-exec-server: $(APP_BUILD)/obj/frame-exec/server.o $(APP_BUILD)/obj/frame-exec/spawn.o $(APP_COMMON_OBJS) $(LIBA) $(APP_BUILD)/frame-exec-keeper
-	$(CC) $(LDFLAGS) -o $@ $(APP_BUILD)/obj/frame-exec/server.o $(APP_BUILD)/obj/frame-exec/spawn.o $(APP_COMMON_OBJS) $(LIBA) $(APP_LIBS)
+EXEC_SERVER_OBJS := $(addprefix $(APP_BUILD)/obj/frame-exec/,server.o spawn.o cgroup.o)
+$(APP_BUILD)/frame-exec-server: $(EXEC_SERVER_OBJS) $(APP_COMMON_OBJS) $(LIBA) $(APP_BUILD)/frame-exec-keeper
+	$(CC) $(LDFLAGS) -o $@ $(EXEC_SERVER_OBJS) $(APP_COMMON_OBJS) $(LIBA) $(APP_LIBS)
 
 # libc only: started for every command, so it must start fast.
-$(APP_BUILD)/frame-exec-keeper: $(APP_BUILD)/obj/frame-exec/keeper.o
-	$(CC) $(LDFLAGS) -o $@ $<
+$(APP_BUILD)/frame-exec-keeper: $(APP_BUILD)/obj/frame-exec/keeper.o $(APP_BUILD)/obj/frame-exec/cgroup.o
+	$(CC) $(LDFLAGS) -o $@ $^
 
 $(APP_BUILD)/frame-exec: $(APP_BUILD)/obj/frame-exec/client.o $(APP_COMMON_OBJS) $(LIBA)
 	$(CC) $(LDFLAGS) -o $@ $(APP_BUILD)/obj/frame-exec/client.o $(APP_COMMON_OBJS) $(LIBA) $(APP_LIBS)

@@ -2,12 +2,13 @@
  * frame-exec-keeper: the process that runs one command for frame-exec-server
  * and ends it with everything it started (see keeper.h). Started by the
  * server only (keeper_spawn), never by hand:
- *   frame-exec-keeper KEEPER_ARG SERVER_PID UID GID NAME HOME -- COMMAND...
+ *   frame-exec-keeper KEEPER_ARG SERVER_PID UID GID NAME HOME CGROUP -- COMMAND...
  * A small program of its own (libc only), so starting it costs a fraction of
  * a millisecond, not the dynamic linking of libuv and OpenSSL.
  */
 #define _GNU_SOURCE
 
+#include "cgroup.h"
 #include "keeper.h"
 
 #include <dirent.h>
@@ -125,9 +126,15 @@ static void kill_tree(pid_t self, pid_t main_pid, int *main_status, int *main_do
     }
 }
 
-static void run_command(char *const argv[], const keeper_user *user)
+static void run_command(char *const argv[], const keeper_user *user, const char *cgroup)
 {
     sigset_t none;
+    /* Into the command's cgroup before anything of it runs: all it starts
+     * stays there, whatever its user or parent. */
+    if (cgroup && cgroup_join(cgroup) < 0) {
+        dprintf(2, "frame-exec-server: cannot enter the cgroup %s: %s\n", cgroup, strerror(errno));
+        _exit(126);
+    }
     if (user->set) {
         if (setgroups(0, NULL) < 0 || initgroups(user->name, user->gid) < 0 ||
             setgid(user->gid) < 0 || setuid(user->uid) < 0 || setuid(0) == 0) {
@@ -147,7 +154,8 @@ static void run_command(char *const argv[], const keeper_user *user)
     _exit(127);
 }
 
-static void keeper_main(char *const argv[], pid_t server, const keeper_user *user)
+static void keeper_main(char *const argv[], pid_t server, const keeper_user *user,
+                        const char *cgroup)
 {
     sigset_t wait_for;
     pid_t self = getpid(), main_pid;
@@ -167,7 +175,7 @@ static void keeper_main(char *const argv[], pid_t server, const keeper_user *use
         _exit(126);
     }
     if (main_pid == 0)
-        run_command(argv, user);
+        run_command(argv, user, cgroup);
     sigemptyset(&wait_for);
     sigaddset(&wait_for, SIGCHLD);
     sigaddset(&wait_for, SIGTERM);
@@ -187,7 +195,11 @@ static void keeper_main(char *const argv[], pid_t server, const keeper_user *use
                 main_done = 1;
             }
     }
-    /* The command ended, or its time did: nothing it started survives it. */
+    /* The command ended, or its time did: nothing it started survives it.
+     * The cgroup first (it holds even what the keeper may not signal),
+     * then the children, until none is left to reap. */
+    if (cgroup)
+        cgroup_kill(cgroup);
     kill_tree(self, main_pid, &main_status, &main_done);
     exit_like(main_status);
 }
@@ -197,7 +209,7 @@ int main(int argc, char **argv)
     keeper_user user;
     long server;
 
-    if (argc < 9 || strcmp(argv[1], KEEPER_ARG) != 0 || strcmp(argv[7], "--") != 0) {
+    if (argc < 10 || strcmp(argv[1], KEEPER_ARG) != 0 || strcmp(argv[8], "--") != 0) {
         fprintf(stderr, "frame-exec-keeper: started by frame-exec-server only\n");
         return 2;
     }
@@ -211,6 +223,6 @@ int main(int argc, char **argv)
         user.home = argv[6];
     }
     close_from(3);
-    keeper_main(argv + 8, (pid_t)server, &user);
+    keeper_main(argv + 9, (pid_t)server, &user, strcmp(argv[7], "-") ? argv[7] : NULL);
     return 126;
 }

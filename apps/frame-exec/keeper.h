@@ -16,11 +16,12 @@
  * keeper, the whole tree is gone; the job's --max-procs slot is held until
  * then.
  *
- * Limits: a descendant that runs a set-user-ID program may not be
- * killable by the keeper's user; a command running as the server's own
- * user could kill the keeper itself (run commands as another user with
- * --user to rule that out). A cgroup v2 per command would close both; this
- * host offers no cgroup v2 (see docs/APPS-exec.md).
+ * Where the server may create cgroups (cgroup.h), the command also runs
+ * in a cgroup v2 of its own, which the keeper kills first: that reaches a
+ * descendant the keeper may not signal (a set-user-ID program), and the
+ * server kills the cgroup again when it reaps the keeper, which covers a
+ * command that killed its keeper. Without a cgroup both remain possible
+ * (--user rules out the second).
  */
 #ifndef EXEC_KEEPER_H
 #define EXEC_KEEPER_H
@@ -46,7 +47,7 @@ int keeper_find(char *path, size_t cap);
 
 /*
  * Starts the keeper program `keeper` (from keeper_find), which runs argv
- * (execvp semantics) with stdin from fd_in, stdout to fd_out and stderr to
+ * (execvp semantics), in the cgroup `cgroup` (cgroup_create; NULL: none), with stdin from fd_in, stdout to fd_out and stderr to
  * fd_err; every other descriptor is closed in the keeper. posix_spawn: the
  * server's memory is never copied (no fork, no copy-on-write faults after
  * it), and the keeper is a small libc-only program. Returns the keeper's
@@ -55,6 +56,6 @@ int keeper_find(char *path, size_t cap);
  * with exit status 127.
  */
 pid_t keeper_spawn(const char *keeper, char *const argv[], int fd_in, int fd_out, int fd_err,
-                   const keeper_user *user);
+                   const keeper_user *user, const char *cgroup);
 
 #endif /* EXEC_KEEPER_H */

@@ -18,11 +18,13 @@
  *
  * Object lifetimes: a `client` lives from accept to on_close; a `job` from a
  * complete request until its reply is written or, once started, until its
- * keeper is reaped and its pipes and timer are closed, whichever is later.
+ * keeper is reaped (and its cgroup removed, cgroup.h) and its pipes and
+ * timer are closed, whichever is later.
  */
 #define _GNU_SOURCE
 
 #include "exec.h"
+#include "cgroup.h"
 #include "keeper.h"
 
 #include "addr.h"
@@ -75,6 +77,7 @@ struct job {
     pid_t pid; /* the keeper; 0 before the start */
     int status, reaped, running, queued, handles, out_open, err_open, in_open;
     int timed_out, truncated, failed;
+    char cgroup[512]; /* the command's cgroup v2 ("" = none, or removed) */
     uv_pipe_t pin, pout, perr;
     uv_timer_t timer;
     uv_write_t in_req;
@@ -88,6 +91,7 @@ struct job {
 static struct {
     /* options */
     const char *listen, *classic_listen, *classic_key, *token_file, *tls_cert, *tls_key, *user;
+    const char *cgroup_want; /* --cgroup: "auto", "off" or a directory */
     char token[APP_TOKEN_MAX + 1];
     size_t token_len;
     uint64_t time_limit_ms, max_output, max_stdin, idle_ms, request_ms, auth_ms;
@@ -98,6 +102,8 @@ static struct {
     keeper_user kuser;
     char keeper[4096]; /* frame-exec-keeper, next to this binary */
     /* state */
+    char cgroup_base[4096]; /* "" = commands get no cgroup */
+    unsigned long long cgroup_seq;
     uv_loop_t *loop;
     app_server *srv, *classic;
     app_guard *guard;
@@ -328,9 +334,19 @@ static void spawn(job *j)
     if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 ||
         (j->in_len && pipe2(in, O_CLOEXEC) < 0))
         goto fail;
-    pid = keeper_spawn(S.keeper, j->argv, j->in_len ? in[0] : S.devnull, out[1], err[1], &S.kuser);
-    if (pid < 0)
+    if (S.cgroup_base[0] &&
+        cgroup_create(S.cgroup_base, ++S.cgroup_seq, j->cgroup, sizeof j->cgroup) < 0) {
+        j->cgroup[0] = '\0';
         goto fail;
+    }
+    pid = keeper_spawn(S.keeper, j->argv, j->in_len ? in[0] : S.devnull, out[1], err[1], &S.kuser,
+                       j->cgroup[0] ? j->cgroup : NULL);
+    if (pid < 0) {
+        if (j->cgroup[0])
+            rmdir(j->cgroup);
+        j->cgroup[0] = '\0';
+        goto fail;
+    }
     close(out[1]);
     close(err[1]);
     if (in[0] >= 0)
@@ -402,6 +418,37 @@ static void run_or_queue(job *j)
     S.qtail = j;
 }
 
+static void job_reaped(job *j);
+
+static void cgroup_retry(uv_timer_t *t)
+{
+    job_reaped(t->data);
+}
+
+/* The keeper has exited. Its cgroup goes too, killed first: a command that
+ * killed its keeper left its processes there. Until the cgroup is empty
+ * the job keeps its slot (the timer looks again every 10 ms). */
+static void job_reaped(job *j)
+{
+    if (j->cgroup[0]) {
+        int r = cgroup_remove(j->cgroup);
+        if (r == 1) {
+            uv_timer_start(&j->timer, cgroup_retry, 10, 0);
+            return;
+        }
+        if (r < 0)
+            app_log(APP_LOG_ERROR, "cannot remove the cgroup %s: %s", j->cgroup, strerror(errno));
+        j->cgroup[0] = '\0';
+    }
+    j->reaped = 1;
+    if (!j->cl && j->handles == 0 && !j->running) {
+        job_unlink(j);
+        job_free_memory(j);
+    } else {
+        check_done(j);
+    }
+}
+
 static void on_sigchld(uv_signal_t *h, int sig)
 {
     int st;
@@ -412,13 +459,8 @@ static void on_sigchld(uv_signal_t *h, int sig)
         for (job *j = S.jobs; j; j = j->next)
             if (j->pid == pid) {
                 j->status = st;
-                j->reaped = 1;
-                if (!j->cl && j->handles == 0 && !j->running) {
-                    job_unlink(j);
-                    job_free_memory(j);
-                } else {
-                    check_done(j);
-                }
+                j->pid = -pid; /* reaped: never signalled again (the pid may be reused) */
+                job_reaped(j);
                 break;
             }
     }
@@ -972,6 +1014,17 @@ static void on_stop(uv_signal_t *h, int sig)
                 ;
             j->reaped = 1;
         }
+    for (job *j = S.jobs; j; j = j->next)
+        for (int tries = 0; j->cgroup[0] && tries < 200; tries++) {
+            int r = cgroup_remove(j->cgroup);
+            if (r != 1) {
+                j->cgroup[0] = '\0';
+                break;
+            }
+            usleep(5000);
+        }
+    if (S.cgroup_base[0])
+        cgroup_base_close(S.cgroup_base);
     uv_close((uv_handle_t *)&S.sigchld, handle_closed_noop);
     uv_close((uv_handle_t *)&S.sigint, handle_closed_noop);
     uv_close((uv_handle_t *)&S.sigterm, handle_closed_noop);
@@ -1001,6 +1054,10 @@ static void usage(FILE *f)
           "                         and --token-file: $XDG_RUNTIME_DIR/" EXEC_TOKEN_FILE "\n"
           "                         (else ~/." EXEC_TOKEN_FILE "), the path is printed\n"
           "  --user NAME            run commands as user NAME (the server must run as root)\n"
+          "  --cgroup auto|off|DIR  run each command in a cgroup v2 of its own, under the\n"
+          "                         server's cgroup (auto: where it may create one, else\n"
+          "                         without) or under DIR (a delegated cgroup v2 directory;\n"
+          "                         the server refuses to start if it cannot) (default auto)\n"
           "  --tls-cert FILE        TLS: the server's PEM certificate chain\n"
           "  --tls-key FILE         TLS: its PEM private key\n"
           "  --insecure-no-tls      allow a non-loopback --listen without TLS (tokens and\n"
@@ -1034,9 +1091,9 @@ static void usage(FILE *f)
           "  -v, --verbose          log every connection and command\n"
           "  -q, --quiet            log nothing\n"
           "Each command runs under frame-exec-keeper (installed next to this program), which\n"
-          "ends it with every process it started. Prints \"listening on HOST:PORT\" on\n"
-          "standard output once ready (then \"classic listening on HOST:PORT\"). SIGINT or\n"
-          "SIGTERM stops it, killing running commands.\n",
+          "ends it with every process it started (and its cgroup, see --cgroup). Prints\n"
+          "\"listening on HOST:PORT\" on standard output once ready (then \"classic listening\n"
+          "on HOST:PORT\"). SIGINT or SIGTERM stops it, killing running commands.\n",
           f);
 }
 
@@ -1086,6 +1143,7 @@ static int options(int argc, char **argv, const char **token)
     S.max_output = 32u << 20;
     S.max_stdin = 1u << 20;
     S.max_procs = 32;
+    S.cgroup_want = "auto";
     S.max_conns = 1000;
     S.max_per_addr = 16;
     S.idle_ms = 60000;
@@ -1133,6 +1191,10 @@ static int options(int argc, char **argv, const char **token)
             S.token_file = val;
         } else if (!strcmp(name, "--user")) {
             S.user = val;
+        } else if (!strcmp(name, "--cgroup")) {
+            if (!*val)
+                goto bad;
+            S.cgroup_want = val;
         } else if (!strcmp(name, "--tls-cert")) {
             S.tls_cert = val;
         } else if (!strcmp(name, "--tls-key")) {
@@ -1303,6 +1365,27 @@ static int check_classic(void)
     return 0;
 }
 
+/* --cgroup: a cgroup v2 per command where one can be made (cgroup.h). */
+static int setup_cgroup(void)
+{
+    char why[600];
+    int automatic = !strcmp(S.cgroup_want, "auto");
+    if (!strcmp(S.cgroup_want, "off"))
+        return 0;
+    if (cgroup_base_open(S.cgroup_want, S.cgroup_base, sizeof S.cgroup_base, why, sizeof why) < 0) {
+        S.cgroup_base[0] = '\0';
+        if (!automatic) {
+            fprintf(stderr, "frame-exec-server: --cgroup %s: %s\n", S.cgroup_want, why);
+            return -1;
+        }
+        app_log(APP_LOG_INFO, "no cgroup for commands (%s): each is contained by its keeper alone",
+                why);
+        return 0;
+    }
+    app_log(APP_LOG_INFO, "each command runs in a cgroup of its own under %s", S.cgroup_base);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static unsigned char busy[128];
@@ -1331,7 +1414,7 @@ int main(int argc, char **argv)
                         "(%s): install both together\n", S.keeper[0] ? S.keeper : "?");
         return 2;
     }
-    if (setup_user() < 0 || check_classic() < 0 || setup_token(given) < 0)
+    if (setup_user() < 0 || check_classic() < 0 || setup_token(given) < 0 || setup_cgroup() < 0)
         return 2;
     if (given) { /* the copy goes: only S.token holds it now */
         char *g = (char *)(size_t)given;

@@ -27,11 +27,11 @@ int keeper_find(char *path, size_t cap)
 }
 
 pid_t keeper_spawn(const char *keeper, char *const argv[], int fd_in, int fd_out, int fd_err,
-                   const keeper_user *user)
+                   const keeper_user *user, const char *cgroup)
 {
     /* posix_spawn (vfork semantics, no copy of the server's memory) of
-     * frame-exec-keeper: KEEPER_ARG SERVER_PID UID GID NAME HOME -- COMMAND...
-     * (UID "-" = run as the keeper's user). */
+     * frame-exec-keeper: KEEPER_ARG SERVER_PID UID GID NAME HOME CGROUP -- COMMAND...
+     * (UID "-" = run as the keeper's user; CGROUP "-" = none). */
     char pid_s[24], uid_s[24], gid_s[24];
     char **kargv;
     size_t n = 0;
@@ -43,7 +43,7 @@ pid_t keeper_spawn(const char *keeper, char *const argv[], int fd_in, int fd_out
 
     while (argv[n])
         n++;
-    if (!(kargv = malloc((n + 9) * sizeof *kargv))) {
+    if (!(kargv = malloc((n + 10) * sizeof *kargv))) {
         errno = ENOMEM;
         return -1;
     }
@@ -57,8 +57,9 @@ pid_t keeper_spawn(const char *keeper, char *const argv[], int fd_in, int fd_out
     kargv[4] = gid_s;
     kargv[5] = (char *)(size_t)(user->set ? user->name : "-");
     kargv[6] = (char *)(size_t)(user->set ? user->home : "-");
-    kargv[7] = (char *)(size_t) "--";
-    memcpy(kargv + 8, argv, (n + 1) * sizeof *argv);
+    kargv[7] = (char *)(size_t)(cgroup ? cgroup : "-");
+    kargv[8] = (char *)(size_t) "--";
+    memcpy(kargv + 9, argv, (n + 1) * sizeof *argv);
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, fd_in, 0);
     posix_spawn_file_actions_adddup2(&fa, fd_out, 1);

@@ -85,6 +85,33 @@ def second_loopback():
         s.close()
 
 
+def cgroup2_dir():
+    """The cgroup v2 directory this process is in, when it may create a
+    cgroup there (what the server's --cgroup auto needs), else None."""
+    try:
+        with open("/proc/self/cgroup") as f:
+            rel = next((l[3:].strip() for l in f if l.startswith("0::")), None)
+        with open("/proc/self/mountinfo") as f:
+            mounts = [l.split() for l in f if " - cgroup2 " in l]
+    except OSError:
+        return None
+    if rel is None or not mounts:
+        return None
+    root, mnt = mounts[0][3], mounts[0][4]
+    if root != "/" and (rel == root or rel.startswith(root + "/")):
+        rel = rel[len(root):]
+    d = mnt + (rel if rel != "/" else "")
+    probe = os.path.join(d, "frame-exec-test-probe.%d" % os.getpid())
+    try:
+        os.mkdir(probe)
+        os.rmdir(probe)
+    except OSError:
+        return None
+    return d
+
+
+CGROUP2 = cgroup2_dir()
+NEEDS_CGROUP2 = unittest.skipUnless(CGROUP2, "no cgroup v2 this user may create cgroups in")
 HAVE_127_0_0_2 = second_loopback()
 NEEDS_127_0_0_2 = unittest.skipUnless(HAVE_127_0_0_2, "127.0.0.2 is not a usable loopback source here")
 
@@ -111,6 +138,14 @@ class Attacks(unittest.TestCase):
                 p.kill()
                 p.proc.stdout.close()
                 p.proc.stderr.close()
+                if CGROUP2:  # a killed server leaves its (empty) cgroups behind
+                    base = os.path.join(CGROUP2, "frame-exec-server.%d" % p.pid)
+                    for d in [os.path.join(base, n) for n in
+                              (os.listdir(base) if os.path.isdir(base) else []) if n.startswith("cmd-")] + [base]:
+                        try:
+                            os.rmdir(d)
+                        except OSError:
+                            pass
             elif p.poll() is None:
                 p.kill()
                 p.wait(timeout=10)
@@ -252,6 +287,43 @@ class Attacks(unittest.TestCase):
         P.wait_for(lambda: not procs_with(m), "the leftover to be killed", 3)
         h, b = srv.run(["echo", "next"])  # the one slot is free again
         self.assertEqual(P.split_reply(h, b), (0, b"next\n", b""))
+
+    @NEEDS_CGROUP2
+    def test_f07_each_command_runs_in_a_cgroup_of_its_own(self):
+        srv = self.server()
+        base = "frame-exec-server.%d" % srv.pid
+        seen = []
+        for _ in range(2):
+            code, out, _ = P.split_reply(*srv.run(["cat", "/proc/self/cgroup"]))
+            self.assertEqual(code, 0)
+            line = [l for l in out.decode().splitlines() if l.startswith("0::")]
+            self.assertEqual(len(line), 1, out)
+            parts = line[0][3:].split("/")
+            self.assertEqual(parts[-2], base, line)
+            self.assertTrue(parts[-1].startswith("cmd-"), line)
+            seen.append(parts[-1])
+        self.assertNotEqual(seen[0], seen[1])
+        P.wait_for(lambda: not [n for n in os.listdir(os.path.join(CGROUP2, base)) if n.startswith("cmd-")],
+                   "the commands' cgroups to be removed", 3)
+        code, _ = srv.stop()
+        self.assertEqual(code, 0)
+        self.assertFalse(os.path.exists(os.path.join(CGROUP2, base)), "the server's cgroup is left")
+
+    @NEEDS_CGROUP2
+    def test_f07_a_command_that_kills_its_keeper_leaves_nothing_running(self):
+        # The keeper cannot contain what outlives it; the cgroup can.
+        srv = self.server("--max-procs", "1")
+        m = marker()
+        h, b = srv.run(["sh", "-c", "sleep %s > /dev/null 2>&1 & echo started; kill -9 $PPID" % m])
+        self.assertIn(b"started", b)
+        P.wait_for(lambda: not procs_with(m), "the process left by a killed keeper to be gone", 3)
+        h, b = srv.run(["echo", "next"])  # the one slot is free again
+        self.assertEqual(P.split_reply(h, b), (0, b"next\n", b""))
+
+    def test_f07_cgroup_directory_that_is_not_cgroup2_refused(self):
+        with self.assertRaises(RuntimeError) as e:
+            self.server("--cgroup", self.tmp)
+        self.assertIn("not on a cgroup v2 file system", str(e.exception))
 
     # -- finding 8: every local user trusted ------------------------------
     def test_f08_token_generated_into_private_file(self):
