@@ -15,7 +15,11 @@ BUILD ?= build
 WARN := -std=c99 -pedantic -Wall -Wextra -Wconversion -Wshadow -Wstrict-prototypes \
         -Wmissing-prototypes -Wcast-qual -Wpointer-arith -Wundef
 CFLAGS ?= -O2 -g
-ALL_CFLAGS := $(WARN) $(CFLAGS) -Iinclude
+# FRAME_KERNEL=sse2|neon|word|small forces lib/'s string kernel (lib/scan.h)
+# in every build of lib/; empty: the target's own.
+FRAME_KERNEL ?=
+KERNEL_FLAG := $(if $(FRAME_KERNEL),-DFRAME_KERNEL_$(shell echo '$(FRAME_KERNEL)' | tr a-z A-Z))
+ALL_CFLAGS := $(WARN) $(CFLAGS) $(KERNEL_FLAG) -Iinclude
 # Only frame_* symbols leave the shared library (see lib/internal.h for FRAME_API).
 LIB_CFLAGS := $(ALL_CFLAGS) -fPIC -fvisibility=hidden -DFRAME_BUILDING
 

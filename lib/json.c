@@ -2,14 +2,13 @@
  * The header validator of SPEC.md: one left-to-right pass, the first error in
  * byte order wins. No recursion: nesting is a fixed array of levels, so a
  * hostile `[[[[...` costs neither stack nor more than FRAME_MAX_DEPTH levels.
+ * Strings are scanned in runs by the string kernel of the target (scan.h).
  * Builds that are not size-optimised also get a fast path for the common
- * compact header and word-at-a-time string scanning; both only ever agree
- * with the general code, which decides everything they are unsure of.
+ * compact header, which only ever agrees with the general code: that
+ * decides everything the fast path is unsure of.
  */
-#include "internal.h"
+#include "scan.h"
 
-/* The bytes a string scan must stop at: '"', '\\', controls, non-ASCII. */
-#define FRAME__IS_SPECIAL(c) ((c) < 0x20 || (c) >= 0x80 || (c) == '"' || (c) == '\\')
 #if FRAME__SMALL
 #define FRAME__SPECIAL(c) FRAME__IS_SPECIAL(c)
 #else
@@ -25,46 +24,9 @@ static const frame__u8 frame__special[256] = {FRAME__S64(0), FRAME__S64(64), FRA
 #define FRAME__SPECIAL(c) frame__special[c]
 #endif
 
-#if !FRAME__SMALL
-/* Word-at-a-time helpers. Loads are little-endian on every host, so hashes
- * and scans agree between a plain name and its escaped spelling everywhere. */
-#define FRAME__ONES 0x0101010101010101ull
-#define FRAME__HIGHS 0x8080808080808080ull
-
-static uint64_t frame__load64(const frame__u8 *p) {
-    return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24 |
-           (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
-}
-
-/* Nonzero when one of the 8 bytes is special; its lowest flagged byte is the
- * first special one (a borrow only ever runs upwards from a flagged byte). */
-static uint64_t frame__special8(uint64_t w) {
-    uint64_t q = w ^ (FRAME__ONES * '"'), b = w ^ (FRAME__ONES * '\\');
-    return (((q - FRAME__ONES) & ~q) | ((b - FRAME__ONES) & ~b) | (w - FRAME__ONES * 0x20) | w) &
-           FRAME__HIGHS;
-}
-
-static unsigned frame__first_byte(uint64_t mask) {
-#if defined(__GNUC__)
-    return (unsigned)__builtin_ctzll(mask) >> 3;
-#else
-    unsigned k = 0;
-    while (!(mask & 0x80)) mask >>= 8, k++;
-    return k;
-#endif
-}
-#endif
-
+/* A run of plain string bytes: the string kernel's (scan.h). */
 static FRAME__INLINE const frame__u8 *frame__plain_run(const frame__u8 *p, const frame__u8 *end) {
-#if !FRAME__SMALL
-    while (end - p >= 8) {
-        uint64_t m = frame__special8(frame__load64(p));
-        if (m) return p + frame__first_byte(m);
-        p += 8;
-    }
-#endif
-    while (p < end && !FRAME__SPECIAL(*p)) p++;
-    return p;
+    return frame__kernel_special(p, end);
 }
 
 const frame__u8 *frame__skip_ws(const frame__u8 *p, const frame__u8 *end) {
@@ -200,23 +162,14 @@ frame_errno frame__scan_string(const frame__u8 **pp, const frame__u8 *end, frame
  * exactly as a hashing sink would. Otherwise returns NULL.
  */
 static const frame__u8 *frame__plain_string(const frame__u8 *q, const frame__u8 *end, uint64_t *h) {
+    const frame__u8 *close = frame__plain_run(q, end);
     uint64_t word = 0;
     size_t k;
-    while (end - q >= 8) {
-        uint64_t w = frame__load64(q), m = frame__special8(w);
-        if (m) {
-            k = frame__first_byte(m);
-            if (q[k] != '"') return NULL;
-            if (k) FRAME__MIX(*h, w & ((1ull << (8 * k)) - 1));
-            return q + k;
-        }
-        FRAME__MIX(*h, w);
-        q += 8;
-    }
-    for (k = 0; q + k < end && !FRAME__SPECIAL(q[k]); k++) word |= (uint64_t)q[k] << (8 * k);
-    if (q + k >= end || q[k] != '"') return NULL;
+    if (close >= end || *close != '"') return NULL;
+    for (; close - q >= 8; q += 8) FRAME__MIX(*h, frame__load64(q));
+    for (k = 0; q + k < close; k++) word |= (uint64_t)q[k] << (8 * k);
     if (k) FRAME__MIX(*h, word);
-    return q + k;
+    return close;
 }
 #endif
 

@@ -1,0 +1,48 @@
+/*
+ * lib/kernel_neon.h: the AArch64 string kernel (see scan.h): 16 bytes per
+ * step with NEON (Advanced SIMD), which every AArch64 processor has.
+ */
+#include <arm_neon.h>
+
+#define FRAME__KERNEL_NAME "neon"
+
+static FRAME__INLINE const frame__u8 *frame__kernel_special(const frame__u8 *p, const frame__u8 *end) {
+    const uint8x16_t quote = vdupq_n_u8('"'), backslash = vdupq_n_u8('\\');
+    const int8x16_t space = vdupq_n_s8(0x20);
+    while (end - p >= 16) {
+        uint8x16_t v = vld1q_u8(p);
+        /* As signed bytes, controls and bytes >= 0x80 are those below 0x20. */
+        uint8x16_t m = vorrq_u8(vorrq_u8(vceqq_u8(v, quote), vceqq_u8(v, backslash)),
+                                vcltq_s8(vreinterpretq_s8_u8(v), space));
+        /* Narrowed to 4 bits per byte: a 64-bit mask whose lowest set bit
+         * tells the first special byte. */
+        uint64_t bits = vget_lane_u64(vreinterpret_u64_u8(vshrn_n_u16(vreinterpretq_u16_u8(m), 4)), 0);
+        if (bits) return p + (__builtin_ctzll(bits) >> 2);
+        p += 16;
+    }
+    while (p < end && !FRAME__IS_SPECIAL(*p)) p++;
+    return p;
+}
+
+/* The top bits of 16 comparison bytes (0x00 or 0xff) as 16 bits, byte k to
+ * bit k. */
+static FRAME__INLINE uint64_t frame__bits16(uint8x16_t m) {
+    static const uint8_t weights[16] = {1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128};
+    uint8x16_t w = vandq_u8(m, vld1q_u8(weights));
+    return (uint64_t)vaddv_u8(vget_low_u8(w)) | (uint64_t)vaddv_u8(vget_high_u8(w)) << 8;
+}
+
+static FRAME__INLINE void frame__kernel_classify(const frame__u8 *p, frame__classes *c) {
+    const uint8x16_t quote = vdupq_n_u8('"'), backslash = vdupq_n_u8('\\'), ctrl = vdupq_n_u8(0x20);
+    const uint8x16_t sp = vdupq_n_u8(' '), tab = vdupq_n_u8('\t'), nl = vdupq_n_u8('\n'), cr = vdupq_n_u8('\r');
+    unsigned i;
+    c->stop = c->high = c->space = 0;
+    for (i = 0; i < 64; i += 16) {
+        uint8x16_t v = vld1q_u8(p + i);
+        uint8x16_t stop = vorrq_u8(vorrq_u8(vceqq_u8(v, quote), vceqq_u8(v, backslash)), vcltq_u8(v, ctrl));
+        uint8x16_t ws = vorrq_u8(vorrq_u8(vceqq_u8(v, sp), vceqq_u8(v, tab)), vorrq_u8(vceqq_u8(v, nl), vceqq_u8(v, cr)));
+        c->stop |= frame__bits16(stop) << i;
+        c->high |= frame__bits16(vcgeq_u8(v, vdupq_n_u8(0x80))) << i;
+        c->space |= frame__bits16(ws) << i;
+    }
+}

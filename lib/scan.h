@@ -1,0 +1,83 @@
+/*
+ * lib/scan.h: the string kernel, the one place where libframe reads more
+ * than one byte at a time to find the end of a run of plain string bytes.
+ * Private; included by the lib/ files that scan strings.
+ *
+ * Interface (every kernel defines exactly this):
+ *
+ *   const frame__u8 *frame__kernel_special(const frame__u8 *p, const frame__u8 *end);
+ *
+ *   The first byte in [p, end) that a string scan must look at - '"',
+ *   '\\', a control byte (< 0x20) or a byte >= 0x80 - or end when there is
+ *   none. It never reads a byte outside [p, end): inputs may end just
+ *   before an unmapped page.
+ *
+ *   void frame__kernel_classify(const frame__u8 *p, frame__classes *c);
+ *
+ *   Stage one of the header validator (json_blocks.c): the classes of the
+ *   64 bytes p[0..63], one bit each (bit i for p[i]). Reads exactly those
+ *   64 bytes; the caller copies a last, partial block into a padded buffer.
+ *
+ * The kernels, one file each:
+ *   kernel_sse2.h   16 bytes per step; x86-64, whose baseline has SSE2 (no
+ *                   run-time dispatch)
+ *   kernel_neon.h   16 bytes per step; AArch64
+ *   kernel_word.h   8 bytes per step in plain C99; any other target
+ *   kernel_small.h  a byte per step, the least code; FRAME_SMALL builds
+ * The target picks one at build time, below. FRAME_KERNEL_SSE2,
+ * FRAME_KERNEL_NEON, FRAME_KERNEL_WORD or FRAME_KERNEL_SMALL (defined when
+ * lib/ is compiled) forces any one the target can run, so that each runs
+ * the whole test suite on one machine. All give identical results.
+ */
+#ifndef FRAME_SCAN_H
+#define FRAME_SCAN_H
+
+#include "internal.h"
+
+/* The bytes a string scan stops at. */
+#define FRAME__IS_SPECIAL(c) ((c) < 0x20 || (c) >= 0x80 || (c) == '"' || (c) == '\\')
+
+/* 8 bytes as a little-endian word on every host, so that word-wise name
+ * hashes agree everywhere (and between a plain name and its escaped
+ * spelling, which is hashed from its decoded bytes). */
+static FRAME__INLINE uint64_t frame__load64(const frame__u8 *p) {
+    return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24 |
+           (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
+}
+
+/* The classes of a 64-byte block (frame__kernel_classify). */
+typedef struct frame__classes {
+    uint64_t stop;  /* '"', '\\' and control bytes (< 0x20) */
+    uint64_t high;  /* bytes >= 0x80 */
+    uint64_t space; /* ' ', '\t', '\n', '\r' */
+} frame__classes;
+
+/* The kernel: forced, else the target's. Each file is included at one place
+ * only (the single-header generator inlines a file where it first sees it). */
+#if defined(FRAME_KERNEL_SSE2)
+#define FRAME__KERNEL 1
+#elif defined(FRAME_KERNEL_NEON)
+#define FRAME__KERNEL 2
+#elif defined(FRAME_KERNEL_WORD)
+#define FRAME__KERNEL 3
+#elif defined(FRAME_KERNEL_SMALL) || FRAME__SMALL
+#define FRAME__KERNEL 4
+#elif defined(__SSE2__) && defined(__x86_64__)
+#define FRAME__KERNEL 1
+#elif defined(__aarch64__) && defined(__ARM_NEON)
+#define FRAME__KERNEL 2
+#else
+#define FRAME__KERNEL 3
+#endif
+
+#if FRAME__KERNEL == 1
+#include "kernel_sse2.h"
+#elif FRAME__KERNEL == 2
+#include "kernel_neon.h"
+#elif FRAME__KERNEL == 3
+#include "kernel_word.h"
+#else
+#include "kernel_small.h"
+#endif
+
+#endif /* FRAME_SCAN_H */
