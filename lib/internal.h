@@ -145,10 +145,6 @@ typedef struct frame__json_job {
 } frame__json_job;
 
 frame_errno frame__json_validate(frame__json_job *job);
-#if !FRAME__SMALL
-/* Accepts the common compact header quickly; 0 means "ask the validator". */
-int frame__fast_header(frame__json_job *job);
-#endif
 
 /* Validates a header (config already checked) and fills *out; on error
  * *err_pos is the offset within it. */

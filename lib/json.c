@@ -38,45 +38,8 @@ const frame__u8 *frame__plain_end(const frame__u8 *p, const frame__u8 *end) {
     return frame__plain_run(p, end);
 }
 
-#if !FRAME__SMALL
-/* The end of a name hash over n bytes whose words are all mixed into h. */
-static uint32_t frame__hash_final(uint64_t h, size_t n) {
-    FRAME__MIX(h, (uint64_t)n);
-    return (uint32_t)(h >> 32);
-}
-
-static uint32_t frame__sink_hash(const frame__sink *s) {
-    uint64_t h = s->hash;
-    if (s->len & 7) FRAME__MIX(h, s->word);
-    return frame__hash_final(h, s->len);
-}
-#endif
 
 #if FRAME__SMALL
-/* Inline: the validator decodes through it into its own buffer, with no sink
- * to fill, and a decoder then links no frame__scan_string (header access
- * needs that). */
-#if defined(__GNUC__)
-#define FRAME__DECODE_INLINE inline __attribute__((always_inline))
-#else
-#define FRAME__DECODE_INLINE inline
-#endif
-
-/* Decodes the string at `quote` through `it` and puts a hash of its bytes
- * in *hash. Returns the iterator's last answer: -1 with it->p at the closing
- * quote, else -1 - the error. */
-static FRAME__DECODE_INLINE int frame__decode(frame__siter *it, const frame__u8 *quote, const frame__u8 *end,
-                                              uint32_t *hash) {
-    uint32_t h = 0;
-    int c;
-    frame__siter_init(it, quote, end);
-    /* h * 31 + c: a multiplier that needs no literal (a weaker hash only
-     * costs a few more name comparisons). */
-    while ((c = frame__siter_next(it)) >= 0) h = h * 31 + (unsigned)c;
-    *hash = h;
-    return c;
-}
-
 /* A byte at a time through the string iterator: the least code. */
 frame_errno frame__scan_string(const frame__u8 **pp, const frame__u8 *end, frame__sink *sink) {
     frame__siter it;
@@ -154,29 +117,7 @@ frame_errno frame__scan_string(const frame__u8 **pp, const frame__u8 *end, frame
 }
 #endif
 
-#if !FRAME__SMALL
-/*
- * The fast path for a name at q (just past the opening quote): when it is
- * plain (no escape, control or non-ASCII byte before the closing quote),
- * returns the closing quote and mixes the content into *h word by word,
- * exactly as a hashing sink would. Otherwise returns NULL.
- */
-static const frame__u8 *frame__plain_string(const frame__u8 *q, const frame__u8 *end, uint64_t *h) {
-    const frame__u8 *close = frame__plain_run(q, end);
-    uint64_t word = 0;
-    size_t k;
-    if (close >= end || *close != '"') return NULL;
-    for (; close - q >= 8; q += 8) FRAME__MIX(*h, frame__load64(q));
-    for (k = 0; q + k < close; k++) word |= (uint64_t)q[k] << (8 * k);
-    if (k) FRAME__MIX(*h, word);
-    return close;
-}
-#endif
 
-static const frame__u8 *frame__digits(const frame__u8 *p, const frame__u8 *end) {
-    while (p < end && FRAME__IS_DIGIT(*p)) p++;
-    return p;
-}
 
 /* Size builds keep the number scanner out of line: inside the validator it
  * would compete with the token loop for the few registers there are. */
@@ -198,7 +139,7 @@ static FRAME__NUMBER_INLINE const frame__u8 *frame__number(const frame__u8 *p, c
     p += *p == '-';
     for (;;) {
         q = p;
-        p = frame__digits(p, end);
+        p = frame__kernel_digits(p, end);
         if (p == q) return p;
         if (!*part && *q == '0') p = q + 1;
         if (p >= end) return p;
@@ -220,26 +161,6 @@ static int frame__is_value_start(frame__u8 c) {
     return memchr(starts, c, sizeof starts - 1) != NULL; /* not the NUL */
 }
 
-#if !FRAME__SMALL
-/* Scans the name at p (its opening quote) and returns its end; *hash is the
- * hash of its decoded content. On error sets *err and returns the offending
- * byte. */
-static const frame__u8 *frame__name_token(const frame__u8 *p, const frame__u8 *end, uint32_t *hash,
-                                          frame_errno *err) {
-    frame__sink sink;
-    uint64_t h = 0;
-    const frame__u8 *q = frame__plain_string(p + 1, end, &h);
-    if (q) {
-        *hash = frame__hash_final(h, (size_t)(q - p - 1));
-        return q + 1;
-    }
-    memset(&sink, 0, sizeof sink);
-    sink.want_hash = 1;
-    *err = frame__scan_string(&p, end, &sink);
-    *hash = frame__sink_hash(&sink);
-    return p;
-}
-#endif
 
 /* The literals, each at (its first byte - 'f') % 16: false 0, null 8, true
  * 14. Every other byte finds a byte unlike itself there, so the validator
@@ -247,50 +168,27 @@ static const frame__u8 *frame__name_token(const frame__u8 *p, const frame__u8 *e
  * byte. */
 static const char frame__literals[] = "false\0\0\0null\0\0true";
 
-/* What the validator may meet next, one bit each; CLOSE: the innermost
- * container may also close there. The top-level value of a header must be
- * an object, and the size member's value a decimal integer. */
-#define FRAME__WANT_VALUE 2u
-#define FRAME__WANT_NAME 1u
-#define FRAME__WANT_COLON 8u
-#define FRAME__WANT_COMMA 16u
-#define FRAME__WANT_CLOSE 4u
-#define FRAME__WANT_TOP 64u
-#define FRAME__WANT_SIZE 32u
+#include "names.h"
 
+/* Past JSON white space: one comparison when there is none (compact text). */
+#define FRAME__SKIP_WS(p) ((p) < end && *(p) <= ' ' ? frame__skip_ws((p), end) : (p))
+
+/*
+ * A walk over the tokens, each state a label that knows what may come
+ * next; `at` is the token being looked at, where most errors point. A
+ * container's level remembers whether it is an array (bit 0) and the number
+ * of its first name: the names of the open object are first .. nnames - 1.
+ */
 frame_errno frame__json_validate(frame__json_job *job) {
     const frame__u8 *p = job->start, *end = job->end, *at = p;
-    /* The names of the open objects, for the duplicate check: an object's
-     * names are name_off[open[level] >> 1] up to name_off[nnames]. Bit 0 of
-     * open[level]: that container is an array. */
-    uint32_t name_off[FRAME_MAX_MEMBERS];
+    frame__names names;
     uint16_t open[FRAME_MAX_DEPTH + 1];
-#if !FRAME__SMALL
-    /* Names are found by hash in `table` (linear probing; an entry is a 6-bit
-     * hash tag and the name's index + 1). Entries of closed objects stay
-     * behind: an index outside the current object is skipped, and one that
-     * was reused names a member of the current object, so comparing with it
-     * is still right. At most FRAME_MAX_MEMBERS entries ever go in, so the
-     * table is never more than half full, and checking a name costs O(1), not
-     * O(members). Size-optimised builds compare 16 bits of a hash of
-     * the name with each earlier one's (`tags`), and the names only when
-     * they agree. */
-    uint16_t table[2 * FRAME_MAX_MEMBERS];
-    size_t most = (size_t)(end - p) / 5 + 1; /* a member takes 5 bytes at least: "":0, */
-    unsigned mask = 15;
-    uint32_t hash = 0;
-    const frame__u8 *q;
-#else
-    uint16_t tags[FRAME_MAX_MEMBERS];
-    uint32_t hash;
-    frame__siter it;
-    int k;
-#endif
-    unsigned nnames = 0, level = 0, part = 0, want = job->header ? FRAME__WANT_TOP : FRAME__WANT_VALUE, i;
+    unsigned nnames = 0, level = 0, part = 0, is_size;
     /* The level whose names may still be the size member: 1 in a header
      * until it is found, else none. */
     unsigned size_level = job->header ? 1u : 0u;
-    const char *lit;
+    const char *size_name = frame__size_name(job->cfg), *lit;
+    size_t size_len = strlen(size_name);
     frame__u8 c;
     frame_errno err = FRAME_OK;
 
@@ -300,132 +198,106 @@ frame_errno frame__json_validate(frame__json_job *job) {
         goto fail;
     }
 #endif
-#if !FRAME__SMALL
-    while (mask + 1 < 2 * most && mask + 1 < 2 * FRAME_MAX_MEMBERS) mask = mask * 2 + 1;
-    memset(table, 0, (mask + 1) * sizeof table[0]);
-#endif
+    frame__names_init(&names, p, end);
     if (job->header && end - p >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0) {
         err = FRAME_E_BOM;
         goto fail;
     }
-    for (;;) {
-        p = at = frame__skip_ws(p, end);
-        c = p < end ? *p : 0;
-        /* ']' is '}' - 32 */
-        if ((want & FRAME__WANT_CLOSE) && level && c == '}' - ((open[level] & 1) << 5)) {
-            p++;
-            nnames = open[level--] >> 1u;
-            want = FRAME__WANT_COMMA | FRAME__WANT_CLOSE;
-            continue;
-        }
-        if (want & FRAME__WANT_COMMA) {
-            if (!level) break;
-            if (c != ',') goto syntax;
-            p++;
-            want = (open[level] & 1) ? FRAME__WANT_VALUE : FRAME__WANT_NAME;
-        } else if (want & FRAME__WANT_COLON) {
-            const char *size_name = frame__size_name(job->cfg);
-            if (c != ':') goto syntax;
-            p++;
-            want = FRAME__WANT_VALUE;
-            if (level == size_level &&
-                frame__string_equals_bytes(job->start + name_off[nnames - 1], end,
-                                           (const frame__u8 *)size_name, strlen(size_name)))
-                want = FRAME__WANT_SIZE;
-        } else {
-            if (want & FRAME__WANT_NAME) {
-                if (c != '"') goto syntax;
-                if (++job->members > FRAME_MAX_MEMBERS) {
-                    err = FRAME_E_TOO_MANY_MEMBERS;
-                    goto fail;
-                }
-            } else if ((want & FRAME__WANT_TOP) && c != '{') {
-                if (frame__is_value_start(c)) err = FRAME_E_NOT_OBJECT;
-                goto syntax;
-            } else if ((want & FRAME__WANT_SIZE) && !FRAME__IS_DIGIT(c)) {
-                if (frame__is_value_start(c)) err = FRAME_E_SIZE_INVALID;
-                goto syntax;
-            }
-            if (c == '{' || c == '[') {
-                if (job->depth + level >= FRAME_MAX_DEPTH) {
-                    err = FRAME_E_TOO_DEEP;
-                    goto fail;
-                }
-                open[++level] = (uint16_t)(nnames << 1 | (c == '['));
-                p++;
-                want = (c == '[' ? FRAME__WANT_VALUE : FRAME__WANT_NAME) | FRAME__WANT_CLOSE;
-                continue;
-            }
-            if (c == '"') {
-#if FRAME__SMALL
-                k = frame__decode(&it, p, end, &hash);
-                p = it.p + 1;
-                if (k != -1) {
-                    err = (frame_errno)(-1 - k);
-                    at = it.p;
-                    goto fail;
-                }
-#else
-                q = p;
-                if (want & FRAME__WANT_NAME)
-                    q = frame__name_token(q, end, &hash, &err);
-                else
-                    err = frame__scan_string(&q, end, NULL);
-                p = q;
-                if (err) goto syntax_p;
-#endif
-#if FRAME__SMALL
-                if (!(want & FRAME__WANT_VALUE)) { /* a name: the same test, in fewer bytes here */
-#else
-                if (want & FRAME__WANT_NAME) {
-#endif
-#if FRAME__SMALL
-                    for (i = open[level] >> 1u; i < nnames; i++)
-                        if (tags[i] == (uint16_t)hash &&
-                            frame__string_equals_string(job->start + name_off[i], end, at, end)) {
-                            err = FRAME_E_DUPLICATE_NAME;
-                            goto fail;
-                        }
-                    tags[nnames] = (uint16_t)hash;
-#else
-                    for (i = hash & mask; table[i]; i = (i + 1) & mask) {
-                        unsigned k = (table[i] & 1023u) - 1u;
-                        if (table[i] >> 10 == hash >> 26 && k >= open[level] >> 1u && k < nnames &&
-                            frame__string_equals_string(job->start + name_off[k], end, at, end)) {
-                            err = FRAME_E_DUPLICATE_NAME;
-                            goto fail;
-                        }
-                    }
-                    table[i] = (uint16_t)((hash >> 26) << 10 | (nnames + 1));
-#endif
-                    name_off[nnames++] = (uint32_t)(at - job->start);
-                    want = FRAME__WANT_COLON;
-                    continue;
-                }
-            } else if (c == '-' || FRAME__IS_DIGIT(c)) {
-                p = frame__number(p, end, &part);
-                if (!FRAME__IS_DIGIT(p[-1])) goto syntax_p;
-            } else { /* a literal; anything else fails at its first byte */
-                lit = frame__literals + ((c - 'f') & 15u);
-                do
-                    if (p >= end || *p != (frame__u8)*lit) goto syntax_p;
-                while (p++, *++lit);
-            }
-            if (want & FRAME__WANT_SIZE) { /* checked as soon as it is read */
-                size_level = 0;
-                if (part) {
-                    err = FRAME_E_SIZE_INVALID;
-                    goto fail;
-                }
-                frame__decimal(at, p, &job->size); /* saturated when it does not fit */
-                if (job->size > frame__max_body(job->cfg)) {
-                    err = FRAME_E_BODY_TOO_LARGE;
-                    goto fail;
-                }
-            }
-            want = FRAME__WANT_COMMA | FRAME__WANT_CLOSE;
-        }
+    at = p = FRAME__SKIP_WS(p);
+    c = p < end ? *p : 0;
+    if (job->header && c != '{') { /* a header is an object */
+        if (frame__is_value_start(c)) err = FRAME_E_NOT_OBJECT;
+        goto syntax;
     }
+
+value: /* at == p: where a value must start */
+    c = p < end ? *p : 0;
+    if (c == '"') {
+        err = frame__value_string(&p, end);
+        if (err) goto syntax_p;
+    } else if (c == '-' || FRAME__IS_DIGIT(c)) {
+        p = frame__number(p, end, &part);
+        if (!FRAME__IS_DIGIT(p[-1])) goto syntax_p;
+    } else if (c == '{' || c == '[') {
+        if (job->depth + level >= FRAME_MAX_DEPTH) {
+            err = FRAME_E_TOO_DEEP;
+            goto fail;
+        }
+        open[++level] = (uint16_t)(nnames << 1 | (c == '['));
+        p++;
+        at = p = FRAME__SKIP_WS(p);
+        if (p < end && *p == '}' + (c - '{')) { /* empty: '}' or ']' (']' is '}' - 32, '[' is '{' - 32) */
+            p++;
+            goto closed;
+        }
+        if (c == '[') goto value;
+        goto name;
+    } else { /* a literal; anything else fails at its first byte */
+        lit = frame__literals + ((c - 'f') & 15u);
+        do
+            if (p >= end || *p != (frame__u8)*lit) goto syntax_p;
+        while (p++, *++lit);
+    }
+
+next: /* past a value */
+    at = p = FRAME__SKIP_WS(p);
+    if (!level) goto done;
+    c = p < end ? *p : 0;
+    if (c == ',') {
+        p++;
+        at = p = FRAME__SKIP_WS(p);
+        if (open[level] & 1) goto value;
+        goto name;
+    }
+    if (c != '}' - ((open[level] & 1) << 5)) goto syntax;
+    p++;
+closed: /* past the '}' or ']' of the innermost container */
+    nnames = open[level--] >> 1u;
+    goto next;
+
+name: /* at == p: where a member's name must start */
+    if (p >= end || *p != '"') goto syntax;
+    if (++job->members > FRAME_MAX_MEMBERS) {
+        err = FRAME_E_TOO_MANY_MEMBERS;
+        goto fail;
+    }
+    err = frame__names_add(&names, &p, open[level] >> 1u, nnames);
+    if (err == FRAME_E_DUPLICATE_NAME) goto fail;
+    if (err) goto syntax_p;
+    nnames++;
+    /* The name's text is at least as long as its content, and as long only
+     * when it holds no escape (a size name holding a backslash is then
+     * none): most names are told apart by their length. */
+    is_size = level == size_level &&
+              ((size_t)(p - at) - 2 == size_len ? memcmp(at + 1, size_name, size_len) == 0 && !memchr(size_name, '\\', size_len)
+               : (size_t)(p - at) - 2 > size_len &&
+                     frame__string_equals_bytes(at, end, (const frame__u8 *)size_name, size_len));
+    at = p = FRAME__SKIP_WS(p);
+    if (p >= end || *p != ':') goto syntax;
+    p++;
+    at = p = FRAME__SKIP_WS(p);
+    if (!is_size) goto value;
+    /* The size member: a decimal integer, checked as soon as it is read. */
+    c = p < end ? *p : 0;
+    if (!FRAME__IS_DIGIT(c)) {
+        if (frame__is_value_start(c)) err = FRAME_E_SIZE_INVALID;
+        goto syntax;
+    }
+    p = frame__number(p, end, &part);
+    if (!FRAME__IS_DIGIT(p[-1])) goto syntax_p;
+    size_level = 0;
+    if (part) {
+        err = FRAME_E_SIZE_INVALID;
+        goto fail;
+    }
+    frame__decimal(at, p, &job->size); /* saturated when it does not fit */
+    if (job->size > frame__max_body(job->cfg)) {
+        err = FRAME_E_BODY_TOO_LARGE;
+        goto fail;
+    }
+    goto next;
+
+done: /* past the top-level value and the white space after it */
     if (p != end) goto syntax;
     if (size_level) {
         err = FRAME_E_SIZE_MISSING;
@@ -442,79 +314,6 @@ fail:
     return err;
 }
 
-#if !FRAME__SMALL
-#define FRAME__FAST_MEMBERS 16
-
-/* A name's key for the fast duplicate check: its first 8 bytes with the
- * length in the top byte. Names of up to 7 bytes are their key. */
-static FRAME__INLINE uint64_t frame__name_key(const frame__u8 *name, size_t len, size_t room) {
-    uint64_t w = 0;
-    size_t i;
-    if (len >= 8) return frame__load64(name) ^ ((uint64_t)len << 56);
-    if (room >= 8) return (frame__load64(name) & ((1ull << (8 * len)) - 1)) | (uint64_t)len << 56;
-    for (i = 0; i < len; i++) w |= (uint64_t)name[i] << (8 * i);
-    return w | (uint64_t)len << 56;
-}
-
-int frame__fast_header(frame__json_job *job) {
-    const frame__u8 *p = job->start, *end = job->end, *q;
-    const frame__u8 *names[FRAME__FAST_MEMBERS];
-    uint64_t keys[FRAME__FAST_MEMBERS], key;
-    const char *size_name = frame__size_name(job->cfg);
-    size_t size_len = strlen(size_name), len;
-    unsigned n = 0, i, part;
-    int have_size = 0;
-    uint64_t size = 0;
-    if (end - p < 2 || *p != '{' || !job->header) return 0;
-    for (p++;; p++) {
-        if (p >= end || *p != '"' || n == FRAME__FAST_MEMBERS) return 0;
-        q = frame__plain_run(p + 1, end);
-        if (q >= end) return 0;
-        if (*q != '"') return 0;
-        len = (size_t)(q - p - 1);
-        key = frame__name_key(p + 1, len, (size_t)(end - p - 1));
-        for (i = 0; i < n; i++) /* a duplicate is for the general path to report */
-            if (keys[i] == key && (len < 8 || memcmp(names[i], p + 1, len) == 0)) return 0;
-        names[n] = p + 1;
-        keys[n++] = key;
-        p = q + 1;
-        if (p + 1 >= end || *p != ':') return 0;
-        p++;
-        if (!have_size && len == size_len && memcmp(q - len, size_name, len) == 0) {
-            have_size = 1;
-            if (!FRAME__IS_DIGIT(*p) || (*p == '0' && p + 1 < end && FRAME__IS_DIGIT(p[1]))) return 0;
-            for (q = p; p < end && FRAME__IS_DIGIT(*p); p++) size = size * 10 + (unsigned)(*p - '0');
-            /* 17 digits and up are beyond 2^53 - 1, and could overflow. */
-            if (p - q > 16 || size > frame__max_body(job->cfg)) return 0;
-        } else if (*p == '"') {
-            q = frame__plain_run(p + 1, end);
-            if (q >= end || *q != '"') return 0;
-            p = q + 1;
-        } else if (*p >= '1' && *p <= '9') { /* the usual number: a plain integer */
-            while (++p < end && FRAME__IS_DIGIT(*p)) {}
-            if (p < end && (*p == '.' || (*p | 0x20) == 'e')) return 0;
-        } else if (*p == '-' || *p == '0') {
-            p = frame__number(p, end, &part);
-            if (!FRAME__IS_DIGIT(p[-1])) return 0;
-        } else {
-            const char *lit = *p == 't' ? "true" : *p == 'f' ? "false" : *p == 'n' ? "null" : "";
-            for (i = 0; lit[i]; i++)
-                if (p + i >= end || p[i] != (frame__u8)lit[i]) return 0;
-            if (!i) return 0;
-            p += i;
-        }
-        if (p >= end) return 0;
-        if (*p == '}') break;
-        if (*p != ',') return 0;
-    }
-    if (p + 1 != end || !have_size) return 0;
-    job->size = size;
-    job->members = n;
-    return 1;
-}
-
-#endif
-
 frame_errno frame__parse_header(const frame_config *cfg, const void *json, size_t len,
                                 frame_header *out, size_t *err_pos) {
     frame__json_job job;
@@ -525,12 +324,7 @@ frame_errno frame__parse_header(const frame_config *cfg, const void *json, size_
     job.end = end;
     job.header = 1;
     job.cfg = cfg;
-#if !FRAME__SMALL
-    if (frame__fast_header(&job))
-        err = FRAME_OK;
-    else
-#endif
-        err = frame__json_validate(&job);
+    err = frame__json_validate(&job);
     /* The root view is the object itself, without the white space around
      * it: a valid header holds nothing else. */
     if (!err) {

@@ -20,3 +20,8 @@ static FRAME__INLINE void frame__kernel_classify(const frame__u8 *p, frame__clas
         if (FRAME__IS_WS(b)) c->space |= bit;
     }
 }
+
+static FRAME__INLINE const frame__u8 *frame__kernel_digits(const frame__u8 *p, const frame__u8 *end) {
+    while (p < end && FRAME__IS_DIGIT(*p)) p++;
+    return p;
+}

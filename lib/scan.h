@@ -12,6 +12,10 @@
  *   none. It never reads a byte outside [p, end): inputs may end just
  *   before an unmapped page.
  *
+ *   const frame__u8 *frame__kernel_digits(const frame__u8 *p, const frame__u8 *end);
+ *
+ *   The first byte in [p, end) that is not an ASCII digit, or end.
+ *
  *   void frame__kernel_classify(const frame__u8 *p, frame__classes *c);
  *
  *   Stage one of the header validator (json_blocks.c): the classes of the
@@ -37,13 +41,7 @@
 /* The bytes a string scan stops at. */
 #define FRAME__IS_SPECIAL(c) ((c) < 0x20 || (c) >= 0x80 || (c) == '"' || (c) == '\\')
 
-/* 8 bytes as a little-endian word on every host, so that word-wise name
- * hashes agree everywhere (and between a plain name and its escaped
- * spelling, which is hashed from its decoded bytes). */
-static FRAME__INLINE uint64_t frame__load64(const frame__u8 *p) {
-    return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24 |
-           (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
-}
+#include "words.h"
 
 /* The classes of a 64-byte block (frame__kernel_classify). */
 typedef struct frame__classes {

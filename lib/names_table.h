@@ -1,0 +1,93 @@
+/*
+ * lib/names_table.h: the validator's name set of speed builds (see
+ * names.h): a hash table over the names' decoded bytes, so that checking a
+ * name costs O(1), not O(members).
+ */
+
+/* The end of a name hash over n bytes whose words are all mixed into h. */
+static FRAME__INLINE uint32_t frame__hash_final(uint64_t h, size_t n) {
+    FRAME__MIX(h, (uint64_t)n);
+    return (uint32_t)(h >> 32);
+}
+
+/*
+ * Scans the name at p (its opening quote) and returns its end; *hash is the
+ * hash of its decoded content. A plain name (no escape, control or
+ * non-ASCII byte) is hashed from its raw bytes, word by word, exactly as a
+ * hashing sink hashes the decoded bytes of any other. On error sets *err and
+ * returns the offending byte.
+ */
+static FRAME__INLINE const frame__u8 *frame__name_token(const frame__u8 *p, const frame__u8 *end, uint32_t *hash,
+                                                        frame_errno *err) {
+    const frame__u8 *q = p + 1, *close = frame__plain_run(q, end);
+    frame__sink sink;
+    uint64_t h = 0, word = 0;
+    size_t k;
+    if (close < end && *close == '"') {
+        for (; close - q >= 8; q += 8) FRAME__MIX(h, frame__load64(q));
+        if ((k = (size_t)(close - q)) != 0) {
+            /* The last word: loaded whole when the text goes on for 8 bytes
+             * (the closing quote and what follows it are masked off). */
+            if (end - q >= 8)
+                word = frame__load64(q) & ((1ull << (8 * k)) - 1);
+            else
+                for (k = 0; q + k < close; k++) word |= (uint64_t)q[k] << (8 * k);
+            FRAME__MIX(h, word);
+        }
+        *hash = frame__hash_final(h, (size_t)(close - p - 1));
+        return close + 1;
+    }
+    memset(&sink, 0, sizeof sink);
+    sink.want_hash = 1;
+    *err = frame__scan_string(&p, end, &sink);
+    h = sink.hash;
+    if (sink.len & 7) FRAME__MIX(h, sink.word);
+    *hash = frame__hash_final(h, sink.len);
+    return p;
+}
+
+/* Entries: a 6-bit hash tag and the name's number + 1. Entries of closed
+ * objects stay behind: a number outside the open object is skipped, and one
+ * that was reused names a member of the open object, so comparing with it
+ * is still right. At most FRAME_MAX_MEMBERS entries ever go in, so the
+ * table is never more than half full. */
+typedef struct frame__names {
+    const frame__u8 *start, *end;
+    unsigned mask;
+    uint32_t off[FRAME_MAX_MEMBERS];
+    uint16_t table[2 * FRAME_MAX_MEMBERS];
+} frame__names;
+
+static FRAME__INLINE void frame__names_init(frame__names *s, const frame__u8 *start, const frame__u8 *end) {
+    size_t most = (size_t)(end - start) / 5 + 1; /* a member takes 5 bytes at least: "":0, */
+    s->start = start;
+    s->end = end;
+    s->mask = 15;
+    while (s->mask + 1 < 2 * most && s->mask + 1 < 2 * FRAME_MAX_MEMBERS) s->mask = s->mask * 2 + 1;
+    memset(s->table, 0, (s->mask + 1) * sizeof s->table[0]);
+}
+
+static FRAME__INLINE frame_errno frame__value_string(const frame__u8 **pp, const frame__u8 *end) {
+    return frame__scan_string(pp, end, NULL);
+}
+
+static FRAME__INLINE frame_errno frame__names_add(frame__names *s, const frame__u8 **pp, unsigned first,
+                                                  unsigned count) {
+    const frame__u8 *at = *pp;
+    frame_errno err = FRAME_OK;
+    uint32_t hash = 0;
+    unsigned i;
+    *pp = frame__name_token(at, s->end, &hash, &err);
+    if (err) return err;
+    for (i = hash & s->mask; s->table[i]; i = (i + 1) & s->mask) {
+        unsigned k = (s->table[i] & 1023u) - 1u;
+        if (s->table[i] >> 10 == hash >> 26 && k >= first && k < count &&
+            frame__string_equals_string(s->start + s->off[k], s->end, at, s->end)) {
+            *pp = at;
+            return FRAME_E_DUPLICATE_NAME;
+        }
+    }
+    s->table[i] = (uint16_t)((hash >> 26) << 10 | (count + 1));
+    s->off[count] = (uint32_t)(at - s->start);
+    return FRAME_OK;
+}
