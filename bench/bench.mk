@@ -108,4 +108,5 @@ bench-record: bench bench-tools $(LIBSO) python-ext
 
 # Builds its own binary from a snapshot of lib/ (so lines match the source shown).
 bench-profile: bench-deps bench-tools
-	$(BENCH_RUN) --profile --cc "$(CC)" --cflags "$(CFLAGS)" $(BENCH_ARGS)
+	$(BENCH_RUN) --profile --cc "$(CC)" --cflags "$(CFLAGS)" --cxx "$(CXX)" \
+	    --cxxflags="$(BENCH_SIMDJSON_ARCH)" $(BENCH_ARGS)
