@@ -1,7 +1,7 @@
 /*
  * libframe benchmark driver: decodes and encodes the workloads of workload.c
- * with libframe and its peers (peers.c, peer_simdjson.cpp) and prints one JSON
- * line per row.
+ * with libframe and its peers (peers.c, peer_jsonc.c, peer_simdjson.cpp) and
+ * prints one JSON line per row.
  * bench/run.py runs it (wall clock, then under callgrind) and makes the table.
  *
  *   bench [--reps N] [--frames WORKLOAD=N]... [--only SUBSTRING]

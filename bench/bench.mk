@@ -35,8 +35,8 @@ BENCH_CXXFLAGS := -std=c++17 -Wall -Wextra -Wshadow -Wconversion $(CFLAGS) $(BEN
 # binding at the copy, so a rebuild of the library during a run changes nothing.
 BENCH_ENV = PYTHONPATH=$(abspath bindings/python) PYTHONDONTWRITEBYTECODE=1
 BENCH_RUN = $(BENCH_ENV) $(PYTHON) bench/run.py --build $(BENCH_BUILD) --repo $(CURDIR) \
-            --library $(abspath $(BUILD)/$(SONAME)) --examples $(abspath $(BUILD)/examples)
-# frame-files and its raw-copy baseline (examples/frame_files/files.mk), for the
+            --library $(abspath $(BUILD)/$(SONAME)) --examples $(abspath $(BUILD)/apps)
+# frame-files and its raw-copy baseline (apps/frame-files/files.mk), for the
 # loopback rows; built when that makefile exists, and the rows stay "pending"
 # if they do not build.
 BENCH_FF_BINS := $(FF_BINS) $(filter %/files_rawcopy,$(FF_TEST_BINS))

@@ -173,8 +173,11 @@ def py_rows(a, counts, reps, cg_counts):
 
 # ---- loopback -------------------------------------------------------------------
 
+FF_SCRIPT = os.path.join("apps", "frame-files", "tests", "files_throughput.py")
+
+
 def frame_files_script(repo):
-    path = os.path.join(repo, "examples", "tests", "files_throughput.py")
+    path = os.path.join(repo, FF_SCRIPT)
     return path if os.path.exists(path) else None
 
 
@@ -185,7 +188,7 @@ def frame_files_ready(a):
 
 def loopback_rows(a, size, reps):
     """My rows (bench/loopback.c raw and libframe frames, the classic Python
-    upload), then frame-files' own comparison (examples/tests/files_throughput.py,
+    upload), then frame-files' own comparison (apps/frame-files/tests/files_throughput.py,
     which times its raw copy and frame-files in alternation)."""
     tmp = os.path.join(a.build, "tmp")
     os.makedirs(tmp, exist_ok=True)
@@ -417,7 +420,7 @@ def loopback_table(rows, out):
     out.append("A file of %s bytes in the page cache is sent to a receiver that writes it to a file; "
                "buffers of %s bytes and socket buffers of %s bytes on both sides. Time from connect() to the receiver's answer. "
                "bench/loopback.c rows: best of %d; frame-files rows: median of the trials of "
-               "examples/tests/files_throughput.py, which alternates its raw copy and frame-files "
+               "apps/frame-files/tests/files_throughput.py, which alternates its raw copy and frame-files "
                "uploads (fsync'd, like frame-files' server)." % (
                    "{:,}".format(by["raw"]["bytes"]) if "raw" in by else "?",
                    "{:,}".format(ARGS.buffer), "{:,}".format(ARGS.sockbuf), ARGS.loop_reps))
@@ -445,8 +448,8 @@ def loopback_table(rows, out):
         out.append("| **frame-files upload** | CRC-32C | yes | **pending** | – |")
         out.append("")
         out.append("frame-files: pending (%s)." % (
-            pend.get("failed") or ("examples/tests/files_throughput.py or the frame-files binaries "
-                                   "are not there yet; `make examples` builds them")))
+            pend.get("failed") or ("apps/frame-files/tests/files_throughput.py or the frame-files "
+                                   "binaries are not there yet; `make apps` builds them")))
     out.append("")
 
 
@@ -821,7 +824,7 @@ def main():
     ap.add_argument("--loop-reps", type=int, default=3, help="repetitions of the C loopback rows")
     ap.add_argument("--loop-size", type=int, default=1 << 30, help="loopback file size")
     ap.add_argument("--buffer", type=int, default=1 << 20, help="loopback buffer (frame-files' default)")
-    ap.add_argument("--examples", default=None, help="build/examples (frame-files binaries)")
+    ap.add_argument("--examples", default=None, help="build/apps (frame-files binaries)")
     ap.add_argument("--ff-trials", type=int, default=3, help="trials of files_throughput.py")
     ap.add_argument("--sockbuf", type=int, default=4 << 20, help="loopback SO_SNDBUF/SO_RCVBUF "
                     "(frame-files' default)")
