@@ -1,6 +1,7 @@
 /*
  * libframe benchmark driver: decodes and encodes the workloads of workload.c
- * with libframe and its peers (peers.c) and prints one JSON line per row.
+ * with libframe and its peers (peers.c, peer_jsonc.c, peer_simdjson.cpp) and
+ * prints one JSON line per row.
  * bench/run.py runs it (wall clock, then under callgrind) and makes the table.
  *
  *   bench [--reps N] [--frames WORKLOAD=N]... [--only SUBSTRING]
@@ -37,7 +38,22 @@ static const char *const workloads[] = {"small", "medium", "large", "hostile-max
 /* Frames per workload (wall clock defaults; run.py lowers them for callgrind). */
 static uint64_t frames_of[NWORKLOADS] = {1000000, 50000, 256, 300, 3000, 300};
 
-static const char *const decoders[] = {"floor", "libframe", "cjson", "jansson"};
+/* The peers behind the shared framing loop, and libframe. */
+static const struct {
+    const char *name;
+    bench_parse_fn parse; /* NULL: libframe's own decoder */
+} decoders[] = {
+    {"floor", bench_parse_floor},
+    {"simdjson-utf8", bench_parse_simdjson_utf8},
+    {"libframe", NULL},
+    {"cjson", bench_parse_cjson},
+    {"jansson", bench_parse_jansson},
+    {"jsonc", bench_parse_jsonc},
+    {"simdjson-dom", bench_parse_simdjson_dom},
+    {"simdjson-ondemand", bench_parse_simdjson_ondemand},
+};
+#define NDECODERS (sizeof decoders / sizeof decoders[0])
+#define MAX_ROWS (2 * NDECODERS + 1) /* both feeds, and the memcpy row */
 static const char *const encoders[] = {"libframe", "cjson", "jansson"};
 
 static unsigned char header_buf[BENCH_MAX_HEADER];
@@ -50,7 +66,8 @@ typedef struct counts {
 /* One measured thing. */
 typedef struct row {
     const char *kind, *workload, *impl;
-    size_t chunk; /* decode: 0 = whole buffer, else CHUNK */
+    bench_parse_fn parse; /* a peer's decode: its header validator */
+    size_t chunk;         /* decode: 0 = whole buffer, else CHUNK */
     const bench_stream *stream;
     const bench_records *records;
 } row;
@@ -109,12 +126,9 @@ static void decode_libframe(const row *r, counts *c) {
 
 static void decode_peer(const row *r, counts *c) {
     const bench_stream *s = r->stream;
-    bench_parse_fn parse = strcmp(r->impl, "floor") == 0   ? bench_parse_floor
-                           : strcmp(r->impl, "cjson") == 0 ? bench_parse_cjson
-                                                           : bench_parse_jansson;
     bench_framer f;
     unsigned k;
-    bench_framer_init(&f, parse, header_buf);
+    bench_framer_init(&f, r->parse, header_buf);
     for (k = 0; k < s->repeat; k++) {
         size_t off = 0, n;
         if (!r->chunk) {
@@ -239,8 +253,8 @@ static int wanted(const row *r) {
 /* Runs the rows reps times, interleaved (so that noise spreads over all of
  * them), and prints each row's best time. */
 static void run_rows(row *rows, size_t nrows, unsigned reps) {
-    double best[16];
-    counts seen[16];
+    double best[MAX_ROWS];
+    counts seen[MAX_ROWS];
     size_t i;
     unsigned k;
     volatile unsigned char sum = 0;
@@ -277,10 +291,13 @@ static void run_rows(row *rows, size_t nrows, unsigned reps) {
             if (seen[i].frames != frames) die("wrong frame count", r);
         }
         printf("{\"seq\":%d,\"kind\":\"%s\",\"workload\":\"%s\",\"impl\":\"%s\",\"feed\":\"%s\","
-               "\"frames\":%llu,\"bytes\":%llu,\"header_bytes\":%llu,\"reps\":%u,\"ns\":%.0f}\n",
+               "\"frames\":%llu,\"bytes\":%llu,\"header_bytes\":%llu,\"reps\":%u,\"ns\":%.0f",
                seq++, r->kind, r->workload, r->impl, r->chunk ? "4k" : "whole",
                (unsigned long long)frames, (unsigned long long)bytes,
                (unsigned long long)header_bytes, reps, best[i]);
+        /* simdjson's kernel: valgrind's CPU may make it choose another one. */
+        if (strncmp(r->impl, "simdjson", 8) == 0) printf(",\"simd\":\"%s\"", bench_simdjson_impl());
+        printf("}\n");
         fflush(stdout);
     }
 }
@@ -356,25 +373,28 @@ int main(int argc, char **argv) {
     }
     sink_buf = malloc(SINK_CAP);
     if (!sink_buf) return 2;
+    /* simdjson picks its kernel on first use: here, not inside a measured row. */
+    if (!bench_simdjson_impl()[0]) return 2;
 
     for (w = 0; w < NWORKLOADS; w++) {
         bench_stream s;
         bench_records recs;
-        row rows[16], erows[3];
+        row rows[MAX_ROWS], erows[3];
         size_t n = 0, d, f;
         int any;
         if (!frames_of[w]) continue;
         for (f = 0; f < 2; f++)
-            for (d = 0; d < 4; d++) {
-                row r = {"decode", workloads[w], decoders[d], f ? CHUNK : 0, &s, NULL};
+            for (d = 0; d < NDECODERS; d++) {
+                row r = {"decode", workloads[w], decoders[d].name, decoders[d].parse, f ? CHUNK : 0, &s,
+                         NULL};
                 rows[n++] = r;
             }
         if (strcmp(workloads[w], "large") == 0) {
-            row r = {"copy", workloads[w], "memcpy", 0, &s, NULL};
+            row r = {"copy", workloads[w], "memcpy", NULL, 0, &s, NULL};
             rows[n++] = r;
         }
         for (d = 0; d < 3; d++) {
-            row r = {"encode", workloads[w], encoders[d], 0, NULL, &recs};
+            row r = {"encode", workloads[w], encoders[d], NULL, 0, NULL, &recs};
             erows[d] = r;
         }
         any = 0;

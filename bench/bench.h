@@ -2,14 +2,19 @@
  * libframe benchmark: what the parts of bench/ share. See docs/BENCH.md.
  *
  * Workloads are generated in memory from a fixed seed (workload.c); the
- * decoders and encoders under test live in bench.c (libframe) and peers.c
- * (cJSON, jansson, the no-validation floor).
+ * decoders and encoders under test live in bench.c (libframe), peers.c
+ * (cJSON, jansson, the no-validation floor), peer_jsonc.c and peer_simdjson.cpp
+ * (json-c; simdjson, C++ behind extern "C").
  */
 #ifndef BENCH_H
 #define BENCH_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 #define BENCH_SEED 0x6c69626672616d65ull /* "libframe" */
 #define BENCH_MAX_HEADER 65536u          /* SPEC.md default max_header */
@@ -101,10 +106,23 @@ int bench_framer_done(const bench_framer *f);
 int bench_parse_floor(const unsigned char *json, size_t len, uint64_t *size);
 int bench_parse_cjson(const unsigned char *json, size_t len, uint64_t *size);
 int bench_parse_jansson(const unsigned char *json, size_t len, uint64_t *size);
+int bench_parse_jsonc(const unsigned char *json, size_t len, uint64_t *size);
+/* peer_simdjson.cpp: the DOM parser (reads "size"), the On-Demand parser
+ * (reads every member), and UTF-8 validation alone (+ the floor's size scan). */
+int bench_parse_simdjson_dom(const unsigned char *json, size_t len, uint64_t *size);
+int bench_parse_simdjson_ondemand(const unsigned char *json, size_t len, uint64_t *size);
+int bench_parse_simdjson_utf8(const unsigned char *json, size_t len, uint64_t *size);
+/* The simdjson kernel chosen at run time for this CPU ("haswell", "icelake",
+ * "westmere", "fallback"...): valgrind's CPU may make it choose another. */
+const char *bench_simdjson_impl(void);
 
 /* Encoders of the peers: prefix + header into out (cap bytes); returns the
  * length, 0 on failure. */
 size_t bench_encode_cjson(const bench_record *r, unsigned char *out, size_t cap);
 size_t bench_encode_jansson(const bench_record *r, unsigned char *out, size_t cap);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

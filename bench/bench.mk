@@ -1,6 +1,7 @@
 # bench/bench.mk: the benchmark (included by the top Makefile). See docs/BENCH.md.
 #   make bench           builds build/bench/bench and build/bench/loopback
-#                        (installs libcjson-dev, libjansson-dev when missing)
+#                        (installs libcjson-dev, libjansson-dev, libjson-c-dev,
+#                        libsimdjson-dev when missing)
 #   make bench-run       runs everything once (wall clock, callgrind, Python,
 #                        loopback), prints the table, writes build/bench/results.md
 #   make bench-record    bench-run, then writes the table to bench/RESULTS.md (the
@@ -19,13 +20,23 @@ BENCH_BUILD := $(BUILD)/bench
 BENCH_BIN := $(BENCH_BUILD)/bench
 BENCH_LOOPBACK := $(BENCH_BUILD)/loopback
 BENCH_HDRS := bench/bench.h include/frame.h
-BENCH_LIBS := -lcjson -ljansson
+BENCH_LIBS := -lcjson -ljansson -ljson-c -lsimdjson
+# simdjson is C++: bench/peer_simdjson.cpp (extern "C" entry points), and the
+# bench binary is linked with $(CXX) (make's default: g++) for the C++ runtime.
+# The DOM parser and validate_utf8() live in libsimdjson, which picks its kernel
+# at run time; On-Demand is compiled into peer_simdjson.cpp for the kernel that
+# the compiler may assume (without -march: the scalar fallback). So that file
+# gets -march=haswell (AVX2) where the CPU has it: not -march=native, whose
+# AVX-512 valgrind cannot run.
+BENCH_SIMDJSON_ARCH ?= $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw bmi2 /proc/cpuinfo && \
+                         grep -qw pclmulqdq /proc/cpuinfo && echo -march=haswell)
+BENCH_CXXFLAGS := -std=c++17 -Wall -Wextra -Wshadow -Wconversion $(CFLAGS) $(BENCH_SIMDJSON_ARCH)
 # run.py copies $(BUILD)/$(SONAME) into $(BENCH_BUILD) and points the Python
 # binding at the copy, so a rebuild of the library during a run changes nothing.
 BENCH_ENV = PYTHONPATH=$(abspath bindings/python) PYTHONDONTWRITEBYTECODE=1
 BENCH_RUN = $(BENCH_ENV) $(PYTHON) bench/run.py --build $(BENCH_BUILD) --repo $(CURDIR) \
-            --library $(abspath $(BUILD)/$(SONAME)) --examples $(abspath $(BUILD)/examples)
-# frame-files and its raw-copy baseline (examples/frame_files/files.mk), for the
+            --library $(abspath $(BUILD)/$(SONAME)) --examples $(abspath $(BUILD)/apps)
+# frame-files and its raw-copy baseline (apps/frame-files/files.mk), for the
 # loopback rows; built when that makefile exists, and the rows stay "pending"
 # if they do not build.
 BENCH_FF_BINS := $(FF_BINS) $(filter %/files_rawcopy,$(FF_TEST_BINS))
@@ -43,11 +54,12 @@ bench: $(BENCH_BIN) $(BENCH_LOOPBACK) $(BENCH_REQREP)
 
 # Bench-only dependencies, installed when missing (Debian; root or sudo).
 bench-deps:
-	@if [ ! -f /usr/include/cjson/cJSON.h ] || [ ! -f /usr/include/jansson.h ]; then \
-	    echo "bench: installing libcjson-dev libjansson-dev"; \
+	@if [ ! -f /usr/include/cjson/cJSON.h ] || [ ! -f /usr/include/jansson.h ] || \
+	    [ ! -f /usr/include/json-c/json_tokener.h ] || [ ! -f /usr/include/simdjson.h ]; then \
+	    echo "bench: installing libcjson-dev libjansson-dev libjson-c-dev libsimdjson-dev"; \
 	    s=; [ "$$(id -u)" = 0 ] || s=sudo; \
 	    DEBIAN_FRONTEND=noninteractive $$s apt-get install -y -qq --no-install-recommends \
-	        libcjson-dev libjansson-dev; \
+	        libcjson-dev libjansson-dev libjson-c-dev libsimdjson-dev; \
 	fi
 bench-tools:
 	@if ! command -v valgrind >/dev/null || ! command -v callgrind_annotate >/dev/null; then \
@@ -60,9 +72,14 @@ $(BENCH_BUILD)/%.o: bench/%.c $(BENCH_HDRS) | bench-deps
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Ibench -c $< -o $@
 
+$(BENCH_BUILD)/%.o: bench/%.cpp bench/bench.h | bench-deps
+	@mkdir -p $(@D)
+	$(CXX) $(BENCH_CXXFLAGS) -Ibench -c $< -o $@
+
 # -z now: no lazy symbol binding inside the measured loops (callgrind counts).
-$(BENCH_BIN): $(BENCH_BUILD)/bench.o $(BENCH_BUILD)/workload.o $(BENCH_BUILD)/peers.o $(LIBA)
-	$(CC) $(LDFLAGS) -Wl,-z,now -o $@ $^ $(BENCH_LIBS)
+$(BENCH_BIN): $(BENCH_BUILD)/bench.o $(BENCH_BUILD)/workload.o $(BENCH_BUILD)/peers.o $(BENCH_BUILD)/peer_jsonc.o \
+              $(BENCH_BUILD)/peer_simdjson.o $(LIBA)
+	$(CXX) $(LDFLAGS) -Wl,-z,now -o $@ $^ $(BENCH_LIBS)
 
 $(BENCH_LOOPBACK): $(BENCH_BUILD)/loopback.o $(LIBA)
 	$(CC) $(LDFLAGS) -o $@ $^
@@ -91,4 +108,5 @@ bench-record: bench bench-tools $(LIBSO) python-ext
 
 # Builds its own binary from a snapshot of lib/ (so lines match the source shown).
 bench-profile: bench-deps bench-tools
-	$(BENCH_RUN) --profile --cc "$(CC)" --cflags "$(CFLAGS)" $(BENCH_ARGS)
+	$(BENCH_RUN) --profile --cc "$(CC)" --cflags "$(CFLAGS)" --cxx "$(CXX)" \
+	    --cxxflags="$(BENCH_SIMDJSON_ARCH)" $(BENCH_ARGS)

@@ -53,13 +53,17 @@ DESCRIPTION = {
     "hostile-members": "512 tiny members (the member limit), ~3.5 KB headers",
     "hostile-deep": "64 KiB headers nested to depth 32 (the limit) ~1000 times",
 }
-IMPL_ORDER = ["floor", "libframe", "cjson", "jansson", "py-native", "py-pure", "py-classic",
-              "py-json", "memcpy"]
+IMPL_ORDER = ["floor", "simdjson-utf8", "libframe", "cjson", "jansson", "jsonc", "simdjson-dom",
+              "simdjson-ondemand", "py-native", "py-pure", "py-classic", "py-json", "memcpy"]
 IMPL_NAME = {
     "floor": "floor (no validation)",
+    "simdjson-utf8": "simdjson::validate_utf8 + floor (UTF-8 only)",
     "libframe": "**libframe**",
     "cjson": "cJSON",
     "jansson": "jansson",
+    "jsonc": "json-c",
+    "simdjson-dom": "simdjson DOM",
+    "simdjson-ondemand": "simdjson On-Demand, every member",
     "py-native": "Python libframe (ctypes)",
     "py-pure": "Python libframe (pure)",
     "py-classic": "Python classic (struct + json.loads)",
@@ -125,9 +129,12 @@ def c_rows(a, counts, reps, cg_counts):
         sys.exit("bench: %d callgrind dumps for %d rows" % (len(totals), len(cg)))
     ir = {key(r): totals[r["seq"] + 1] / r["frames"] for r in cg}
     cg_frames = {key(r): r["frames"] for r in cg}
+    cg_simd = {key(r): r.get("simd") for r in cg}
     for r in rows:
         r["ir"] = ir.get(key(r))
         r["cg_frames"] = cg_frames.get(key(r))
+        if r.get("simd") or cg_simd.get(key(r)):
+            r["simd_cg"] = cg_simd.get(key(r))
     return rows
 
 
@@ -166,8 +173,11 @@ def py_rows(a, counts, reps, cg_counts):
 
 # ---- loopback -------------------------------------------------------------------
 
+FF_SCRIPT = os.path.join("apps", "frame-files", "tests", "files_throughput.py")
+
+
 def frame_files_script(repo):
-    path = os.path.join(repo, "examples", "tests", "files_throughput.py")
+    path = os.path.join(repo, FF_SCRIPT)
     return path if os.path.exists(path) else None
 
 
@@ -178,7 +188,7 @@ def frame_files_ready(a):
 
 def loopback_rows(a, size, reps):
     """My rows (bench/loopback.c raw and libframe frames, the classic Python
-    upload), then frame-files' own comparison (examples/tests/files_throughput.py,
+    upload), then frame-files' own comparison (apps/frame-files/tests/files_throughput.py,
     which times its raw copy and frame-files in alternation)."""
     tmp = os.path.join(a.build, "tmp")
     os.makedirs(tmp, exist_ok=True)
@@ -278,6 +288,21 @@ def per_frame(r):
     return r["ns"] / r["frames"]
 
 
+def impl_name(r):
+    """The row's name; for simdjson, with the kernel it ran (libsimdjson picks
+    one at run time, and valgrind's CPU, without AVX-512, may make it pick
+    another than the wall-clock run did)."""
+    name = IMPL_NAME.get(r["impl"], r["impl"])
+    simd, simd_cg = r.get("simd"), r.get("simd_cg")
+    if r["impl"] == "simdjson-ondemand":
+        return name  # compiled in for one kernel: docs/BENCH.md
+    if simd and simd_cg and simd != simd_cg:
+        return "%s (%s; callgrind: %s)" % (name, simd, simd_cg)
+    if simd or simd_cg:
+        return "%s (%s)" % (name, simd or simd_cg)
+    return name
+
+
 def machine_info(a):
     cpu = ""
     try:
@@ -345,7 +370,7 @@ def decode_table(w, rows, out):
         hb = r["header_bytes"] / r["frames"] if r["header_bytes"] else None
         ns = per_frame(r)
         out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-            IMPL_NAME.get(r["impl"], r["impl"]), feed if r["kind"] == "decode" else "–",
+            impl_name(r), feed if r["kind"] == "decode" else "–",
             fnum(ns), fnum(r["bytes"] / r["ns"] * 1e3), fnum(r.get("ir")),
             fnum(ratio(r.get("ir"), hb)) if r["kind"] == "decode" else "–",
             fnum(ratio(ns, hb)) if r["kind"] == "decode" else "–",
@@ -395,7 +420,7 @@ def loopback_table(rows, out):
     out.append("A file of %s bytes in the page cache is sent to a receiver that writes it to a file; "
                "buffers of %s bytes and socket buffers of %s bytes on both sides. Time from connect() to the receiver's answer. "
                "bench/loopback.c rows: best of %d; frame-files rows: median of the trials of "
-               "examples/tests/files_throughput.py, which alternates its raw copy and frame-files "
+               "apps/frame-files/tests/files_throughput.py, which alternates its raw copy and frame-files "
                "uploads (fsync'd, like frame-files' server)." % (
                    "{:,}".format(by["raw"]["bytes"]) if "raw" in by else "?",
                    "{:,}".format(ARGS.buffer), "{:,}".format(ARGS.sockbuf), ARGS.loop_reps))
@@ -423,8 +448,8 @@ def loopback_table(rows, out):
         out.append("| **frame-files upload** | CRC-32C | yes | **pending** | – |")
         out.append("")
         out.append("frame-files: pending (%s)." % (
-            pend.get("failed") or ("examples/tests/files_throughput.py or the frame-files binaries "
-                                   "are not there yet; `make examples` builds them")))
+            pend.get("failed") or ("apps/frame-files/tests/files_throughput.py or the frame-files "
+                                   "binaries are not there yet; `make apps` builds them")))
     out.append("")
 
 
@@ -550,9 +575,12 @@ def headline(a, info, rows, loop):
     """The short form for docs/BENCH.md: libframe against each peer per
     workload (fed whole), then the targets."""
     out = ["Run of %(date)s on %(cpu)s, libframe commit %(commit)s." % info, ""]
+    peers = [("cjson", "cJSON"), ("jansson", "jansson"), ("jsonc", "json-c"),
+             ("simdjson-dom", "simdjson DOM"), ("simdjson-ondemand", "simdjson On-Demand (every member)"),
+             ("simdjson-utf8", "validate_utf8 only"), ("py-classic", "Python classic")]
     out.append("| workload (fed whole) | libframe ns/frame | instr/frame | instr/header byte "
-               "| ÷ floor (instr) | cJSON ÷ libframe | jansson ÷ libframe | Python classic ÷ libframe |")
-    out.append("|---|--:|--:|--:|--:|--:|--:|--:|")
+               "| ÷ floor (instr) | %s |" % " | ".join("%s ÷ libframe" % n for _, n in peers))
+    out.append("|---|--:|--:|--:|--:|%s" % ("--:|" * len(peers)))
     for w in WORKLOADS:
         lf = find(rows, "decode", w, "libframe")
         if not lf:
@@ -566,17 +594,17 @@ def headline(a, info, rows, loop):
             return "%s time, %s instr" % (fratio(ratio(per_frame(r), per_frame(lf))),
                                           fratio(ratio(r.get("ir"), lf.get("ir"))))
         hb = lf["header_bytes"] / lf["frames"]
-        out.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+        out.append("| %s | %s | %s | %s | %s | %s |" % (
             w, fnum(per_frame(lf)), fnum(lf.get("ir")), fnum(ratio(lf.get("ir"), hb)),
-            fratio(ratio(lf.get("ir"), fl and fl.get("ir"))), vs("cjson"), vs("jansson"),
-            vs("py-classic")))
+            fratio(ratio(lf.get("ir"), fl and fl.get("ir"))), " | ".join(vs(p) for p, _ in peers)))
     for w in ("small", "medium"):
         lf = find(rows, "encode", w, "libframe")
         cj = find(rows, "encode", w, "cjson")
         if lf and cj:
-            out.append("| encoding %s | %s | %s | – | – | %s time, %s instr | – | – |" % (
+            out.append("| encoding %s | %s | %s | – | – | %s time, %s instr |%s" % (
                 w, fnum(per_frame(lf)), fnum(lf.get("ir")),
-                fratio(ratio(per_frame(cj), per_frame(lf))), fratio(ratio(cj.get("ir"), lf.get("ir")))))
+                fratio(ratio(per_frame(cj), per_frame(lf))), fratio(ratio(cj.get("ir"), lf.get("ir"))),
+                " – |" * (len(peers) - 1)))
     out.append("")
     tg = targets(rows, loop)
     if tg:
@@ -625,6 +653,13 @@ def render(a, info, rows, loop):
             out.append("| %s | %s | %s |" % (name, measured, "**%s**" % verdict if "MISSED" in verdict else verdict))
         out.append("")
     out.append("## Decoding")
+    out.append("")
+    out.append("Every C peer runs behind the same framing loop (bench/peers.c) and reads the size member; "
+               "simdjson On-Demand reads every member (it checks only what it reads). simdjson's DOM "
+               "parser and On-Demand pay a copy of each header into a padded buffer. In parentheses: "
+               "the simdjson kernel of the wall-clock run, and of the callgrind run where it differs "
+               "(valgrind's CPU has no AVX-512); On-Demand is compiled for one kernel (haswell where "
+               "the CPU has AVX2). See docs/BENCH.md.")
     out.append("")
     for w in WORKLOADS:
         decode_table(w, rows, out)
@@ -728,13 +763,20 @@ def build_snapshot(a, pdir):
                                  "-I" + os.path.join(src, "bench")]
     objs = []
     for c in sorted(glob.glob(os.path.join(src, "lib", "*.c"))) + [
-            os.path.join(src, "bench", n) for n in ("bench.c", "workload.c", "peers.c")]:
-        o = os.path.join(obj, os.path.basename(os.path.dirname(c)) + "-" +
-                         os.path.basename(c)[:-2] + ".o")
-        subprocess.run([a.cc] + cflags + ["-c", c, "-o", o], check=True)
+            os.path.join(src, "bench", n) for n in ("bench.c", "workload.c", "peers.c", "peer_jsonc.c",
+                                                    "peer_simdjson.cpp")]:
+        base, ext = os.path.splitext(os.path.basename(c))
+        o = os.path.join(obj, os.path.basename(os.path.dirname(c)) + "-" + base + ".o")
+        if ext == ".cpp":
+            cmd = [a.cxx, "-std=c++17"] + a.cflags.split() + a.cxxflags.split() + [
+                "-I" + os.path.join(src, "bench")]
+        else:
+            cmd = [a.cc] + cflags
+        subprocess.run(cmd + ["-c", c, "-o", o], check=True)
         objs.append(o)
     binary = os.path.join(pdir, "bench")
-    subprocess.run([a.cc, "-Wl,-z,now", "-o", binary] + objs + ["-lcjson", "-ljansson"], check=True)
+    subprocess.run([a.cxx, "-Wl,-z,now", "-o", binary] + objs
+                   + ["-lcjson", "-ljansson", "-ljson-c", "-lsimdjson"], check=True)
     return binary, src
 
 
@@ -782,7 +824,7 @@ def main():
     ap.add_argument("--loop-reps", type=int, default=3, help="repetitions of the C loopback rows")
     ap.add_argument("--loop-size", type=int, default=1 << 30, help="loopback file size")
     ap.add_argument("--buffer", type=int, default=1 << 20, help="loopback buffer (frame-files' default)")
-    ap.add_argument("--examples", default=None, help="build/examples (frame-files binaries)")
+    ap.add_argument("--examples", default=None, help="build/apps (frame-files binaries)")
     ap.add_argument("--ff-trials", type=int, default=3, help="trials of files_throughput.py")
     ap.add_argument("--sockbuf", type=int, default=4 << 20, help="loopback SO_SNDBUF/SO_RCVBUF "
                     "(frame-files' default)")
@@ -797,6 +839,10 @@ def main():
     ap.add_argument("--library", default=None, help="libframe.so.1 for the Python binding (copied)")
     ap.add_argument("--cc", default=os.environ.get("CC", "cc"), help="compiler for --profile")
     ap.add_argument("--cflags", default="-O2 -g", help="CFLAGS for --profile")
+    ap.add_argument("--cxx", default=os.environ.get("CXX", "g++"), help="C++ compiler for --profile "
+                    "(bench/peer_simdjson.cpp, and the link)")
+    ap.add_argument("--cxxflags", default="", help="more flags for bench/peer_simdjson.cpp with "
+                    "--profile (bench.mk passes -march=haswell where the CPU has AVX2)")
     a = ap.parse_args()
     ARGS = a
     a.repo = os.path.abspath(a.repo)
