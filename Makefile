@@ -27,7 +27,7 @@ LIB_CFLAGS := $(ALL_CFLAGS) -fPIC -fvisibility=hidden -DFRAME_BUILDING
 # targets build); POSIX_SRCS the POSIX helpers of include/frame_posix.h, which
 # the installed libraries hold too.
 LIB_SRCS := $(sort $(wildcard lib/*.c))
-LIB_HDRS := include/frame.h lib/internal.h
+LIB_HDRS := include/frame.h $(wildcard lib/*.h)
 POSIX_SRCS := $(sort $(wildcard posix/*.c))
 POSIX_HDRS := $(LIB_HDRS) include/frame_posix.h
 LIB_OBJS := $(LIB_SRCS:lib/%.c=$(BUILD)/obj/%.o) $(POSIX_SRCS:posix/%.c=$(BUILD)/obj/posix/%.o)

@@ -168,151 +168,32 @@ static int frame__is_value_start(frame__u8 c) {
  * byte. */
 static const char frame__literals[] = "false\0\0\0null\0\0true";
 
-#include "names.h"
-
-/* Past JSON white space: one comparison when there is none (compact text). */
-#define FRAME__SKIP_WS(p) ((p) < end && *(p) <= ' ' ? frame__skip_ws((p), end) : (p))
 
 /*
- * A walk over the tokens, each state a label that knows what may come
- * next; `at` is the token being looked at, where most errors point. A
- * container's level remembers whether it is an array (bit 0) and the number
- * of its first name: the names of the open object are first .. nnames - 1.
+ * The walk over the tokens, in two variants that agree on every verdict and
+ * offset (the test suite runs both; fuzz/fuzz_kernels compares them):
+ *   walk_states.h  a label per state: each token is compared only with
+ *                  what may come there (speed builds);
+ *   walk_small.h   one loop over a set of what may come next: the least
+ *                  code (size builds, and the small kernel).
+ * Each comes with its set of member names, for the duplicate rule:
+ *   names_table.h  a hash table of the names' decoded bytes, O(1) a name;
+ *   names_tags.h   16-bit tags compared with each earlier name of the object.
+ * Both sets have one interface:
+ *   frame__names, frame__names_init(s, start, end);
+ *   frame__names_add(s, &p, end, first, count, name): scans and validates the
+ *     string at p (its quote), leaving p past it, or at the offending byte
+ *     on an error; a name (name != 0) then is DUPLICATE_NAME (p unchanged)
+ *     when it decodes to the bytes of names first .. count - 1, else is
+ *     recorded as name `count`;
+ *   frame__name_is(at, past, end, s, n): whether the valid name from `at`
+ *     to `past` decodes to the n bytes at s.
  */
-frame_errno frame__json_validate(frame__json_job *job) {
-    const frame__u8 *p = job->start, *end = job->end, *at = p;
-    frame__names names;
-    uint16_t open[FRAME_MAX_DEPTH + 1];
-    unsigned nnames = 0, level = 0, part = 0, is_size;
-    /* The level whose names may still be the size member: 1 in a header
-     * until it is found, else none. */
-    unsigned size_level = job->header ? 1u : 0u;
-    const char *size_name = frame__size_name(job->cfg), *lit;
-    size_t size_len = strlen(size_name);
-    frame__u8 c;
-    frame_errno err = FRAME_OK;
-
-#if SIZE_MAX > UINT32_MAX /* name offsets are 32-bit; a smaller size_t cannot exceed them */
-    if ((size_t)(end - p) > UINT32_MAX) {
-        err = FRAME_E_HEADER_TOO_LARGE;
-        goto fail;
-    }
+#if FRAME__KERNEL == 4
+#include "walk_small.h"
+#else
+#include "walk_states.h"
 #endif
-    frame__names_init(&names, p, end);
-    if (job->header && end - p >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0) {
-        err = FRAME_E_BOM;
-        goto fail;
-    }
-    at = p = FRAME__SKIP_WS(p);
-    c = p < end ? *p : 0;
-    if (job->header && c != '{') { /* a header is an object */
-        if (frame__is_value_start(c)) err = FRAME_E_NOT_OBJECT;
-        goto syntax;
-    }
-
-value: /* at == p: where a value must start */
-    c = p < end ? *p : 0;
-    if (c == '"') {
-        err = frame__value_string(&p, end);
-        if (err) goto syntax_p;
-    } else if (c == '-' || FRAME__IS_DIGIT(c)) {
-        p = frame__number(p, end, &part);
-        if (!FRAME__IS_DIGIT(p[-1])) goto syntax_p;
-    } else if (c == '{' || c == '[') {
-        if (job->depth + level >= FRAME_MAX_DEPTH) {
-            err = FRAME_E_TOO_DEEP;
-            goto fail;
-        }
-        open[++level] = (uint16_t)(nnames << 1 | (c == '['));
-        p++;
-        at = p = FRAME__SKIP_WS(p);
-        if (p < end && *p == '}' + (c - '{')) { /* empty: '}' or ']' (']' is '}' - 32, '[' is '{' - 32) */
-            p++;
-            goto closed;
-        }
-        if (c == '[') goto value;
-        goto name;
-    } else { /* a literal; anything else fails at its first byte */
-        lit = frame__literals + ((c - 'f') & 15u);
-        do
-            if (p >= end || *p != (frame__u8)*lit) goto syntax_p;
-        while (p++, *++lit);
-    }
-
-next: /* past a value */
-    at = p = FRAME__SKIP_WS(p);
-    if (!level) goto done;
-    c = p < end ? *p : 0;
-    if (c == ',') {
-        p++;
-        at = p = FRAME__SKIP_WS(p);
-        if (open[level] & 1) goto value;
-        goto name;
-    }
-    if (c != '}' - ((open[level] & 1) << 5)) goto syntax;
-    p++;
-closed: /* past the '}' or ']' of the innermost container */
-    nnames = open[level--] >> 1u;
-    goto next;
-
-name: /* at == p: where a member's name must start */
-    if (p >= end || *p != '"') goto syntax;
-    if (++job->members > FRAME_MAX_MEMBERS) {
-        err = FRAME_E_TOO_MANY_MEMBERS;
-        goto fail;
-    }
-    err = frame__names_add(&names, &p, open[level] >> 1u, nnames);
-    if (err == FRAME_E_DUPLICATE_NAME) goto fail;
-    if (err) goto syntax_p;
-    nnames++;
-    /* The name's text is at least as long as its content, and as long only
-     * when it holds no escape (a size name holding a backslash is then
-     * none): most names are told apart by their length. */
-    is_size = level == size_level &&
-              ((size_t)(p - at) - 2 == size_len ? memcmp(at + 1, size_name, size_len) == 0 && !memchr(size_name, '\\', size_len)
-               : (size_t)(p - at) - 2 > size_len &&
-                     frame__string_equals_bytes(at, end, (const frame__u8 *)size_name, size_len));
-    at = p = FRAME__SKIP_WS(p);
-    if (p >= end || *p != ':') goto syntax;
-    p++;
-    at = p = FRAME__SKIP_WS(p);
-    if (!is_size) goto value;
-    /* The size member: a decimal integer, checked as soon as it is read. */
-    c = p < end ? *p : 0;
-    if (!FRAME__IS_DIGIT(c)) {
-        if (frame__is_value_start(c)) err = FRAME_E_SIZE_INVALID;
-        goto syntax;
-    }
-    p = frame__number(p, end, &part);
-    if (!FRAME__IS_DIGIT(p[-1])) goto syntax_p;
-    size_level = 0;
-    if (part) {
-        err = FRAME_E_SIZE_INVALID;
-        goto fail;
-    }
-    frame__decimal(at, p, &job->size); /* saturated when it does not fit */
-    if (job->size > frame__max_body(job->cfg)) {
-        err = FRAME_E_BODY_TOO_LARGE;
-        goto fail;
-    }
-    goto next;
-
-done: /* past the top-level value and the white space after it */
-    if (p != end) goto syntax;
-    if (size_level) {
-        err = FRAME_E_SIZE_MISSING;
-        goto fail;
-    }
-    return FRAME_OK;
-
-syntax_p:
-    at = p;
-syntax:
-    if (!err) err = FRAME_E_JSON_SYNTAX;
-fail:
-    job->err_pos = (size_t)(at - job->start);
-    return err;
-}
 
 frame_errno frame__parse_header(const frame_config *cfg, const void *json, size_t len,
                                 frame_header *out, size_t *err_pos) {

@@ -7,6 +7,7 @@
 #define FRAME__KERNEL_NAME "neon"
 
 #define frame__kernel_digits frame__digits8
+#define frame__kernel_ws frame__ws_inline
 
 static FRAME__INLINE const frame__u8 *frame__kernel_special(const frame__u8 *p, const frame__u8 *end) {
     const uint8x16_t quote = vdupq_n_u8('"'), backslash = vdupq_n_u8('\\');

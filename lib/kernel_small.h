@@ -25,3 +25,6 @@ static FRAME__INLINE const frame__u8 *frame__kernel_digits(const frame__u8 *p, c
     while (p < end && FRAME__IS_DIGIT(*p)) p++;
     return p;
 }
+
+/* A call: the least code where it is needed many times. */
+#define frame__kernel_ws frame__skip_ws

@@ -7,6 +7,7 @@
 #define FRAME__KERNEL_NAME "sse2"
 
 #define frame__kernel_digits frame__digits8
+#define frame__kernel_ws frame__ws_inline
 
 static FRAME__INLINE const frame__u8 *frame__kernel_special(const frame__u8 *p, const frame__u8 *end) {
     const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');

@@ -1,6 +1,6 @@
 /*
  * lib/names_table.h: the validator's name set of speed builds (see
- * names.h): a hash table over the names' decoded bytes, so that checking a
+ * json.c): a hash table over the names' decoded bytes, so that checking a
  * name costs O(1), not O(members).
  */
 
@@ -52,7 +52,7 @@ static FRAME__INLINE const frame__u8 *frame__name_token(const frame__u8 *p, cons
  * is still right. At most FRAME_MAX_MEMBERS entries ever go in, so the
  * table is never more than half full. */
 typedef struct frame__names {
-    const frame__u8 *start, *end;
+    const frame__u8 *start;
     unsigned mask;
     uint32_t off[FRAME_MAX_MEMBERS];
     uint16_t table[2 * FRAME_MAX_MEMBERS];
@@ -61,28 +61,39 @@ typedef struct frame__names {
 static FRAME__INLINE void frame__names_init(frame__names *s, const frame__u8 *start, const frame__u8 *end) {
     size_t most = (size_t)(end - start) / 5 + 1; /* a member takes 5 bytes at least: "":0, */
     s->start = start;
-    s->end = end;
+    (void)end;
     s->mask = 15;
     while (s->mask + 1 < 2 * most && s->mask + 1 < 2 * FRAME_MAX_MEMBERS) s->mask = s->mask * 2 + 1;
     memset(s->table, 0, (s->mask + 1) * sizeof s->table[0]);
 }
 
+
 static FRAME__INLINE frame_errno frame__value_string(const frame__u8 **pp, const frame__u8 *end) {
+    const frame__u8 *close = frame__plain_run(*pp + 1, end);
+    if (close < end && *close == '"') { /* plain: no call */
+        *pp = close + 1;
+        return FRAME_OK;
+    }
+    /* The scanner starts one byte past the quote it is given: hand it the
+     * byte before `close` (plain text, or the quote itself), so that it
+     * goes on from there instead of scanning the plain run again. */
+    *pp = close - 1;
     return frame__scan_string(pp, end, NULL);
 }
 
-static FRAME__INLINE frame_errno frame__names_add(frame__names *s, const frame__u8 **pp, unsigned first,
-                                                  unsigned count) {
+static FRAME__INLINE frame_errno frame__names_add(frame__names *s, const frame__u8 **pp, const frame__u8 *end,
+                                                  unsigned first, unsigned count, int name) {
     const frame__u8 *at = *pp;
     frame_errno err = FRAME_OK;
     uint32_t hash = 0;
     unsigned i;
-    *pp = frame__name_token(at, s->end, &hash, &err);
+    if (!name) return frame__value_string(pp, end);
+    *pp = frame__name_token(at, end, &hash, &err);
     if (err) return err;
     for (i = hash & s->mask; s->table[i]; i = (i + 1) & s->mask) {
         unsigned k = (s->table[i] & 1023u) - 1u;
         if (s->table[i] >> 10 == hash >> 26 && k >= first && k < count &&
-            frame__string_equals_string(s->start + s->off[k], s->end, at, s->end)) {
+            frame__string_equals_string(s->start + s->off[k], end, at, end)) {
             *pp = at;
             return FRAME_E_DUPLICATE_NAME;
         }
@@ -90,4 +101,18 @@ static FRAME__INLINE frame_errno frame__names_add(frame__names *s, const frame__
     s->table[i] = (uint16_t)((hash >> 26) << 10 | (count + 1));
     s->off[count] = (uint32_t)(at - s->start);
     return FRAME_OK;
+}
+
+/* A name's text is at least as long as its content, and as long only when
+ * it holds no escape: most names are told apart by their length, and one
+ * of the same length by its bytes (no backslash among them, or it would be
+ * an escape). */
+static FRAME__INLINE int frame__name_is(const frame__u8 *at, const frame__u8 *past, const frame__u8 *end,
+                                        const char *s, size_t n) {
+    size_t len = (size_t)(past - at) - 2, i;
+    if (len < n) return 0;
+    if (len > n) return frame__string_equals_bytes(at, end, (const frame__u8 *)s, n);
+    for (i = 0; i < n; i++)
+        if (at[1 + i] != (frame__u8)s[i] || at[1 + i] == '\\') return 0;
+    return 1;
 }

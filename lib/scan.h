@@ -16,6 +16,10 @@
  *
  *   The first byte in [p, end) that is not an ASCII digit, or end.
  *
+ *   const frame__u8 *frame__kernel_ws(const frame__u8 *p, const frame__u8 *end);
+ *
+ *   The first byte in [p, end) that is not JSON white space, or end.
+ *
  *   void frame__kernel_classify(const frame__u8 *p, frame__classes *c);
  *
  *   Stage one of the header validator (json_blocks.c): the classes of the

@@ -1,0 +1,147 @@
+/*
+ * lib/walk_states.h: the header validator's walk over the tokens, speed
+ * variant (see json.c): one label per state, so that each token is only
+ * compared with what may come there. Names go to a hash table
+ * (names_table.h).
+ */
+#include "names_table.h"
+
+/*
+ * A walk over the tokens, each state a label that knows what may come
+ * next. Each state starts past white space, with `at` at the token being
+ * looked at (where most errors point) and c its first byte (0 at the end).
+ * A container's level remembers whether it is an array (bit 0) and the
+ * number of its first name: the names of the open object are first ..
+ * nnames - 1. `opened`: the innermost container was opened just before, so
+ * it may close at once.
+ */
+frame_errno frame__json_validate(frame__json_job *job) {
+    const frame__u8 *p = job->start, *end = job->end, *at = p;
+    frame__names names;
+    uint16_t open[FRAME_MAX_DEPTH + 1];
+    unsigned nnames = 0, level = 0, part = 0, is_size = 0, opened = 0;
+    /* The level whose names may still be the size member: 1 in a header
+     * until it is found, else none. */
+    unsigned size_level = job->header ? 1u : 0u;
+    const char *size_name = frame__size_name(job->cfg), *lit;
+    size_t size_len = strlen(size_name);
+    frame__u8 c;
+    frame_errno err = FRAME_OK;
+
+#if SIZE_MAX > UINT32_MAX /* name offsets are 32-bit; a smaller size_t cannot exceed them */
+    if ((size_t)(end - p) > UINT32_MAX) {
+        err = FRAME_E_HEADER_TOO_LARGE;
+        goto fail;
+    }
+#endif
+    frame__names_init(&names, p, end);
+    if (job->header && end - p >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0) {
+        err = FRAME_E_BOM;
+        goto fail;
+    }
+
+value: /* a value (or the end of an array just opened) */
+    at = p = frame__kernel_ws(p, end);
+    c = p < end ? *p : 0;
+    if (opened && c == ']') {
+        p++;
+        goto closed;
+    }
+    if (!level && job->header && c != '{') { /* a header is an object */
+        if (frame__is_value_start(c)) err = FRAME_E_NOT_OBJECT;
+        goto syntax;
+    }
+    if (is_size && !FRAME__IS_DIGIT(c)) { /* the size member: a decimal integer */
+        if (frame__is_value_start(c)) err = FRAME_E_SIZE_INVALID;
+        goto syntax;
+    }
+    opened = 0;
+    if (c == '"') {
+        err = frame__value_string(&p, end);
+        if (err) goto syntax_p;
+    } else if (c == '-' || FRAME__IS_DIGIT(c)) {
+        p = frame__number(p, end, &part);
+        if (!FRAME__IS_DIGIT(p[-1])) goto syntax_p;
+        if (is_size) { /* checked as soon as it is read */
+            is_size = size_level = 0;
+            if (part) {
+                err = FRAME_E_SIZE_INVALID;
+                goto fail;
+            }
+            frame__decimal(at, p, &job->size); /* saturated when it does not fit */
+            if (job->size > frame__max_body(job->cfg)) {
+                err = FRAME_E_BODY_TOO_LARGE;
+                goto fail;
+            }
+        }
+    } else if (c == '{' || c == '[') {
+        if (job->depth + level >= FRAME_MAX_DEPTH) {
+            err = FRAME_E_TOO_DEEP;
+            goto fail;
+        }
+        open[++level] = (uint16_t)(nnames << 1 | (c == '['));
+        p++;
+        opened = 1;
+        if (c == '[') goto value;
+        goto name;
+    } else { /* a literal; anything else fails at its first byte */
+        lit = frame__literals + ((c - 'f') & 15u);
+        do
+            if (p >= end || *p != (frame__u8)*lit) goto syntax_p;
+        while (p++, *++lit);
+    }
+
+next: /* past a value: a comma, the end of its container, or of the text */
+    at = p = frame__kernel_ws(p, end);
+    if (!level) goto done;
+    c = p < end ? *p : 0;
+    if (c == ',') {
+        p++;
+        if (open[level] & 1) goto value;
+        goto name;
+    }
+    if (c != '}' - ((open[level] & 1) << 5)) goto syntax; /* ']' is '}' - 32 */
+    p++;
+closed: /* past the '}' or ']' of the innermost container */
+    nnames = open[level--] >> 1u;
+    opened = 0;
+    goto next;
+
+name: /* a member's name (or the end of an object just opened) */
+    at = p = frame__kernel_ws(p, end);
+    c = p < end ? *p : 0;
+    if (opened && c == '}') {
+        p++;
+        goto closed;
+    }
+    opened = 0;
+    if (c != '"') goto syntax;
+    if (++job->members > FRAME_MAX_MEMBERS) {
+        err = FRAME_E_TOO_MANY_MEMBERS;
+        goto fail;
+    }
+    err = frame__names_add(&names, &p, end, open[level] >> 1u, nnames, 1);
+    if (err) goto syntax_p; /* a duplicate leaves p at its quote */
+    nnames++;
+    is_size = level == size_level && frame__name_is(at, p, end, size_name, size_len);
+    at = p = frame__kernel_ws(p, end);
+    if (p >= end || *p != ':') goto syntax;
+    p++;
+    goto value;
+
+done: /* past the top-level value and the white space after it */
+    if (p != end) goto syntax;
+    if (size_level) {
+        err = FRAME_E_SIZE_MISSING;
+        goto fail;
+    }
+    return FRAME_OK;
+
+syntax_p:
+    at = p;
+syntax:
+    if (!err) err = FRAME_E_JSON_SYNTAX;
+fail:
+    job->err_pos = (size_t)(at - job->start);
+    return err;
+}
