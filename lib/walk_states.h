@@ -8,18 +8,17 @@
 
 /*
  * A walk over the tokens, each state a label that knows what may come
- * next. Each state starts past white space, with `at` at the token being
- * looked at (where most errors point) and c its first byte (0 at the end).
- * A container's level remembers whether it is an array (bit 0) and the
- * number of its first name: the names of the open object are first ..
- * nnames - 1. `opened`: the innermost container was opened just before, so
- * it may close at once.
+ * next, so that a token is compared only with what may stand there. Each
+ * state starts by skipping white space; then `at` is at the token looked at
+ * (where most errors point) and c is its first byte (0 at the end). A
+ * container's level remembers whether it is an array (bit 0) and the number
+ * of its first name: the names of the open object are first .. nnames - 1.
  */
 frame_errno frame__json_validate(frame__json_job *job) {
     const frame__u8 *p = job->start, *end = job->end, *at = p;
     frame__names names;
     uint16_t open[FRAME_MAX_DEPTH + 1];
-    unsigned nnames = 0, level = 0, part = 0, is_size = 0, opened = 0;
+    unsigned nnames = 0, level = 0, part = 0;
     /* The level whose names may still be the size member: 1 in a header
      * until it is found, else none. */
     unsigned size_level = job->header ? 1u : 0u;
@@ -35,54 +34,49 @@ frame_errno frame__json_validate(frame__json_job *job) {
     }
 #endif
     frame__names_init(&names, p, end);
-    if (job->header && end - p >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0) {
+    if (!job->header) goto value;
+    if (end - p >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0) {
         err = FRAME_E_BOM;
         goto fail;
     }
-
-value: /* a value (or the end of an array just opened) */
+    /* A header is an object. */
     at = p = frame__kernel_ws(p, end);
     c = p < end ? *p : 0;
-    if (opened && c == ']') {
-        p++;
-        goto closed;
-    }
-    if (!level && job->header && c != '{') { /* a header is an object */
+    if (c != '{') {
         if (frame__is_value_start(c)) err = FRAME_E_NOT_OBJECT;
         goto syntax;
     }
-    if (is_size && !FRAME__IS_DIGIT(c)) { /* the size member: a decimal integer */
-        if (frame__is_value_start(c)) err = FRAME_E_SIZE_INVALID;
-        goto syntax;
+    goto container;
+
+value_or_close: /* just past '[': a value, or the end of the array */
+    at = p = frame__kernel_ws(p, end);
+    if (p < end && *p == ']') {
+        p++;
+        goto closed;
     }
-    opened = 0;
+value: /* a value */
+    at = p = frame__kernel_ws(p, end);
+    c = p < end ? *p : 0;
     if (c == '"') {
         err = frame__value_string(&p, end);
         if (err) goto syntax_p;
     } else if (c == '-' || FRAME__IS_DIGIT(c)) {
         p = frame__number(p, end, &part);
         if (!FRAME__IS_DIGIT(p[-1])) goto syntax_p;
-        if (is_size) { /* checked as soon as it is read */
-            is_size = size_level = 0;
-            if (part) {
-                err = FRAME_E_SIZE_INVALID;
-                goto fail;
-            }
-            frame__decimal(at, p, &job->size); /* saturated when it does not fit */
-            if (job->size > frame__max_body(job->cfg)) {
-                err = FRAME_E_BODY_TOO_LARGE;
-                goto fail;
-            }
-        }
     } else if (c == '{' || c == '[') {
+    container: /* at == p, at '{' or '[' */
         if (job->depth + level >= FRAME_MAX_DEPTH) {
             err = FRAME_E_TOO_DEEP;
             goto fail;
         }
         open[++level] = (uint16_t)(nnames << 1 | (c == '['));
         p++;
-        opened = 1;
-        if (c == '[') goto value;
+        if (c == '[') goto value_or_close;
+        at = p = frame__kernel_ws(p, end);
+        if (p < end && *p == '}') {
+            p++;
+            goto closed;
+        }
         goto name;
     } else { /* a literal; anything else fails at its first byte */
         lit = frame__literals + ((c - 'f') & 15u);
@@ -104,18 +98,11 @@ next: /* past a value: a comma, the end of its container, or of the text */
     p++;
 closed: /* past the '}' or ']' of the innermost container */
     nnames = open[level--] >> 1u;
-    opened = 0;
     goto next;
 
-name: /* a member's name (or the end of an object just opened) */
+name: /* a member's name, then ':' */
     at = p = frame__kernel_ws(p, end);
-    c = p < end ? *p : 0;
-    if (opened && c == '}') {
-        p++;
-        goto closed;
-    }
-    opened = 0;
-    if (c != '"') goto syntax;
+    if (p >= end || *p != '"') goto syntax;
     if (++job->members > FRAME_MAX_MEMBERS) {
         err = FRAME_E_TOO_MANY_MEMBERS;
         goto fail;
@@ -123,11 +110,37 @@ name: /* a member's name (or the end of an object just opened) */
     err = frame__names_add(&names, &p, end, open[level] >> 1u, nnames, 1);
     if (err) goto syntax_p; /* a duplicate leaves p at its quote */
     nnames++;
-    is_size = level == size_level && frame__name_is(at, p, end, size_name, size_len);
+    if (level == size_level && frame__name_is(at, p, end, size_name, size_len)) {
+        at = p = frame__kernel_ws(p, end);
+        if (p >= end || *p != ':') goto syntax;
+        p++;
+        goto size;
+    }
     at = p = frame__kernel_ws(p, end);
     if (p >= end || *p != ':') goto syntax;
     p++;
     goto value;
+
+size: /* the size member's value: a decimal integer, checked as soon as read */
+    at = p = frame__kernel_ws(p, end);
+    c = p < end ? *p : 0;
+    if (!FRAME__IS_DIGIT(c)) {
+        if (frame__is_value_start(c)) err = FRAME_E_SIZE_INVALID;
+        goto syntax;
+    }
+    p = frame__number(p, end, &part);
+    if (!FRAME__IS_DIGIT(p[-1])) goto syntax_p;
+    size_level = 0;
+    if (part) {
+        err = FRAME_E_SIZE_INVALID;
+        goto fail;
+    }
+    frame__decimal(at, p, &job->size); /* saturated when it does not fit */
+    if (job->size > frame__max_body(job->cfg)) {
+        err = FRAME_E_BODY_TOO_LARGE;
+        goto fail;
+    }
+    goto next;
 
 done: /* past the top-level value and the white space after it */
     if (p != end) goto syntax;
