@@ -50,23 +50,86 @@ static FRAME__INLINE const frame__u8 *frame__name_token(const frame__u8 *p, cons
  * objects stay behind: a number outside the open object is skipped, and one
  * that was reused names a member of the open object, so comparing with it
  * is still right. At most FRAME_MAX_MEMBERS entries ever go in, so the
- * table is never more than half full. */
+ * table is never more than half full. The table is made when a name first
+ * needs it: the first FRAME__LANE plain names of a header (the walker's
+ * fast lane) are told apart by 8-byte keys alone, and a header that needs
+ * no more never hashes a name. */
+#define FRAME__LANE 16u
+
 typedef struct frame__names {
-    const frame__u8 *start;
-    unsigned mask;
+    const frame__u8 *start, *end;
+    unsigned mask; /* 0: no table yet */
     uint32_t off[FRAME_MAX_MEMBERS];
+    uint64_t keys[FRAME__LANE];
     uint16_t table[2 * FRAME_MAX_MEMBERS];
 } frame__names;
 
 static FRAME__INLINE void frame__names_init(frame__names *s, const frame__u8 *start, const frame__u8 *end) {
-    size_t most = (size_t)(end - start) / 5 + 1; /* a member takes 5 bytes at least: "":0, */
     s->start = start;
-    (void)end;
+    s->end = end;
+    s->mask = 0;
+}
+
+/* A plain name's key: its first 8 bytes with its length in the top byte; a
+ * name of up to 7 bytes is its key. */
+static FRAME__INLINE uint64_t frame__name_key(const frame__u8 *name, size_t len, const frame__u8 *end) {
+    uint64_t w = 0;
+    size_t i;
+    if (len >= 8) return frame__load64(name) ^ ((uint64_t)len << 56);
+    if (end - name >= 8) return (frame__load64(name) & ((1ull << (8 * len)) - 1)) | (uint64_t)len << 56;
+    for (i = 0; i < len; i++) w |= (uint64_t)name[i] << (8 * i);
+    return w | (uint64_t)len << 56;
+}
+
+/*
+ * The fast lane's names: the plain name of len bytes at `name` (past its
+ * quote), number `count` < FRAME__LANE of a header's top level. Returns 1
+ * when an earlier one has the same bytes (the walker's general states then
+ * report it), else records it and returns 0.
+ */
+static FRAME__INLINE int frame__names_lane(frame__names *s, const frame__u8 *name, size_t len, unsigned count) {
+    uint64_t key = frame__name_key(name, len, s->end);
+    unsigned i;
+    for (i = 0; i < count; i++)
+        if (s->keys[i] == key && (len < 8 || memcmp(s->start + s->off[i] + 1, name, len) == 0)) return 1;
+    s->keys[count] = key;
+    s->off[count] = (uint32_t)(name - 1 - s->start);
+    return 0;
+}
+
+/* The slot for a name of this hash in the table; *dup set when it holds an
+ * earlier name of the open object (first .. count - 1) with the same bytes. */
+static FRAME__INLINE unsigned frame__names_slot(const frame__names *s, const frame__u8 *at, uint32_t hash,
+                                                unsigned first, unsigned count, int *dup) {
+    unsigned i;
+    for (i = hash & s->mask; s->table[i]; i = (i + 1) & s->mask) {
+        unsigned k = (s->table[i] & 1023u) - 1u;
+        if (s->table[i] >> 10 == hash >> 26 && k >= first && k < count &&
+            frame__string_equals_string(s->start + s->off[k], s->end, at, s->end)) {
+            *dup = 1;
+            break;
+        }
+    }
+    return i;
+}
+
+/* Makes the table, with the `count` names the fast lane recorded (plain,
+ * and no two alike). Out of line: most headers never need it. */
+static void frame__names_make(frame__names *s, unsigned count) {
+    size_t most = (size_t)(s->end - s->start) / 5 + 1; /* a member takes 5 bytes at least: "":0, */
+    frame_errno err = FRAME_OK;
+    uint32_t hash = 0;
+    unsigned k;
+    int dup = 0;
     s->mask = 15;
     while (s->mask + 1 < 2 * most && s->mask + 1 < 2 * FRAME_MAX_MEMBERS) s->mask = s->mask * 2 + 1;
     memset(s->table, 0, (s->mask + 1) * sizeof s->table[0]);
+    for (k = 0; k < count; k++) {
+        const frame__u8 *at = s->start + s->off[k];
+        frame__name_token(at, s->end, &hash, &err);
+        s->table[frame__names_slot(s, at, hash, 0, 0, &dup)] = (uint16_t)((hash >> 26) << 10 | (k + 1));
+    }
 }
-
 
 static FRAME__INLINE frame_errno frame__value_string(const frame__u8 **pp, const frame__u8 *end) {
     const frame__u8 *close = frame__plain_run(*pp + 1, end);
@@ -87,16 +150,15 @@ static FRAME__INLINE frame_errno frame__names_add(frame__names *s, const frame__
     frame_errno err = FRAME_OK;
     uint32_t hash = 0;
     unsigned i;
+    int dup = 0;
     if (!name) return frame__value_string(pp, end);
     *pp = frame__name_token(at, end, &hash, &err);
     if (err) return err;
-    for (i = hash & s->mask; s->table[i]; i = (i + 1) & s->mask) {
-        unsigned k = (s->table[i] & 1023u) - 1u;
-        if (s->table[i] >> 10 == hash >> 26 && k >= first && k < count &&
-            frame__string_equals_string(s->start + s->off[k], end, at, end)) {
-            *pp = at;
-            return FRAME_E_DUPLICATE_NAME;
-        }
+    if (!s->mask) frame__names_make(s, count);
+    i = frame__names_slot(s, at, hash, first, count, &dup);
+    if (dup) {
+        *pp = at;
+        return FRAME_E_DUPLICATE_NAME;
     }
     s->table[i] = (uint16_t)((hash >> 26) << 10 | (count + 1));
     s->off[count] = (uint32_t)(at - s->start);

@@ -18,7 +18,7 @@ frame_errno frame__json_validate(frame__json_job *job) {
     const frame__u8 *p = job->start, *end = job->end, *at = p;
     frame__names names;
     uint16_t open[FRAME_MAX_DEPTH + 1];
-    unsigned nnames = 0, level = 0, part = 0;
+    unsigned nnames = 0, level = 0, part = 0, is_size = 0;
     /* The level whose names may still be the size member: 1 in a header
      * until it is found, else none. */
     unsigned size_level = job->header ? 1u : 0u;
@@ -72,6 +72,8 @@ value: /* a value */
         open[++level] = (uint16_t)(nnames << 1 | (c == '['));
         p++;
         if (c == '[') goto value_or_close;
+        if (level == 1 && job->header) goto lane;
+    object: /* just past '{' */
         at = p = frame__kernel_ws(p, end);
         if (p < end && *p == '}') {
             p++;
@@ -100,7 +102,7 @@ closed: /* past the '}' or ']' of the innermost container */
     nnames = open[level--] >> 1u;
     goto next;
 
-name: /* a member's name, then ':' */
+name: /* a member's name */
     at = p = frame__kernel_ws(p, end);
     if (p >= end || *p != '"') goto syntax;
     if (++job->members > FRAME_MAX_MEMBERS) {
@@ -110,16 +112,60 @@ name: /* a member's name, then ':' */
     err = frame__names_add(&names, &p, end, open[level] >> 1u, nnames, 1);
     if (err) goto syntax_p; /* a duplicate leaves p at its quote */
     nnames++;
-    if (level == size_level && frame__name_is(at, p, end, size_name, size_len)) {
-        at = p = frame__kernel_ws(p, end);
-        if (p >= end || *p != ':') goto syntax;
-        p++;
-        goto size;
-    }
+    is_size = level == size_level && frame__name_is(at, p, end, size_name, size_len);
+colon: /* past a name; is_size: the size member's */
     at = p = frame__kernel_ws(p, end);
     if (p >= end || *p != ':') goto syntax;
     p++;
+    if (is_size) goto size;
     goto value;
+
+lane: /* just past a header's '{' */
+    /*
+     * The fast lane: members as compact text commonly has them (a plain
+     * name, a plain string, an integer, no white space), with no state per
+     * token. At anything else the walk goes on in the state that takes it
+     * from there, with what the lane recorded: nothing is read twice.
+     */
+    for (;;) {
+        const frame__u8 *q;
+        size_t len;
+        if (nnames == FRAME__LANE || p >= end || *p != '"') break;
+        q = frame__plain_run(p + 1, end);
+        len = (size_t)(q - p - 1);
+        if (q >= end || *q != '"' || frame__names_lane(&names, p + 1, len, nnames)) break;
+        job->members++; /* no more than FRAME__LANE here */
+        nnames++;
+        at = p;
+        p = q + 1;
+        is_size = size_level && frame__name_is(at, p, end, size_name, size_len);
+        if (p >= end || *p != ':') goto colon;
+        at = ++p;
+        c = p < end ? *p : 0;
+        if (is_size) {
+            /* 16 digits at most: below 2^53, and no overflow */
+            if (c < '1' || c > '9' || (q = frame__kernel_digits(p, end)) - p > 16 ||
+                (q < end && (*q == '.' || (*q | 0x20) == 'e')))
+                goto size;
+            frame__decimal(p, q, &job->size);
+            if (job->size > frame__max_body(job->cfg)) goto size;
+            is_size = size_level = 0;
+        } else if (c == '"') {
+            q = frame__plain_run(p + 1, end);
+            if (q >= end || *q != '"') goto value;
+            q++;
+        } else if (c >= '1' && c <= '9') {
+            q = frame__kernel_digits(p + 1, end);
+            if (q < end && (*q == '.' || (*q | 0x20) == 'e')) goto value;
+        } else {
+            goto value;
+        }
+        p = q;
+        if (p >= end || *p != ',') goto next;
+        p++;
+    }
+    if (!nnames) goto object;
+    goto name;
 
 size: /* the size member's value: a decimal integer, checked as soon as read */
     at = p = frame__kernel_ws(p, end);
@@ -130,7 +176,7 @@ size: /* the size member's value: a decimal integer, checked as soon as read */
     }
     p = frame__number(p, end, &part);
     if (!FRAME__IS_DIGIT(p[-1])) goto syntax_p;
-    size_level = 0;
+    is_size = size_level = 0;
     if (part) {
         err = FRAME_E_SIZE_INVALID;
         goto fail;
