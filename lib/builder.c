@@ -149,48 +149,225 @@ static unsigned frame__put_text(frame_builder *b, unsigned sep, const frame__u8 
     return frame__put_canonical(b, p, p + n);
 }
 
-/* Returns v / 10; *digit gets v % 10. */
-static uint64_t frame__div10(uint64_t v, unsigned *digit) {
 #if FRAME__SMALL
-    /* Bit by bit, on 32-bit halves: Thumb-1 has no divide instruction, and a
-     * 64-bit division would bring in about 550 bytes of libgcc. */
-    uint32_t hi = (uint32_t)(v >> 32), lo = (uint32_t)v;
-    unsigned r = 0, i;
-    for (i = 0; i < 64; i++) {
-        r = r << 1 | hi >> 31;
-        hi = hi << 1 | lo >> 31;
-        lo <<= 1;
-        if (r >= 10) {
-            r -= 10;
-            lo |= 1;
-        }
-    }
-    *digit = r;
-    return (uint64_t)hi << 32 | lo;
-#else
-    *digit = (unsigned)(v % 10);
-    return v / 10;
-#endif
-}
-
-/* Writes v in decimal, ending at end; returns its start. Size builds keep it
- * out of line: inlined, its loop would spill the caller's live values. */
-#if FRAME__SMALL && defined(__GNUC__)
+/* Writes v in decimal, ending at end; returns its start. A digit a step,
+ * each divided out bit by bit on 32-bit halves: Thumb-1 has no divide
+ * instruction, and a 64-bit division would bring in about 550 bytes of
+ * libgcc. Out of line: inlined, its loop would spill the caller's live
+ * values. */
+#if defined(__GNUC__)
 __attribute__((noinline))
 #endif
 static char *frame__format(char *end, uint64_t v) {
     do {
-        unsigned d;
-        v = frame__div10(v, &d);
-        *--end = (char)('0' + d);
+        uint32_t hi = (uint32_t)(v >> 32), lo = (uint32_t)v;
+        unsigned r = 0, i;
+        for (i = 0; i < 64; i++) {
+            r = r << 1 | hi >> 31;
+            hi = hi << 1 | lo >> 31;
+            lo <<= 1;
+            if (r >= 10) {
+                r -= 10;
+                lo |= 1;
+            }
+        }
+        *--end = (char)('0' + r);
+        v = (uint64_t)hi << 32 | lo;
     } while (v);
     return end;
 }
+#else
+/* "00" to "99": two digits a step, half the divisions (by a constant: a
+ * multiplication). */
+static const char frame__pairs[201] = "00010203040506070809101112131415161718192021222324"
+                                      "25262728293031323334353637383940414243444546474849"
+                                      "50515253545556575859606162636465666768697071727374"
+                                      "75767778798081828384858687888990919293949596979899";
+
+/* Writes v in decimal, ending at end; returns its start. */
+static FRAME__INLINE char *frame__format(char *end, uint64_t v) {
+    while (v >= 100) {
+        uint64_t q = v / 100;
+        end -= 2;
+        memcpy(end, frame__pairs + 2 * (v - q * 100), 2);
+        v = q;
+    }
+    if (v < 10) {
+        *--end = (char)('0' + v);
+    } else {
+        end -= 2;
+        memcpy(end, frame__pairs + 2 * v, 2);
+    }
+    return end;
+}
+#endif
+
+#if !FRAME__SMALL
+/*
+ * The name set: finds a duplicate name in time that does not grow with the
+ * member count. An open-addressing hash table (linear probing) of the
+ * top-level names written so far, kept at the tail of the caller's buffer
+ * and growing downward, slot j in the 8 bytes that end (j * 8) bytes before
+ * buf + cap: {the name's offset in the header (its opening quote; 0 = an
+ * empty slot), the name's hash}. frame_builder is ABI, so nothing of the set
+ * lives there: its capacity is derived from _members (a power of two, at
+ * least twice the count, so at most half full), and whether it is kept is
+ * derived from _len: it is while the header and the table both fit. Both
+ * only grow, so once a member crowds the table out, it stays out, and the
+ * scan below takes over (slower, same answers; never an error of its own).
+ * Members may use the whole buffer. The table is needed until finish only:
+ * after it the tail is free for frame_write() to copy the body behind the
+ * head. Names of objects nested in values are not members and are not in
+ * it; the size member is not either (its name has a check of its own).
+ *
+ * A key is the hash of the decoded name, whether it came as bytes
+ * (frame_builder_add_*) or as a JSON string (add_members), so "a" and
+ * "\u0061" meet; a match is confirmed by comparing decoded names. Size
+ * builds keep the scan: the table would cost code. Word-at-a-time loads are
+ * written here (frame__load8); lib/json.c has its own for the decoder.
+ */
+#define FRAME__SLOT 8u
+#define FRAME__STALE 0x80000000u /* during a rehash: a slot not placed yet */
+
+/* Little-endian, so a name hashes alike on every host (not that it leaves
+ * the process). */
+static FRAME__INLINE uint64_t frame__load8(const frame__u8 *p) {
+    return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24 |
+           (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
+}
+
+/* The last step of a name hash over n bytes, 31 bits (the 32nd marks stale
+ * slots). */
+static FRAME__INLINE uint32_t frame__hash_end(uint64_t h, size_t n) {
+    FRAME__MIX(h, (uint64_t)n);
+    return (uint32_t)(h >> 33);
+}
+
+/* The hash of the n bytes at p, a word at a time (the last one padded with
+ * zeros). */
+static uint32_t frame__hash_bytes(const frame__u8 *p, size_t n) {
+    uint64_t h = 0, w = 0;
+    size_t i = 0, k;
+    for (; n - i >= 8; i += 8) FRAME__MIX(h, frame__load8(p + i));
+    if (i < n) {
+        for (k = 0; i + k < n; k++) w |= (uint64_t)p[i + k] << (8 * k);
+        FRAME__MIX(h, w);
+    }
+    return frame__hash_end(h, n);
+}
+
+/* The same hash of the decoded bytes of the JSON string at q (validated). */
+static uint32_t frame__hash_string(const frame__u8 *q, const frame__u8 *end) {
+    frame__siter it;
+    uint64_t h = 0, w = 0;
+    size_t n = 0;
+    int c;
+    frame__siter_init(&it, q, end);
+    while ((c = frame__siter_next(&it)) >= 0) {
+        w |= (uint64_t)c << (8 * (n & 7));
+        if ((++n & 7) == 0) {
+            FRAME__MIX(h, w);
+            w = 0;
+        }
+    }
+    if (n & 7) FRAME__MIX(h, w);
+    return frame__hash_end(h, n);
+}
+
+/* The slots of the table for a builder of `members` members. */
+static FRAME__INLINE size_t frame__set_slots(unsigned members) {
+    size_t n = 8;
+    while (n < 2 * (size_t)members) n <<= 1;
+    return n;
+}
+
+/* Whether the table is kept: the header and it fit in the buffer. */
+static FRAME__INLINE int frame__set_kept(const frame_builder *b, unsigned members) {
+    return b->_cap - b->_len >= frame__set_slots(members) * FRAME__SLOT;
+}
+
+static FRAME__INLINE frame__u8 *frame__slot(const frame_builder *b, size_t j) {
+    return b->_buf + b->_cap - (j + 1) * FRAME__SLOT;
+}
+
+static FRAME__INLINE void frame__slot_get(const frame_builder *b, size_t j, uint32_t *off, uint32_t *hash) {
+    const frame__u8 *s = frame__slot(b, j);
+    memcpy(off, s, 4);
+    memcpy(hash, s + 4, 4);
+}
+
+static FRAME__INLINE void frame__slot_set(const frame_builder *b, size_t j, uint32_t off, uint32_t hash) {
+    frame__u8 *s = frame__slot(b, j);
+    memcpy(s, &off, 4);
+    memcpy(s + 4, &hash, 4);
+}
+
+/* Whether the table holds the name (n bytes, or a JSON string of n bytes
+ * when json is set) whose hash is `hash`. */
+static int frame__set_has(const frame_builder *b, uint32_t hash, const frame__u8 *name, size_t n, int json) {
+    size_t mask = frame__set_slots(b->_members) - 1, j = hash & mask;
+    const frame__u8 *header = b->_buf + frame__width(b->_cfg), *end = b->_buf + b->_len;
+    uint32_t off, h;
+    for (;; j = (j + 1) & mask) {
+        frame__slot_get(b, j, &off, &h);
+        if (!off) return 0;
+        if (h == hash && (json ? frame__string_equals_string(header + off, end, name, name + n)
+                               : frame__string_equals_bytes(header + off, end, name, n)))
+            return 1;
+    }
+}
+
+/* Puts the name at offset `off` of the header, hash `hash`, in the table,
+ * which held `before` members' names: grown first to the capacity the count
+ * now asks for, when that is more. Nothing when the header has crowded it
+ * out. */
+static void frame__set_put(const frame_builder *b, unsigned before, uint32_t off, uint32_t hash) {
+    size_t old = frame__set_slots(before), slots = frame__set_slots(b->_members), mask = slots - 1, i, j;
+    uint32_t o, h, fo, fh;
+    if (!frame__set_kept(b, b->_members)) return;
+    if (slots > old) {
+        /* Rehashed in place from its own entries. The new slots [old, slots)
+         * start empty; every old entry is marked stale, then placed at the
+         * first slot of its probe run that is empty or stale (swapping with
+         * a stale one, which is placed next). A placed entry only ever
+         * passes placed ones, so no slot it passed is emptied later, and
+         * every search still finds it. */
+        memset(frame__slot(b, slots - 1), 0, (slots - old) * FRAME__SLOT);
+        for (i = 0; i < old; i++) {
+            frame__slot_get(b, i, &o, &h);
+            if (o) frame__slot_set(b, i, o, h | FRAME__STALE);
+        }
+        for (i = 0; i < old; i++) {
+            frame__slot_get(b, i, &o, &h);
+            while (h & FRAME__STALE) {
+                h &= ~FRAME__STALE;
+                for (j = h & mask;; j = (j + 1) & mask) {
+                    frame__slot_get(b, j, &fo, &fh);
+                    if (!fo || (fh & FRAME__STALE)) break;
+                }
+                frame__slot_set(b, j, o, h);
+                if (j == i) break;
+                /* Slot i takes what was at j: nothing, or the next to place. */
+                if (!fo) fh = 0;
+                frame__slot_set(b, i, fo, fh);
+                o = fo;
+                h = fh;
+            }
+        }
+    }
+    for (j = hash & mask;; j = (j + 1) & mask) {
+        frame__slot_get(b, j, &o, &h);
+        if (!o) break;
+    }
+    frame__slot_set(b, j, off, hash);
+}
+#endif
 
 /* Checks that a member named by the n bytes at `name` may be added next;
  * for kind FRAME__MEMBER and FRAME__FRESH, `name` is a JSON string. Returns
  * the error for the caller to record (an earlier one is the builder's). */
-static frame_errno frame__check_member(frame_builder *b, const char *name, size_t n, int kind) {
+static frame_errno frame__check_member(frame_builder *b, const char *name, size_t n, int kind,
+                                       uint32_t *hash) {
     const frame__u8 *u = (const frame__u8 *)name;
     size_t cursor = 0;
     frame_value obj;
@@ -209,6 +386,13 @@ static frame_errno frame__check_member(frame_builder *b, const char *name, size_
             return frame__builder_fail(b, FRAME_E_RESERVED_NAME);
     }
     if (b->_members >= FRAME_MAX_MEMBERS) return frame__builder_fail(b, FRAME_E_TOO_MANY_MEMBERS);
+    if (frame__set_kept(b, b->_members)) {
+        /* A fresh name is put in the table all the same. */
+        *hash = json ? frame__hash_string(u, u + n) : frame__hash_bytes(u, n);
+        if (kind != FRAME__FRESH && frame__set_has(b, *hash, u, n, json))
+            return frame__builder_fail(b, FRAME_E_DUPLICATE_NAME);
+        return FRAME_OK;
+    }
     if (kind == FRAME__FRESH) return FRAME_OK;
     if (!json && !b->_nested && (!n || !strchr(":,}]", name[0])) && frame__plain_end(u, u + n) == u + n) {
         /* In canonical text every '"' inside a string is escaped. So,
@@ -257,15 +441,17 @@ static frame_errno frame__add(frame_builder *b, const char *name, size_t n, int 
                               const void *value, size_t len) {
     const frame__u8 *s = (const frame__u8 *)value;
     size_t mark;
-    unsigned members = 0;
+    unsigned members = 0, before = 0;
+    uint32_t hash = 0;
     frame_errno err;
     /* (size_t)-1: NUL-terminated (a NULL name fails the check below before
      * n is read). */
     if (n == (size_t)-1 && name) n = strlen(name);
     if (kind != FRAME__SIZE) {
         if (!b) return FRAME_E_ARGUMENT;
-        err = frame__check_member(b, name, n, kind); /* first: an earlier error is sticky */
+        err = frame__check_member(b, name, n, kind, &hash); /* first: an earlier error is sticky */
         if (err) return err;
+        before = b->_members;
         /* The count may run ahead of a member that then fails: the error is
          * sticky, so nothing reads the count again. */
         b->_members++;
@@ -334,6 +520,10 @@ static frame_errno frame__add(frame_builder *b, const char *name, size_t n, int 
     }
     if (!err) {
         b->_members += members;
+#if !FRAME__SMALL
+        /* Kept now, it was kept when the name was looked up (and hashed). */
+        if (before) frame__set_put(b, before, (uint32_t)(mark + 1 - frame__width(b->_cfg)), hash);
+#endif
         return FRAME_OK;
     }
     b->_dry = 0;
@@ -374,6 +564,10 @@ FRAME_API frame_errno frame_builder_init(frame_builder *b, const frame_config *c
     if (err) return err;
     b->_buf[w] = '{';
     b->_members = 1;
+#if !FRAME__SMALL
+    /* The name set starts empty (when there is room for it). */
+    if (frame__set_kept(b, 1)) memset(frame__slot(b, frame__set_slots(1) - 1), 0, frame__set_slots(1) * FRAME__SLOT);
+#endif
     return FRAME_OK;
 }
 
