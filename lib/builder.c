@@ -60,6 +60,164 @@ static FRAME__INLINE void frame__put_char(frame_builder *b, unsigned c) {
     frame__put(b, e, n);
 }
 
+#if !FRAME__SMALL
+/* Word-at-a-time string writing (speed builds). These helpers are the
+ * builder's own: lib/json.c has the same kind for the decoder. */
+#define FRAME__ONES 0x0101010101010101ull
+#define FRAME__HIGHS 0x8080808080808080ull
+
+/* Words are little-endian, so the lowest flagged byte of a mask is the
+ * first byte: one load or store where that is the host's order (memcpy
+ * becomes a move), bytes put together elsewhere. */
+#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define FRAME__LE 1
+#else
+#define FRAME__LE 0
+#endif
+
+static FRAME__INLINE uint64_t frame__load8(const frame__u8 *p) {
+    uint64_t w;
+    if (FRAME__LE) {
+        memcpy(&w, p, 8);
+        return w;
+    }
+    return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24 |
+           (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
+}
+
+static FRAME__INLINE uint64_t frame__load4(const frame__u8 *p) {
+    uint32_t w;
+    if (FRAME__LE) {
+        memcpy(&w, p, 4);
+        return w;
+    }
+    return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24;
+}
+
+/* The last r (0..7) bytes of [start, end) in the low bytes of a word, the
+ * others 0, read without going outside [start, end): in one load when
+ * there are 8 bytes or more, else in overlapping ones (a byte read twice
+ * lands in the same place). */
+static FRAME__INLINE uint64_t frame__load_tail(const frame__u8 *start, const frame__u8 *end, size_t r) {
+    const frame__u8 *p = end - r;
+    if (!r) return 0;
+    if (end - start >= 8) return frame__load8(end - 8) >> (8 * (8 - r));
+    if (r >= 4) return frame__load4(p) | frame__load4(end - 4) << (8 * (r - 4));
+    return (uint64_t)p[0] | (uint64_t)p[r >> 1] << (8 * (r >> 1)) | (uint64_t)end[-1] << (8 * (r - 1));
+}
+
+/* Stores the 8 bytes of w, little-endian (one store where that is the
+ * host's order). */
+static FRAME__INLINE void frame__store8(frame__u8 *o, uint64_t w) {
+    unsigned i;
+    if (FRAME__LE) memcpy(o, &w, 8);
+    else
+        for (i = 0; i < 8; i++) o[i] = (frame__u8)(w >> (8 * i));
+}
+
+/* Nonzero when one of the 8 bytes of w must stop a copy: '"', '\\', a
+ * control (escaped) or a byte >= 0x80 (UTF-8, to check). The lowest flagged
+ * byte is the first such (a borrow only runs upwards from a flagged byte). */
+static FRAME__INLINE uint64_t frame__stops8(uint64_t w) {
+    uint64_t q = w ^ (FRAME__ONES * '"'), s = w ^ (FRAME__ONES * '\\');
+    return (((q - FRAME__ONES) & ~q) | ((s - FRAME__ONES) & ~s) | (w - FRAME__ONES * 0x20) | w) & FRAME__HIGHS;
+}
+
+static FRAME__INLINE unsigned frame__first_stop(uint64_t mask) {
+#if defined(__GNUC__)
+    return (unsigned)__builtin_ctzll(mask) >> 3;
+#else
+    unsigned k = 0;
+    while (!(mask & 0x80)) mask >>= 8, k++;
+    return k;
+#endif
+}
+
+/* The same test for one byte. */
+#define FRAME__STOP(c) ((unsigned)(c) - 0x20u >= 0x60u || (c) == '"' || (c) == '\\')
+
+/* Writes the n bytes at p at o as a canonical JSON string; returns its end,
+ * or NULL if they are not UTF-8. The room for it is known (the caller
+ * measured it, or bounded it by 6 bytes a byte): runs of 8 plain bytes are
+ * stored whole, a store going up to 8 bytes past the run's end but never
+ * past the string's own text (at least 8 bytes of it are still to come).
+ * With `slack`, the caller has room for 8 bytes more behind the string,
+ * which holds nothing (not the name table: see frame__set_kept), and the
+ * last bytes go in one store too. */
+static FRAME__INLINE frame__u8 *frame__write_string_(frame__u8 *o, const frame__u8 *p, size_t n, int slack) {
+    /* controls: their escape letter, or 'u' for \u00XX */
+    static const char letter[33] = "uuuuuuuubtnufruuuuuuuuuuuuuuuuuu";
+    const frame__u8 *start = p, *end = p + n;
+    *o++ = '"';
+    for (;;) {
+        unsigned c;
+        uint64_t m;
+        while (end - p >= 8) {
+            m = frame__stops8(frame__load8(p));
+            memcpy(o, p, 8);
+            if (m) goto stop;
+            p += 8;
+            o += 8;
+        }
+        if (slack) {
+            size_t r = (size_t)(end - p);
+            uint64_t w;
+            if (!r) break;
+            w = frame__load_tail(start, end, r);
+            m = frame__stops8(w) & (FRAME__HIGHS >> (8 * (8 - r))); /* of the r bytes */
+            frame__store8(o, w);
+            if (!m) {
+                o += r;
+                break;
+            }
+        } else {
+            while (p < end && !FRAME__STOP(*p)) *o++ = *p++;
+            if (p == end) break;
+            m = 0x80;
+        }
+    stop:
+        c = frame__first_stop(m);
+        p += c;
+        o += c;
+        c = *p;
+        if (c >= 0x80) {
+            /* Valid UTF-8 goes as it is. */
+            size_t k = frame__utf8_len(p, end);
+            if (!k) return NULL;
+            o[0] = p[0];
+            o[1] = p[1];
+            if (k > 2) o[2] = p[2];
+            if (k > 3) o[3] = p[3];
+            o += k;
+            p += k;
+            continue;
+        }
+        p++;
+        o[0] = '\\';
+        if (c == '"' || c == '\\') {
+            o[1] = (frame__u8)c;
+        } else if ((o[1] = (frame__u8)letter[c]) == 'u') {
+            o[2] = o[3] = '0';
+            o[4] = (frame__u8)('0' + (c >> 4));
+            o[5] = (frame__u8)"0123456789abcdef"[c & 15];
+            o += 4;
+        }
+        o += 2;
+    }
+    *o++ = '"';
+    return o;
+}
+
+/* Out of line: the two ways are used in a few places each. */
+static frame__u8 *frame__write_string(frame__u8 *o, const frame__u8 *p, size_t n) {
+    return frame__write_string_(o, p, n, 0);
+}
+
+static frame__u8 *frame__write_string_slack(frame__u8 *o, const frame__u8 *p, size_t n) {
+    return frame__write_string_(o, p, n, 1);
+}
+#endif
+
 /* Appends `len` bytes of UTF-8 as a canonical JSON string; returns 1 if
  * they are not UTF-8 (and the string is then left unfinished), else 0. */
 static FRAME__INLINE int frame__put_string(frame_builder *b, const frame__u8 *p, size_t len) {
@@ -84,6 +242,13 @@ static FRAME__INLINE int frame__put_string(frame_builder *b, const frame__u8 *p,
     }
 #else
     const frame__u8 *run = p;
+    if (!b->_dry) {
+        frame__u8 *o = frame__write_string(b->_buf + b->_len, p, len);
+        if (!o) return 1;
+        b->_len = (size_t)(o - b->_buf);
+        return 0;
+    }
+    /* A dry run counts, a run of plain bytes at a time. */
     frame__put(b, "\"", 1);
     for (;;) {
         const frame__u8 *q = frame__plain_end(p, end);
@@ -223,18 +388,11 @@ static FRAME__INLINE char *frame__format(char *end, uint64_t v) {
  * A key is the hash of the decoded name, whether it came as bytes
  * (frame_builder_add_*) or as a JSON string (add_members), so "a" and
  * "\u0061" meet; a match is confirmed by comparing decoded names. Size
- * builds keep the scan: the table would cost code. Word-at-a-time loads are
- * written here (frame__load8); lib/json.c has its own for the decoder.
+ * builds keep the scan: the table would cost code.
  */
+/* A slot: 8 bytes, host order, the name's hash above its offset (0: empty). */
 #define FRAME__SLOT 8u
-#define FRAME__STALE 0x80000000u /* during a rehash: a slot not placed yet */
-
-/* Little-endian, so a name hashes alike on every host (not that it leaves
- * the process). */
-static FRAME__INLINE uint64_t frame__load8(const frame__u8 *p) {
-    return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24 |
-           (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
-}
+#define FRAME__STALE 0x8000000000000000ull /* during a rehash: an entry not placed yet */
 
 /* The last step of a name hash over n bytes, 31 bits (the 32nd marks stale
  * slots). */
@@ -246,13 +404,10 @@ static FRAME__INLINE uint32_t frame__hash_end(uint64_t h, size_t n) {
 /* The hash of the n bytes at p, a word at a time (the last one padded with
  * zeros). */
 static uint32_t frame__hash_bytes(const frame__u8 *p, size_t n) {
-    uint64_t h = 0, w = 0;
-    size_t i = 0, k;
+    uint64_t h = 0;
+    size_t i = 0;
     for (; n - i >= 8; i += 8) FRAME__MIX(h, frame__load8(p + i));
-    if (i < n) {
-        for (k = 0; i + k < n; k++) w |= (uint64_t)p[i + k] << (8 * k);
-        FRAME__MIX(h, w);
-    }
+    if (i < n) FRAME__MIX(h, frame__load_tail(p, p + n, n - i));
     return frame__hash_end(h, n);
 }
 
@@ -274,56 +429,63 @@ static uint32_t frame__hash_string(const frame__u8 *q, const frame__u8 *end) {
     return frame__hash_end(h, n);
 }
 
-/* The slots of the table for a builder of `members` members. */
+/* The slots of the table for a builder of `members` members: a power of
+ * two, at least 8 and twice the count. */
 static FRAME__INLINE size_t frame__set_slots(unsigned members) {
-    size_t n = 8;
-    while (n < 2 * (size_t)members) n <<= 1;
-    return n;
+    unsigned x = 2 * members - 1; /* members: 1 to FRAME_MAX_MEMBERS */
+#if defined(__GNUC__)
+    return (size_t)((0xffffffffu >> __builtin_clz(x)) | 7) + 1;
+#else
+    x |= x >> 1;
+    x |= x >> 2;
+    x |= x >> 4;
+    x |= x >> 8;
+    return (size_t)(x | 7) + 1;
+#endif
 }
 
-/* Whether the table is kept: the header and it fit in the buffer. */
+/* Whether the table is kept: the header, 8 bytes that a member's last
+ * store may go over (frame__write_string_slack), and the table fit in the
+ * buffer. */
 static FRAME__INLINE int frame__set_kept(const frame_builder *b, unsigned members) {
-    return b->_cap - b->_len >= frame__set_slots(members) * FRAME__SLOT;
+    return b->_cap - b->_len >= (frame__set_slots(members) + 1) * FRAME__SLOT;
 }
 
-static FRAME__INLINE frame__u8 *frame__slot(const frame_builder *b, size_t j) {
-    return b->_buf + b->_cap - (j + 1) * FRAME__SLOT;
+/* Slot j ends j * 8 bytes before top, the end of the buffer. */
+static FRAME__INLINE uint64_t frame__slot_get(const frame__u8 *top, size_t j) {
+    uint64_t e;
+    memcpy(&e, top - (j + 1) * FRAME__SLOT, FRAME__SLOT);
+    return e;
 }
 
-static FRAME__INLINE void frame__slot_get(const frame_builder *b, size_t j, uint32_t *off, uint32_t *hash) {
-    const frame__u8 *s = frame__slot(b, j);
-    memcpy(off, s, 4);
-    memcpy(hash, s + 4, 4);
-}
-
-static FRAME__INLINE void frame__slot_set(const frame_builder *b, size_t j, uint32_t off, uint32_t hash) {
-    frame__u8 *s = frame__slot(b, j);
-    memcpy(s, &off, 4);
-    memcpy(s + 4, &hash, 4);
+static FRAME__INLINE void frame__slot_set(frame__u8 *top, size_t j, uint64_t e) {
+    memcpy(top - (j + 1) * FRAME__SLOT, &e, FRAME__SLOT);
 }
 
 /* Whether the table holds the name (n bytes, or a JSON string of n bytes
  * when json is set) whose hash is `hash`. */
 static int frame__set_has(const frame_builder *b, uint32_t hash, const frame__u8 *name, size_t n, int json) {
+    const frame__u8 *top = b->_buf + b->_cap, *end = b->_buf + b->_len;
+    const frame__u8 *header = b->_buf + frame__width(b->_cfg);
     size_t mask = frame__set_slots(b->_members) - 1, j = hash & mask;
-    const frame__u8 *header = b->_buf + frame__width(b->_cfg), *end = b->_buf + b->_len;
-    uint32_t off, h;
-    for (;; j = (j + 1) & mask) {
-        frame__slot_get(b, j, &off, &h);
-        if (!off) return 0;
-        if (h == hash && (json ? frame__string_equals_string(header + off, end, name, name + n)
-                               : frame__string_equals_bytes(header + off, end, name, n)))
+    uint64_t e;
+    for (; (e = frame__slot_get(top, j)) != 0; j = (j + 1) & mask) {
+        const frame__u8 *a = header + (uint32_t)e;
+        if ((uint32_t)(e >> 32) == hash &&
+            (json ? frame__string_equals_string(a, end, name, name + n) : frame__string_equals_bytes(a, end, name, n)))
             return 1;
     }
+    return 0;
 }
 
 /* Puts the name at offset `off` of the header, hash `hash`, in the table,
  * which held `before` members' names: grown first to the capacity the count
  * now asks for, when that is more. Nothing when the header has crowded it
  * out. */
-static void frame__set_put(const frame_builder *b, unsigned before, uint32_t off, uint32_t hash) {
+static void frame__set_put(frame_builder *b, unsigned before, uint32_t off, uint32_t hash) {
     size_t old = frame__set_slots(before), slots = frame__set_slots(b->_members), mask = slots - 1, i, j;
-    uint32_t o, h, fo, fh;
+    frame__u8 *top = b->_buf + b->_cap;
+    uint64_t e, f;
     if (!frame__set_kept(b, b->_members)) return;
     if (slots > old) {
         /* Rehashed in place from its own entries. The new slots [old, slots)
@@ -332,34 +494,27 @@ static void frame__set_put(const frame_builder *b, unsigned before, uint32_t off
          * a stale one, which is placed next). A placed entry only ever
          * passes placed ones, so no slot it passed is emptied later, and
          * every search still finds it. */
-        memset(frame__slot(b, slots - 1), 0, (slots - old) * FRAME__SLOT);
+        memset(top - slots * FRAME__SLOT, 0, (slots - old) * FRAME__SLOT);
+        for (i = 0; i < old; i++)
+            if ((e = frame__slot_get(top, i)) != 0) frame__slot_set(top, i, e | FRAME__STALE);
         for (i = 0; i < old; i++) {
-            frame__slot_get(b, i, &o, &h);
-            if (o) frame__slot_set(b, i, o, h | FRAME__STALE);
-        }
-        for (i = 0; i < old; i++) {
-            frame__slot_get(b, i, &o, &h);
-            while (h & FRAME__STALE) {
-                h &= ~FRAME__STALE;
-                for (j = h & mask;; j = (j + 1) & mask) {
-                    frame__slot_get(b, j, &fo, &fh);
-                    if (!fo || (fh & FRAME__STALE)) break;
-                }
-                frame__slot_set(b, j, o, h);
+            e = frame__slot_get(top, i);
+            while (e & FRAME__STALE) {
+                e &= ~FRAME__STALE;
+                for (j = (uint32_t)(e >> 32) & mask; (f = frame__slot_get(top, j)) != 0 && !(f & FRAME__STALE);
+                     j = (j + 1) & mask)
+                    ;
+                frame__slot_set(top, j, e);
                 if (j == i) break;
                 /* Slot i takes what was at j: nothing, or the next to place. */
-                if (!fo) fh = 0;
-                frame__slot_set(b, i, fo, fh);
-                o = fo;
-                h = fh;
+                frame__slot_set(top, i, f);
+                e = f;
             }
         }
     }
-    for (j = hash & mask;; j = (j + 1) & mask) {
-        frame__slot_get(b, j, &o, &h);
-        if (!o) break;
-    }
-    frame__slot_set(b, j, off, hash);
+    for (j = hash & mask; frame__slot_get(top, j); j = (j + 1) & mask)
+        ;
+    frame__slot_set(top, j, (uint64_t)hash << 32 | off);
 }
 #endif
 
@@ -531,6 +686,59 @@ static frame_errno frame__add(frame_builder *b, const char *name, size_t n, int 
     return frame__builder_fail(b, err);
 }
 
+#if FRAME__SMALL
+#define frame__add_named(b, name, kind, value, len) frame__add(b, name, (size_t)-1, kind, value, len)
+#else
+/*
+ * frame__add for a NUL-terminated name and a value of kind FRAME__SIZE,
+ * FRAME__TEXT, FRAME__INT64 (text as it is) or FRAME__STRING, in speed
+ * builds: a member that surely fits (6 bytes a byte, the bound frame__add
+ * uses too) is checked the same way and written straight into the buffer.
+ * Anything else - an argument or earlier error, a member that has to be
+ * measured first - goes to frame__add. Same checks, same order, same
+ * answers.
+ */
+static frame_errno frame__add_named(frame_builder *b, const char *name, int kind, const void *value, size_t len) {
+    size_t n, room, left, q, mark;
+    unsigned before = 0;
+    uint32_t hash = 0;
+    frame__u8 *o;
+    frame_errno err;
+    if (!b || !name || !value || b->_errno) return frame__add(b, name, (size_t)-1, kind, value, len);
+    n = strlen(name);
+    mark = b->_len;
+    room = b->_cap - mark;
+    left = (size_t)frame__limit(b->_cfg, 0) - frame__header_len(b);
+    q = (room < left ? room : left) / 6;
+    if (!(n + 4 < q && len < q - n - 4)) return frame__add(b, name, n, kind, value, len);
+    if (kind != FRAME__SIZE) {
+        err = frame__check_member(b, name, n, kind, &hash);
+        if (err) return err;
+        before = b->_members++;
+    }
+    /* The bound leaves more than 8 bytes of room behind the member. */
+    o = frame__write_string_slack(b->_buf + mark + 1, (const frame__u8 *)name, n);
+    if (o) {
+        *o++ = ':';
+        if (kind == FRAME__STRING) {
+            o = frame__write_string_slack(o, (const frame__u8 *)value, len);
+        } else {
+            /* A number or a literal: 20 bytes at most. */
+            const frame__u8 *v = (const frame__u8 *)value;
+            size_t i;
+            for (i = 0; len - i >= 8; i += 8) frame__store8(o + i, frame__load8(v + i));
+            frame__store8(o + i, frame__load_tail(v, v + len, len - i));
+            o += len;
+        }
+    }
+    if (!o) return frame__builder_fail(b, FRAME_E_BAD_UTF8);
+    b->_buf[mark] = ',';
+    b->_len = (size_t)(o - b->_buf);
+    if (before) frame__set_put(b, before, (uint32_t)(mark + 1 - frame__width(b->_cfg)), hash);
+    return FRAME_OK;
+}
+#endif
+
 /* Adds a member whose value is v in decimal (an int64_t for FRAME__INT64). */
 static frame_errno frame__add_number(frame_builder *b, const char *name, uint64_t v, int kind) {
     /* The magnitude of INT64_MIN does not fit in int64_t, so negate unsigned. */
@@ -539,7 +747,7 @@ static frame_errno frame__add_number(frame_builder *b, const char *name, uint64_
     if (negative) v = 0 - v;
     d = frame__format(t + sizeof t, v);
     if (negative) *--d = '-';
-    return frame__add(b, name, (size_t)-1, kind, d, (size_t)(t + sizeof t - d));
+    return frame__add_named(b, name, kind, d, (size_t)(t + sizeof t - d));
 }
 
 FRAME_API frame_errno frame_builder_init(frame_builder *b, const frame_config *cfg, void *buf,
@@ -566,14 +774,14 @@ FRAME_API frame_errno frame_builder_init(frame_builder *b, const frame_config *c
     b->_members = 1;
 #if !FRAME__SMALL
     /* The name set starts empty (when there is room for it). */
-    if (frame__set_kept(b, 1)) memset(frame__slot(b, frame__set_slots(1) - 1), 0, frame__set_slots(1) * FRAME__SLOT);
+    if (frame__set_kept(b, 1)) memset(b->_buf + cap - frame__set_slots(1) * FRAME__SLOT, 0, frame__set_slots(1) * FRAME__SLOT);
 #endif
     return FRAME_OK;
 }
 
 FRAME_API frame_errno frame_builder_add_stringn(frame_builder *b, const char *name, const char *value,
                                                 size_t len) {
-    return frame__add(b, name, (size_t)-1, FRAME__STRING, value, len);
+    return frame__add_named(b, name, FRAME__STRING, value, len);
 }
 
 FRAME_API frame_errno frame_builder_add_string(frame_builder *b, const char *name, const char *value) {
@@ -595,7 +803,7 @@ __attribute__((noinline))
 #endif
 static frame_errno frame__add_literal(frame_builder *b, const char *name, unsigned which) {
     static const char literals[] = "true\0null\0false";
-    return frame__add(b, name, (size_t)-1, FRAME__TEXT, literals + 5 * which, 4 + (which >> 1));
+    return frame__add_named(b, name, FRAME__TEXT, literals + 5 * which, 4 + (which >> 1));
 }
 
 FRAME_API frame_errno frame_builder_add_bool(frame_builder *b, const char *name, int value) {
