@@ -136,19 +136,19 @@ static FRAME__INLINE unsigned frame__first_stop(uint64_t mask) {
 /* The same test for one byte. */
 #define FRAME__STOP(c) ((unsigned)(c) - 0x20u >= 0x60u || (c) == '"' || (c) == '\\')
 
-/* Writes the n bytes at p at o as a canonical JSON string; returns its end,
- * or NULL if they are not UTF-8. The room for it is known (the caller
+/* Writes the bytes [p, end) (from a string that begins at start) at o as
+ * the rest of a canonical JSON string, the closing quote included; returns
+ * its end, or NULL if they are not UTF-8. The room for it is known (the caller
  * measured it, or bounded it by 6 bytes a byte): runs of 8 plain bytes are
  * stored whole, a store going up to 8 bytes past the run's end but never
  * past the string's own text (at least 8 bytes of it are still to come).
  * With `slack`, the caller has room for 8 bytes more behind the string,
  * which holds nothing (not the name table: see frame__set_kept), and the
  * last bytes go in one store too. */
-static FRAME__INLINE frame__u8 *frame__write_string_(frame__u8 *o, const frame__u8 *p, size_t n, int slack) {
+static FRAME__INLINE frame__u8 *frame__write_rest(frame__u8 *o, const frame__u8 *start, const frame__u8 *p,
+                                                  const frame__u8 *end, int slack) {
     /* controls: their escape letter, or 'u' for \u00XX */
     static const char letter[33] = "uuuuuuuubtnufruuuuuuuuuuuuuuuuuu";
-    const frame__u8 *start = p, *end = p + n;
-    *o++ = '"';
     for (;;) {
         unsigned c;
         uint64_t m;
@@ -208,13 +208,35 @@ static FRAME__INLINE frame__u8 *frame__write_string_(frame__u8 *o, const frame__
     return o;
 }
 
-/* Out of line: the two ways are used in a few places each. */
 static frame__u8 *frame__write_string(frame__u8 *o, const frame__u8 *p, size_t n) {
-    return frame__write_string_(o, p, n, 0);
+    *o++ = '"';
+    return frame__write_rest(o, p, p, p + n, 0);
 }
 
-static frame__u8 *frame__write_string_slack(frame__u8 *o, const frame__u8 *p, size_t n) {
-    return frame__write_string_(o, p, n, 1);
+static frame__u8 *frame__write_rest_slack(frame__u8 *o, const frame__u8 *start, const frame__u8 *p,
+                                          const frame__u8 *end) {
+    return frame__write_rest(o, start, p, end, 1);
+}
+
+/* The same with slack, inline for a string with nothing to escape or
+ * check; the rest from the first word that has something. */
+static FRAME__INLINE frame__u8 *frame__write_string_slack(frame__u8 *o, const frame__u8 *p, size_t n) {
+    const frame__u8 *start = p, *end = p + n;
+    uint64_t w;
+    *o++ = '"';
+    for (; n >= 8; n -= 8, p += 8, o += 8) {
+        w = frame__load8(p);
+        if (frame__stops8(w)) return frame__write_rest_slack(o, start, p, end);
+        frame__store8(o, w);
+    }
+    if (n) {
+        w = frame__load_tail(start, end, n);
+        if (frame__stops8(w) & (FRAME__HIGHS >> (8 * (8 - n)))) return frame__write_rest_slack(o, start, p, end);
+        frame__store8(o, w);
+        o += n;
+    }
+    *o++ = '"';
+    return o;
 }
 #endif
 
@@ -392,10 +414,10 @@ static FRAME__INLINE char *frame__format(char *end, uint64_t v) {
  */
 /* A slot: 8 bytes, host order, the name's hash above its offset (0: empty). */
 #define FRAME__SLOT 8u
-#define FRAME__STALE 0x8000000000000000ull /* during a rehash: an entry not placed yet */
+#define FRAME__GEN 0x8000000000000000ull /* see frame__set_grow */
 
-/* The last step of a name hash over n bytes, 31 bits (the 32nd marks stale
- * slots). */
+/* The last step of a name hash over n bytes, 31 bits (the 32nd is the
+ * entry's generation bit). */
 static FRAME__INLINE uint32_t frame__hash_end(uint64_t h, size_t n) {
     FRAME__MIX(h, (uint64_t)n);
     return (uint32_t)(h >> 33);
@@ -403,7 +425,7 @@ static FRAME__INLINE uint32_t frame__hash_end(uint64_t h, size_t n) {
 
 /* The hash of the n bytes at p, a word at a time (the last one padded with
  * zeros). */
-static uint32_t frame__hash_bytes(const frame__u8 *p, size_t n) {
+static FRAME__INLINE uint32_t frame__hash_bytes(const frame__u8 *p, size_t n) {
     uint64_t h = 0;
     size_t i = 0;
     for (; n - i >= 8; i += 8) FRAME__MIX(h, frame__load8(p + i));
@@ -430,18 +452,24 @@ static uint32_t frame__hash_string(const frame__u8 *q, const frame__u8 *end) {
 }
 
 /* The slots of the table for a builder of `members` members: a power of
- * two, at least 8 and twice the count. */
+ * two, at least 16 (128 bytes) and twice the count. */
 static FRAME__INLINE size_t frame__set_slots(unsigned members) {
     unsigned x = 2 * members - 1; /* members: 1 to FRAME_MAX_MEMBERS */
 #if defined(__GNUC__)
-    return (size_t)((0xffffffffu >> __builtin_clz(x)) | 7) + 1;
+    return (size_t)((0xffffffffu >> __builtin_clz(x)) | 15) + 1;
 #else
     x |= x >> 1;
     x |= x >> 2;
     x |= x >> 4;
     x |= x >> 8;
-    return (size_t)(x | 7) + 1;
+    return (size_t)(x | 15) + 1;
 #endif
+}
+
+/* The generation bit of the entries of a table of `slots` slots: the
+ * parity of log2(slots). */
+static FRAME__INLINE uint64_t frame__set_gen(size_t slots) {
+    return (slots & 0xaaaaaaaau) ? FRAME__GEN : 0;
 }
 
 /* Whether the table is kept: the header, 8 bytes that a member's last
@@ -462,49 +490,45 @@ static FRAME__INLINE void frame__slot_set(frame__u8 *top, size_t j, uint64_t e) 
     memcpy(top - (j + 1) * FRAME__SLOT, &e, FRAME__SLOT);
 }
 
-/* Whether the table holds the name (n bytes, or a JSON string of n bytes
- * when json is set) whose hash is `hash`. */
-static int frame__set_has(const frame_builder *b, uint32_t hash, const frame__u8 *name, size_t n, int json) {
+/* Looks the name (n bytes, or a JSON string of n bytes when json is set)
+ * whose hash is `hash` up in the table of mask + 1 slots. Returns
+ * FRAME__FOUND, or the empty slot where the name would go. */
+#define FRAME__FOUND ((size_t)-1)
+static FRAME__INLINE size_t frame__set_find(const frame_builder *b, size_t mask, uint32_t hash,
+                                            const frame__u8 *name, size_t n, int json) {
     const frame__u8 *top = b->_buf + b->_cap, *end = b->_buf + b->_len;
     const frame__u8 *header = b->_buf + frame__width(b->_cfg);
-    size_t mask = frame__set_slots(b->_members) - 1, j = hash & mask;
+    size_t j = hash & mask;
     uint64_t e;
     for (; (e = frame__slot_get(top, j)) != 0; j = (j + 1) & mask) {
         const frame__u8 *a = header + (uint32_t)e;
-        if ((uint32_t)(e >> 32) == hash &&
+        if (((uint32_t)(e >> 32) & 0x7fffffffu) == hash &&
             (json ? frame__string_equals_string(a, end, name, name + n) : frame__string_equals_bytes(a, end, name, n)))
-            return 1;
+            return FRAME__FOUND;
     }
-    return 0;
+    return j;
 }
 
-/* Puts the name at offset `off` of the header, hash `hash`, in the table,
- * which held `before` members' names: grown first to the capacity the count
- * now asks for, when that is more. Nothing when the header has crowded it
- * out. */
-static void frame__set_put(frame_builder *b, unsigned before, uint32_t off, uint32_t hash) {
-    size_t old = frame__set_slots(before), slots = frame__set_slots(b->_members), mask = slots - 1, i, j;
-    frame__u8 *top = b->_buf + b->_cap;
-    uint64_t e, f;
-    if (!frame__set_kept(b, b->_members)) return;
-    if (slots > old) {
-        /* Rehashed in place from its own entries. The new slots [old, slots)
-         * start empty; every old entry is marked stale, then placed at the
-         * first slot of its probe run that is empty or stale (swapping with
-         * a stale one, which is placed next). A placed entry only ever
-         * passes placed ones, so no slot it passed is emptied later, and
-         * every search still finds it. */
-        memset(top - slots * FRAME__SLOT, 0, (slots - old) * FRAME__SLOT);
-        for (i = 0; i < old; i++)
-            if ((e = frame__slot_get(top, i)) != 0) frame__slot_set(top, i, e | FRAME__STALE);
-        for (i = 0; i < old; i++) {
+/* Doubles the table at top from `slots` slots until it has `want`,
+ * rehashing it in place from its own entries. The new slots [slots,
+ * 2 slots) start empty. An entry carries the generation bit of the table
+ * it was placed in, and the bit flips with each doubling: the old entries
+ * are the ones still to place. Each goes to the first slot of its probe
+ * run that is empty or holds one still to place (which then takes its
+ * old slot, and is placed next). A placed entry only ever passes placed
+ * ones, so no slot it passed is emptied later: every search finds it. */
+static void frame__set_grow(frame__u8 *top, size_t slots, size_t want) {
+    for (; slots < want; slots *= 2) {
+        size_t mask = 2 * slots - 1, i, j;
+        uint64_t gen = frame__set_gen(2 * slots), e, f;
+        memset(top - 2 * slots * FRAME__SLOT, 0, slots * FRAME__SLOT);
+        for (i = 0; i < slots; i++) {
             e = frame__slot_get(top, i);
-            while (e & FRAME__STALE) {
-                e &= ~FRAME__STALE;
-                for (j = (uint32_t)(e >> 32) & mask; (f = frame__slot_get(top, j)) != 0 && !(f & FRAME__STALE);
-                     j = (j + 1) & mask)
+            while (e && (e & FRAME__GEN) != gen) {
+                for (j = (uint32_t)(e >> 32) & 0x7fffffffu & mask;
+                     (f = frame__slot_get(top, j)) != 0 && (f & FRAME__GEN) == gen; j = (j + 1) & mask)
                     ;
-                frame__slot_set(top, j, e);
+                frame__slot_set(top, j, e ^ FRAME__GEN);
                 if (j == i) break;
                 /* Slot i takes what was at j: nothing, or the next to place. */
                 frame__slot_set(top, i, f);
@@ -512,9 +536,20 @@ static void frame__set_put(frame_builder *b, unsigned before, uint32_t off, uint
             }
         }
     }
+}
+
+/* Puts the name at offset `off` of the header, hash `hash`, in the table,
+ * which held `before` members' names: grown first to the capacity the count
+ * now asks for, when that is more. Nothing when the header has crowded it
+ * out. */
+static void frame__set_put(frame_builder *b, unsigned before, uint32_t off, uint32_t hash) {
+    size_t slots = frame__set_slots(b->_members), mask = slots - 1, j;
+    frame__u8 *top = b->_buf + b->_cap;
+    if (!frame__set_kept(b, b->_members)) return;
+    frame__set_grow(top, frame__set_slots(before), slots);
     for (j = hash & mask; frame__slot_get(top, j); j = (j + 1) & mask)
         ;
-    frame__slot_set(top, j, (uint64_t)hash << 32 | off);
+    frame__slot_set(top, j, frame__set_gen(slots) | (uint64_t)hash << 32 | off);
 }
 #endif
 
@@ -544,7 +579,8 @@ static frame_errno frame__check_member(frame_builder *b, const char *name, size_
     if (frame__set_kept(b, b->_members)) {
         /* A fresh name is put in the table all the same. */
         *hash = json ? frame__hash_string(u, u + n) : frame__hash_bytes(u, n);
-        if (kind != FRAME__FRESH && frame__set_has(b, *hash, u, n, json))
+        if (kind != FRAME__FRESH &&
+            frame__set_find(b, frame__set_slots(b->_members) - 1, *hash, u, n, json) == FRAME__FOUND)
             return frame__builder_fail(b, FRAME_E_DUPLICATE_NAME);
         return FRAME_OK;
     }
@@ -699,22 +735,32 @@ static frame_errno frame__add(frame_builder *b, const char *name, size_t n, int 
  * answers.
  */
 static frame_errno frame__add_named(frame_builder *b, const char *name, int kind, const void *value, size_t len) {
-    size_t n, room, left, q, mark;
-    unsigned before = 0;
+    size_t n, room, left, q, mark, slots = 0, j = 0;
+    unsigned members;
     uint32_t hash = 0;
     frame__u8 *o;
-    frame_errno err;
-    if (!b || !name || !value || b->_errno) return frame__add(b, name, (size_t)-1, kind, value, len);
+    if (!b || !name || !value || b->_errno || b->_finished) return frame__add(b, name, (size_t)-1, kind, value, len);
     n = strlen(name);
     mark = b->_len;
     room = b->_cap - mark;
     left = (size_t)frame__limit(b->_cfg, 0) - frame__header_len(b);
     q = (room < left ? room : left) / 6;
     if (!(n + 4 < q && len < q - n - 4)) return frame__add(b, name, n, kind, value, len);
+    members = b->_members;
     if (kind != FRAME__SIZE) {
-        err = frame__check_member(b, name, n, kind, &hash);
-        if (err) return err;
-        before = b->_members++;
+        /* What frame__check_member would refuse, and a name it would have
+         * to search the header for (the table crowded out), go there; so
+         * does a duplicate, once found. */
+        const char *size = frame__size_name(b->_cfg);
+        if (!members || members >= FRAME_MAX_MEMBERS ||
+            (name[0] == size[0] && (!name[0] || (name[1] == size[1] && strcmp(name, size) == 0))))
+            return frame__add(b, name, n, kind, value, len);
+        slots = frame__set_slots(members);
+        if (room < (slots + 1) * FRAME__SLOT) return frame__add(b, name, n, kind, value, len);
+        hash = frame__hash_bytes((const frame__u8 *)name, n);
+        j = frame__set_find(b, slots - 1, hash, (const frame__u8 *)name, n, 0);
+        if (j == FRAME__FOUND) return frame__add(b, name, n, kind, value, len);
+        b->_members = members + 1; /* ahead of the member, as in frame__add */
     }
     /* The bound leaves more than 8 bytes of room behind the member. */
     o = frame__write_string_slack(b->_buf + mark + 1, (const frame__u8 *)name, n);
@@ -734,7 +780,15 @@ static frame_errno frame__add_named(frame_builder *b, const char *name, int kind
     if (!o) return frame__builder_fail(b, FRAME_E_BAD_UTF8);
     b->_buf[mark] = ',';
     b->_len = (size_t)(o - b->_buf);
-    if (before) frame__set_put(b, before, (uint32_t)(mark + 1 - frame__width(b->_cfg)), hash);
+    if (kind != FRAME__SIZE) {
+        uint32_t off = (uint32_t)(mark + 1 - frame__width(b->_cfg));
+        /* Into the slot found empty, unless the table must grow (or is
+         * crowded out by this member: frame__set_put sees to both). */
+        if (frame__set_slots(members + 1) == slots && b->_cap - b->_len >= (slots + 1) * FRAME__SLOT)
+            frame__slot_set(b->_buf + b->_cap, j, frame__set_gen(slots) | (uint64_t)hash << 32 | off);
+        else
+            frame__set_put(b, members, off, hash);
+    }
     return FRAME_OK;
 }
 #endif
