@@ -181,8 +181,9 @@ static FRAME__INLINE frame__u8 *frame__write_rest(frame__u8 *o, const frame__u8 
         o += c;
         c = *p;
         if (c >= 0x80) {
-            /* Valid UTF-8 goes as it is. */
-            size_t k = frame__utf8_len(p, end);
+            /* Valid UTF-8 goes as it is; two-byte sequences (most accented
+             * letters) are checked here. */
+            size_t k = c - 0xc2u < 0x1eu && end - p >= 2 && (p[1] & 0xc0) == 0x80 ? 2 : frame__utf8_len(p, end);
             if (!k) return NULL;
             o[0] = p[0];
             o[1] = p[1];
@@ -452,24 +453,17 @@ static uint32_t frame__hash_string(const frame__u8 *q, const frame__u8 *end) {
 }
 
 /* The slots of the table for a builder of `members` members: a power of
- * two, at least 16 (128 bytes) and twice the count. */
+ * 4 (fewer rehashes), at least 16 (128 bytes) and twice the count. */
 static FRAME__INLINE size_t frame__set_slots(unsigned members) {
-    unsigned x = 2 * members - 1; /* members: 1 to FRAME_MAX_MEMBERS */
-#if defined(__GNUC__)
-    return (size_t)((0xffffffffu >> __builtin_clz(x)) | 15) + 1;
-#else
-    x |= x >> 1;
-    x |= x >> 2;
-    x |= x >> 4;
-    x |= x >> 8;
-    return (size_t)(x | 15) + 1;
-#endif
+    size_t slots = 16;
+    while (slots < 2 * (size_t)members) slots *= 4; /* 3 steps at the most */
+    return slots;
 }
 
 /* The generation bit of the entries of a table of `slots` slots: the
- * parity of log2(slots). */
+ * parity of log4(slots). */
 static FRAME__INLINE uint64_t frame__set_gen(size_t slots) {
-    return (slots & 0xaaaaaaaau) ? FRAME__GEN : 0;
+    return (slots & 0x44444444u) ? FRAME__GEN : 0;
 }
 
 /* Whether the table is kept: the header, 8 bytes that a member's last
@@ -509,19 +503,19 @@ static FRAME__INLINE size_t frame__set_find(const frame_builder *b, size_t mask,
     return j;
 }
 
-/* Doubles the table at top from `slots` slots until it has `want`,
- * rehashing it in place from its own entries. The new slots [slots,
- * 2 slots) start empty. An entry carries the generation bit of the table
- * it was placed in, and the bit flips with each doubling: the old entries
+/* Grows the table at top from `slots` slots to `want`, 4 times as many at
+ * a step, rehashing it in place from its own entries. The new slots
+ * [slots, 4 slots) start empty. An entry carries the generation bit of the
+ * table it was placed in, and the bit flips at each step: the old entries
  * are the ones still to place. Each goes to the first slot of its probe
- * run that is empty or holds one still to place (which then takes its
- * old slot, and is placed next). A placed entry only ever passes placed
- * ones, so no slot it passed is emptied later: every search finds it. */
+ * run that is empty or holds one still to place (which then takes its old
+ * slot, and is placed next). A placed entry only ever passes placed ones,
+ * so no slot it passed is emptied later: every search finds it. */
 static void frame__set_grow(frame__u8 *top, size_t slots, size_t want) {
-    for (; slots < want; slots *= 2) {
-        size_t mask = 2 * slots - 1, i, j;
-        uint64_t gen = frame__set_gen(2 * slots), e, f;
-        memset(top - 2 * slots * FRAME__SLOT, 0, slots * FRAME__SLOT);
+    for (; slots < want; slots *= 4) {
+        size_t mask = 4 * slots - 1, i, j;
+        uint64_t gen = frame__set_gen(4 * slots), e, f;
+        memset(top - 4 * slots * FRAME__SLOT, 0, 3 * slots * FRAME__SLOT);
         for (i = 0; i < slots; i++) {
             e = frame__slot_get(top, i);
             while (e && (e & FRAME__GEN) != gen) {
