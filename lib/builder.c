@@ -545,6 +545,17 @@ static void frame__set_put(frame_builder *b, unsigned before, uint32_t off, uint
         ;
     frame__slot_set(top, j, frame__set_gen(slots) | (uint64_t)hash << 32 | off);
 }
+
+/* Notes the member frame__add wrote at `mark` (its comma), named as hashed
+ * by frame__check_member: kept now, the table was kept then. */
+static void frame__set_note(frame_builder *b, unsigned before, size_t mark, uint32_t hash) {
+    frame__set_put(b, before, (uint32_t)(mark + 1 - frame__width(b->_cfg)), hash);
+}
+#else
+/* Size builds keep no name table. */
+static FRAME__INLINE void frame__set_note(frame_builder *b, unsigned before, size_t mark, uint32_t hash) {
+    (void)b, (void)before, (void)mark, (void)hash;
+}
 #endif
 
 /* Checks that a member named by the n bytes at `name` may be added next;
@@ -558,6 +569,7 @@ static frame_errno frame__check_member(frame_builder *b, const char *name, size_
     frame_member m;
     frame_errno err = FRAME_OK;
     int json = kind >= FRAME__MEMBER, first = 1;
+    (void)hash; /* size builds search the header */
     if (b->_errno) return (frame_errno)b->_errno;
     /* _members is 0 in the raw profile, which has none. */
     if (!name || b->_finished || !b->_members) return frame__builder_fail(b, FRAME_E_ARGUMENT);
@@ -705,10 +717,7 @@ static frame_errno frame__add(frame_builder *b, const char *name, size_t n, int 
     }
     if (!err) {
         b->_members += members;
-#if !FRAME__SMALL
-        /* Kept now, it was kept when the name was looked up (and hashed). */
-        if (before) frame__set_put(b, before, (uint32_t)(mark + 1 - frame__width(b->_cfg)), hash);
-#endif
+        if (before) frame__set_note(b, before, mark, hash);
         return FRAME_OK;
     }
     b->_dry = 0;
