@@ -928,3 +928,13 @@ FRAME_API frame_errno frame_builder_finish(frame_builder *b, const void **out, s
     if (len) *len = b->_len;
     return FRAME_OK;
 }
+
+/* This file's macros end here (the single header puts lib/ in one file). */
+#undef FRAME__ONES
+#undef FRAME__HIGHS
+#undef FRAME__LE
+#undef FRAME__STOP
+#undef FRAME__SLOT
+#undef FRAME__GEN
+#undef FRAME__FOUND
+#undef frame__add_named
