@@ -117,10 +117,14 @@ static FRAME__INLINE void frame__store8(frame__u8 *o, uint64_t w) {
 
 /* Nonzero when one of the 8 bytes of w must stop a copy: '"', '\\', a
  * control (escaped) or a byte >= 0x80 (UTF-8, to check). The lowest flagged
- * byte is the first such (a borrow only runs upwards from a flagged byte). */
+ * byte is the first such: a subtraction borrows only at a byte it flags
+ * (0 after the xor, or below 0x20), so a borrow runs upwards from a
+ * flagged byte only. Bytes >= 0x80 are flagged by w itself, so what the
+ * subtractions do to them does not matter, and no `& ~x` is needed. */
 static FRAME__INLINE uint64_t frame__stops8(uint64_t w) {
-    uint64_t q = w ^ (FRAME__ONES * '"'), s = w ^ (FRAME__ONES * '\\');
-    return (((q - FRAME__ONES) & ~q) | ((s - FRAME__ONES) & ~s) | (w - FRAME__ONES * 0x20) | w) & FRAME__HIGHS;
+    return (((w ^ (FRAME__ONES * '"')) - FRAME__ONES) | ((w ^ (FRAME__ONES * '\\')) - FRAME__ONES) |
+            (w - FRAME__ONES * 0x20) | w) &
+           FRAME__HIGHS;
 }
 
 static FRAME__INLINE unsigned frame__first_stop(uint64_t mask) {
@@ -454,10 +458,12 @@ static uint32_t frame__hash_string(const frame__u8 *q, const frame__u8 *end) {
 
 /* The slots of the table for a builder of `members` members: a power of
  * 4 (fewer rehashes), at least 16 (128 bytes) and twice the count. */
+#if FRAME_MAX_MEMBERS > 512
+#error "frame__set_slots() needs a step more"
+#endif
 static FRAME__INLINE size_t frame__set_slots(unsigned members) {
-    size_t slots = 16;
-    while (slots < 2 * (size_t)members) slots *= 4; /* 3 steps at the most */
-    return slots;
+    /* members: 1 to FRAME_MAX_MEMBERS (512) */
+    return members <= 8 ? 16 : members <= 32 ? 64 : members <= 128 ? 256 : 1024;
 }
 
 /* The generation bit of the entries of a table of `slots` slots: the
@@ -787,7 +793,7 @@ static frame_errno frame__add_named(frame_builder *b, const char *name, int kind
         uint32_t off = (uint32_t)(mark + 1 - frame__width(b->_cfg));
         /* Into the slot found empty, unless the table must grow (or is
          * crowded out by this member: frame__set_put sees to both). */
-        if (frame__set_slots(members + 1) == slots && b->_cap - b->_len >= (slots + 1) * FRAME__SLOT)
+        if (2 * (size_t)(members + 1) <= slots && b->_cap - b->_len >= (slots + 1) * FRAME__SLOT)
             frame__slot_set(b->_buf + b->_cap, j, frame__set_gen(slots) | (uint64_t)hash << 32 | off);
         else
             frame__set_put(b, members, off, hash);
