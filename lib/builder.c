@@ -2,6 +2,18 @@
  * The header builder: prefix + canonical header (SPEC.md "Canonical
  * encoding") in a caller buffer. One byte is always kept free for the closing
  * brace, so frame_builder_finish() cannot run out of room.
+ *
+ * Speed builds (not FRAME_SMALL) add, each in functions of its own:
+ * - a name table at the tail of the buffer, so that a duplicate name costs
+ *   the same to find at any member count (see "The name set" below); size
+ *   builds, and speed builds whose buffer has no room for the table, search
+ *   the header written so far instead (frame__check_member);
+ * - a lean path for members named by a C string with a string, number or
+ *   literal value (frame__add_named), which writes them straight into the
+ *   buffer, strings a word at a time (frame__write_string_slack);
+ * - numbers two digits a step (frame__format).
+ * But for bad UTF-8 met while writing, every error is still decided by
+ * frame__add and frame__check_member.
  */
 #include "internal.h"
 
@@ -552,6 +564,12 @@ static void frame__set_put(frame_builder *b, unsigned before, uint32_t off, uint
     frame__slot_set(top, j, frame__set_gen(slots) | (uint64_t)hash << 32 | off);
 }
 
+/* Starts the table empty, when there is room for it (by init). */
+static void frame__set_clear(frame_builder *b) {
+    size_t bytes = frame__set_slots(b->_members) * FRAME__SLOT;
+    if (frame__set_kept(b, b->_members)) memset(b->_buf + b->_cap - bytes, 0, bytes);
+}
+
 /* Notes the member frame__add wrote at `mark` (its comma), named as hashed
  * by frame__check_member: kept now, the table was kept then. */
 static void frame__set_note(frame_builder *b, unsigned before, size_t mark, uint32_t hash) {
@@ -559,6 +577,8 @@ static void frame__set_note(frame_builder *b, unsigned before, size_t mark, uint
 }
 #else
 /* Size builds keep no name table. */
+static FRAME__INLINE void frame__set_clear(frame_builder *b) { (void)b; }
+
 static FRAME__INLINE void frame__set_note(frame_builder *b, unsigned before, size_t mark, uint32_t hash) {
     (void)b, (void)before, (void)mark, (void)hash;
 }
@@ -835,10 +855,7 @@ FRAME_API frame_errno frame_builder_init(frame_builder *b, const frame_config *c
     if (err) return err;
     b->_buf[w] = '{';
     b->_members = 1;
-#if !FRAME__SMALL
-    /* The name set starts empty (when there is room for it). */
-    if (frame__set_kept(b, 1)) memset(b->_buf + cap - frame__set_slots(1) * FRAME__SLOT, 0, frame__set_slots(1) * FRAME__SLOT);
-#endif
+    frame__set_clear(b);
     return FRAME_OK;
 }
 
