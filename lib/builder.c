@@ -198,8 +198,14 @@ static FRAME__INLINE frame__u8 *frame__write_rest(frame__u8 *o, const frame__u8 
         c = *p;
         if (c >= 0x80) {
             /* Valid UTF-8 goes as it is; two-byte sequences (most accented
-             * letters) are checked here. */
-            size_t k = c - 0xc2u < 0x1eu && end - p >= 2 && (p[1] & 0xc0) == 0x80 ? 2 : frame__utf8_len(p, end);
+             * letters) and three-byte ones that are neither overlong nor
+             * surrogates (E1-EC, EE, EF: most other scripts) are checked
+             * here, the rest by frame__utf8_len. */
+            size_t k = c - 0xc2u < 0x1eu && end - p >= 2 && (p[1] & 0xc0) == 0x80 ? 2
+                       : c - 0xe1u < 0x0fu && c != 0xed && end - p >= 3 && (p[1] & 0xc0) == 0x80 &&
+                               (p[2] & 0xc0) == 0x80
+                           ? 3
+                           : frame__utf8_len(p, end);
             if (!k) return NULL;
             o[0] = p[0];
             o[1] = p[1];

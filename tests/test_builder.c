@@ -1017,3 +1017,26 @@ Test(builder, strings_are_escaped_alike_at_every_offset_and_length)
                 cr_assert_eq(frame_builder_add_null(&b, s), FRAME_E_BAD_UTF8, "name, len %u at %u", len, at);
             }
 }
+
+Test(builder, bad_utf8_sequences_are_refused_at_every_offset)
+{
+    /* Continuation bytes missing or out of range, overlongs, surrogates,
+     * above U+10FFFF: in names and values, from a word's start to past it. */
+    static const char *const bad[] = {"\xe2\x28\xa1", "\xe1\x80\x28", "\xc3\x28", "\xed\xa0\x80", "\xe0\x80\x80",
+                                      "\xf4\x90\x80\x80", "\xc0\xaf", "\xef\xbf", "\xf0\x9f\x98"};
+    static unsigned char buf[1024];
+    unsigned at, k;
+    for (at = 0; at < 18; at++)
+        for (k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+            char s[64];
+            size_t n = strlen(bad[k]);
+            frame_builder b;
+            memset(s, 'x', at);
+            memcpy(s + at, bad[k], n);
+            memcpy(s + at + n, "yz", 3);
+            cr_assert_eq(frame_builder_init(&b, NULL, buf, sizeof buf, 0), FRAME_OK);
+            cr_expect_eq(frame_builder_add_string(&b, "v", s), FRAME_E_BAD_UTF8, "value: %u at %u", k, at);
+            cr_assert_eq(frame_builder_init(&b, NULL, buf, sizeof buf, 0), FRAME_OK);
+            cr_expect_eq(frame_builder_add_bool(&b, s, 1), FRAME_E_BAD_UTF8, "name: %u at %u", k, at);
+        }
+}
