@@ -110,3 +110,26 @@ bench-record: bench bench-tools $(LIBSO) python-ext
 bench-profile: bench-deps bench-tools
 	$(BENCH_RUN) --profile --cc "$(CC)" --cflags "$(CFLAGS)" --cxx "$(CXX)" \
 	    --cxxflags="$(BENCH_SIMDJSON_ARCH)" $(BENCH_ARGS)
+
+# ---- builder scaling (bench/builder_scale.c) -----------------------------------
+#   make bench-scale     callgrind instructions per member of headers of 20 and
+#                        512 members (the size member + 511) built by the builder
+BENCH_SCALE := $(BENCH_BUILD)/builder_scale
+BENCH_SCALE_SIZES ?= 20 511
+
+$(BENCH_BUILD)/builder_scale.o: bench/builder_scale.c include/frame.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BENCH_SCALE): $(BENCH_BUILD)/builder_scale.o $(LIBA)
+	$(CC) $(LDFLAGS) -Wl,-z,now -o $@ $^
+
+.PHONY: bench-scale
+bench-scale: $(BENCH_SCALE) bench-tools
+	@for n in $(BENCH_SCALE_SIZES); do \
+	    reps=$$((20000 / n)); out=$(BENCH_BUILD)/scale.$$n.cg; rm -f $$out*; \
+	    valgrind -q --tool=callgrind --collect-atstart=no --toggle-collect=scale_build \
+	        --callgrind-out-file=$$out $(BENCH_SCALE) --members $$n --reps $$reps >/dev/null || exit 1; \
+	    ir=$$(sed -n 's/^\(totals\|summary\): *\([0-9]*\).*/\2/p' $$out | head -1); \
+	    echo "builder_scale: $$n members: $$((ir / (n * reps))) instructions per member ($$ir for $$reps headers)"; \
+	done
