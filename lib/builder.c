@@ -15,7 +15,7 @@
  * But for bad UTF-8 met while writing, every error is still decided by
  * frame__add and frame__check_member.
  */
-#include "internal.h"
+#include "words.h"
 
 /* How frame__add() writes a member. FRAME__SIZE is the size member, written
  * by init without the checks. FRAME__INT64, the only kind frame__add_number()
@@ -73,82 +73,7 @@ static FRAME__INLINE void frame__put_char(frame_builder *b, unsigned c) {
 }
 
 #if !FRAME__SMALL
-/* Word-at-a-time string writing (speed builds). These helpers are the
- * builder's own: lib/json.c has the same kind for the decoder. */
-#define FRAME__ONES 0x0101010101010101ull
-#define FRAME__HIGHS 0x8080808080808080ull
-
-/* Words are little-endian, so the lowest flagged byte of a mask is the
- * first byte: one load or store where that is the host's order (memcpy
- * becomes a move), bytes put together elsewhere. */
-#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define FRAME__LE 1
-#else
-#define FRAME__LE 0
-#endif
-
-static FRAME__INLINE uint64_t frame__load8(const frame__u8 *p) {
-    uint64_t w;
-    if (FRAME__LE) {
-        memcpy(&w, p, 8);
-        return w;
-    }
-    return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24 |
-           (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
-}
-
-static FRAME__INLINE uint64_t frame__load4(const frame__u8 *p) {
-    uint32_t w;
-    if (FRAME__LE) {
-        memcpy(&w, p, 4);
-        return w;
-    }
-    return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24;
-}
-
-/* The last r (0..7) bytes of [start, end) in the low bytes of a word, the
- * others 0, read without going outside [start, end): in one load when
- * there are 8 bytes or more, else in overlapping ones (a byte read twice
- * lands in the same place). */
-static FRAME__INLINE uint64_t frame__load_tail(const frame__u8 *start, const frame__u8 *end, size_t r) {
-    const frame__u8 *p = end - r;
-    if (!r) return 0;
-    if (end - start >= 8) return frame__load8(end - 8) >> (8 * (8 - r));
-    if (r >= 4) return frame__load4(p) | frame__load4(end - 4) << (8 * (r - 4));
-    return (uint64_t)p[0] | (uint64_t)p[r >> 1] << (8 * (r >> 1)) | (uint64_t)end[-1] << (8 * (r - 1));
-}
-
-/* Stores the 8 bytes of w, little-endian (one store where that is the
- * host's order). */
-static FRAME__INLINE void frame__store8(frame__u8 *o, uint64_t w) {
-    unsigned i;
-    if (FRAME__LE) memcpy(o, &w, 8);
-    else
-        for (i = 0; i < 8; i++) o[i] = (frame__u8)(w >> (8 * i));
-}
-
-/* Nonzero when one of the 8 bytes of w must stop a copy: '"', '\\', a
- * control (escaped) or a byte >= 0x80 (UTF-8, to check). The lowest flagged
- * byte is the first such: a subtraction borrows only at a byte it flags
- * (0 after the xor, or below 0x20), so a borrow runs upwards from a
- * flagged byte only. Bytes >= 0x80 are flagged by w itself, so what the
- * subtractions do to them does not matter, and no `& ~x` is needed. */
-static FRAME__INLINE uint64_t frame__stops8(uint64_t w) {
-    return (((w ^ (FRAME__ONES * '"')) - FRAME__ONES) | ((w ^ (FRAME__ONES * '\\')) - FRAME__ONES) |
-            (w - FRAME__ONES * 0x20) | w) &
-           FRAME__HIGHS;
-}
-
-static FRAME__INLINE unsigned frame__first_stop(uint64_t mask) {
-#if defined(__GNUC__)
-    return (unsigned)__builtin_ctzll(mask) >> 3;
-#else
-    unsigned k = 0;
-    while (!(mask & 0x80)) mask >>= 8, k++;
-    return k;
-#endif
-}
-
+/* Word-at-a-time string writing (speed builds), with lib/words.h. */
 /* The same test for one byte. */
 #define FRAME__STOP(c) ((unsigned)(c) - 0x20u >= 0x60u || (c) == '"' || (c) == '\\')
 
@@ -169,7 +94,7 @@ static FRAME__INLINE frame__u8 *frame__write_rest(frame__u8 *o, const frame__u8 
         unsigned c;
         uint64_t m;
         while (end - p >= 8) {
-            m = frame__stops8(frame__load8(p));
+            m = frame__special8(frame__load64(p));
             memcpy(o, p, 8);
             if (m) goto stop;
             p += 8;
@@ -180,7 +105,7 @@ static FRAME__INLINE frame__u8 *frame__write_rest(frame__u8 *o, const frame__u8 
             uint64_t w;
             if (!r) break;
             w = frame__load_tail(start, end, r);
-            m = frame__stops8(w) & (FRAME__HIGHS >> (8 * (8 - r))); /* of the r bytes */
+            m = frame__special8(w) & (FRAME__HIGHS >> (8 * (8 - r))); /* of the r bytes */
             frame__store8(o, w);
             if (!m) {
                 o += r;
@@ -192,7 +117,7 @@ static FRAME__INLINE frame__u8 *frame__write_rest(frame__u8 *o, const frame__u8 
             m = 0x80;
         }
     stop:
-        c = frame__first_stop(m);
+        c = frame__first_flag(m);
         p += c;
         o += c;
         c = *p;
@@ -248,13 +173,13 @@ static FRAME__INLINE frame__u8 *frame__write_string_slack(frame__u8 *o, const fr
     uint64_t w;
     *o++ = '"';
     for (; n >= 8; n -= 8, p += 8, o += 8) {
-        w = frame__load8(p);
-        if (frame__stops8(w)) return frame__write_rest_slack(o, start, p, end);
+        w = frame__load64(p);
+        if (frame__special8(w)) return frame__write_rest_slack(o, start, p, end);
         frame__store8(o, w);
     }
     if (n) {
         w = frame__load_tail(start, end, n);
-        if (frame__stops8(w) & (FRAME__HIGHS >> (8 * (8 - n)))) return frame__write_rest_slack(o, start, p, end);
+        if (frame__special8(w) & (FRAME__HIGHS >> (8 * (8 - n)))) return frame__write_rest_slack(o, start, p, end);
         frame__store8(o, w);
         o += n;
     }
@@ -451,7 +376,7 @@ static FRAME__INLINE uint32_t frame__hash_end(uint64_t h, size_t n) {
 static FRAME__INLINE uint32_t frame__hash_bytes(const frame__u8 *p, size_t n) {
     uint64_t h = 0;
     size_t i = 0;
-    for (; n - i >= 8; i += 8) FRAME__MIX(h, frame__load8(p + i));
+    for (; n - i >= 8; i += 8) FRAME__MIX(h, frame__load64(p + i));
     if (i < n) FRAME__MIX(h, frame__load_tail(p, p + n, n - i));
     return frame__hash_end(h, n);
 }
@@ -807,7 +732,7 @@ static frame_errno frame__add_named(frame_builder *b, const char *name, int kind
             /* A number or a literal: 20 bytes at most. */
             const frame__u8 *v = (const frame__u8 *)value;
             size_t i;
-            for (i = 0; len - i >= 8; i += 8) frame__store8(o + i, frame__load8(v + i));
+            for (i = 0; len - i >= 8; i += 8) frame__store8(o + i, frame__load64(v + i));
             frame__store8(o + i, frame__load_tail(v, v + len, len - i));
             o += len;
         }
@@ -959,9 +884,6 @@ FRAME_API frame_errno frame_builder_finish(frame_builder *b, const void **out, s
 }
 
 /* This file's macros end here (the single header puts lib/ in one file). */
-#undef FRAME__ONES
-#undef FRAME__HIGHS
-#undef FRAME__LE
 #undef FRAME__STOP
 #undef FRAME__SLOT
 #undef FRAME__GEN

@@ -5,12 +5,57 @@
 #ifndef FRAME_WORDS_H
 #define FRAME_WORDS_H
 
-/* 8 bytes as a little-endian word on every host, so that word-wise name
- * hashes agree everywhere (and between a plain name and its escaped
- * spelling, which is hashed from its decoded bytes). */
+#include "internal.h"
+
+/* Words are little-endian on every host, so that word-wise name hashes
+ * agree everywhere (and between a plain name and its escaped spelling,
+ * which is hashed from its decoded bytes), and so that the lowest flagged
+ * byte of a mask is the first byte: one load or store where that is the
+ * host's order (memcpy becomes a move), bytes put together elsewhere. */
+#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define FRAME__LE 1
+#else
+#define FRAME__LE 0
+#endif
+
 static FRAME__INLINE uint64_t frame__load64(const frame__u8 *p) {
+    uint64_t w;
+    if (FRAME__LE) {
+        memcpy(&w, p, 8);
+        return w;
+    }
     return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24 |
            (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
+}
+
+static FRAME__INLINE uint64_t frame__load4(const frame__u8 *p) {
+    uint32_t w;
+    if (FRAME__LE) {
+        memcpy(&w, p, 4);
+        return w;
+    }
+    return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24;
+}
+
+/* The last r (0..7) bytes of [start, end) in the low bytes of a word, the
+ * others 0, read without going outside [start, end): in one load when
+ * there are 8 bytes or more, else in overlapping ones (a byte read twice
+ * lands in the same place). */
+static FRAME__INLINE uint64_t frame__load_tail(const frame__u8 *start, const frame__u8 *end, size_t r) {
+    const frame__u8 *p = end - r;
+    if (!r) return 0;
+    if (end - start >= 8) return frame__load64(end - 8) >> (8 * (8 - r));
+    if (r >= 4) return frame__load4(p) | frame__load4(end - 4) << (8 * (r - 4));
+    return (uint64_t)p[0] | (uint64_t)p[r >> 1] << (8 * (r >> 1)) | (uint64_t)end[-1] << (8 * (r - 1));
+}
+
+/* Stores the 8 bytes of w, little-endian (one store where that is the
+ * host's order). */
+static FRAME__INLINE void frame__store8(frame__u8 *o, uint64_t w) {
+    unsigned i;
+    if (FRAME__LE) memcpy(o, &w, 8);
+    else
+        for (i = 0; i < 8; i++) o[i] = (frame__u8)(w >> (8 * i));
 }
 
 #define FRAME__ONES 0x0101010101010101ull
