@@ -18,6 +18,11 @@
 #     test-cxx                the header and the implementation as C++
 #     test-warnings           gcc and clang, -O0 and -O2, -Werror
 #     test-small              portable runner built -Os -DFRAME_SMALL, same results
+#     test-aarch64            portable runner, AArch64 under qemu-user, with its
+#                             NEON kernel and again with the word kernel, output
+#                             byte-identical to the host's (a loud SKIP without
+#                             aarch64-linux-gnu-gcc or qemu-aarch64; a failure
+#                             with REQUIRE_TOOLS=1, as in CI)
 #   for .ci/run:
 #     test-s390x              portable runner, s390x (big-endian) under qemu-user,
 #                             output byte-identical to the host's
@@ -27,9 +32,9 @@
 #                             no C library beyond mem*/str*, no .data/.bss
 
 .PHONY: dist install uninstall size size-budget test-consumer test-single-header test-cxx \
-        test-warnings test-s390x test-m32 test-baremetal test-portable test-small
+        test-warnings test-s390x test-m32 test-aarch64 test-aarch64-run test-baremetal test-portable test-small
 
-TEST_TARGETS += test-consumer test-single-header test-cxx test-warnings test-small
+TEST_TARGETS += test-consumer test-single-header test-cxx test-warnings test-small test-aarch64
 
 DIST_DIR := $(BUILD)/dist
 DIST_HDR := $(DIST_DIR)/frame.h
@@ -37,7 +42,7 @@ PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 INSTALL ?= install
 NM ?= nm
 
-# ---- portable runner (no Criterion): host, s390x, -m32 -----------------------------------
+# ---- portable runner (no Criterion): host, s390x, -m32, aarch64------------------------------
 PORTABLE_DIR := $(BUILD)/portable
 PORTABLE_SRCS := tests/portable/runner.c tests/portable/bigsize.c
 PORTABLE_VECTORS := $(PORTABLE_DIR)/vectors.c
@@ -192,9 +197,12 @@ $(PORTABLE_DIR)/runner-s390x: $(PORTABLE_DEPS)
 # emulation), else under qemu-user: tools/cross-run.sh tries a trivial probe
 # program of the same target first.
 CROSS_RUN = sh tools/cross-run.sh
+PROBE_CC_s390x = $(S390X_CC) -static
+PROBE_CC_m32 = $(M32_CC)
+PROBE_CC_aarch64 = $(AARCH64_CC) -static
 $(PORTABLE_DIR)/probe-%: tools/cross-probe.c
 	@mkdir -p $(@D)
-	$(if $(filter s390x,$*),$(S390X_CC) -static,$(M32_CC)) $< -o $@
+	$(PROBE_CC_$*) $< -o $@
 
 test-s390x: $(PORTABLE_DIR)/host.txt $(PORTABLE_DIR)/runner-s390x $(PORTABLE_DIR)/probe-s390x
 	$(CROSS_RUN) $(QEMU_S390X) $(PORTABLE_DIR)/probe-s390x \
@@ -224,6 +232,40 @@ test-m32: $(PORTABLE_DIR)/host.txt $(PORTABLE_DIR)/runner-m32 $(PORTABLE_DIR)/pr
 	    echo "          the portable runner (all vectors + >4 GiB size checks) ran instead"; \
 	fi
 	@echo "test-m32: OK, 32-bit results identical to the host's"
+
+# AArch64 (little-endian, 64-bit) picks the NEON kernel by itself
+# (lib/scan.h); the word kernel, forced, runs there too. Both must give the
+# host's output for every vector.
+AARCH64_CC ?= $(or $(shell command -v aarch64-linux-gnu-gcc 2>/dev/null),$(shell command -v aarch64-linux-gnu-gcc-12 2>/dev/null),aarch64-linux-gnu-gcc)
+QEMU_AARCH64 ?= qemu-aarch64
+
+$(PORTABLE_DIR)/runner-aarch64: $(PORTABLE_DEPS)
+	$(AARCH64_CC) -static $(PORTABLE_BUILD) -o $@
+
+$(PORTABLE_DIR)/runner-aarch64-word: $(PORTABLE_DEPS)
+	$(AARCH64_CC) -static $(PORTABLE_BUILD) -DFRAME_KERNEL_WORD -o $@
+
+# In `make test`: where neither the cross compiler nor (off AArch64) the
+# emulator is installed, it says so and skips (need_tool).
+test-aarch64:
+	@$(call need_tool,$(AARCH64_CC)); \
+	$(if $(filter __aarch64__,$(CC_MACROS)),,$(call need_tool,$(QEMU_AARCH64));) \
+	$(MAKE) --no-print-directory test-aarch64-run
+
+test-aarch64-run: $(PORTABLE_DIR)/host.txt $(PORTABLE_DIR)/runner-aarch64 $(PORTABLE_DIR)/runner-aarch64-word \
+		$(PORTABLE_DIR)/probe-aarch64
+	@set -e; for v in neon: word:-DFRAME_KERNEL_WORD; do \
+	    k=$${v%%:*}; got=$$($(call KERNEL_NAME_OF,$(AARCH64_CC),$${v#*:})); \
+	    [ "$$got" = "$$k" ] || { echo "test-aarch64: $(AARCH64_CC) $${v#*:} builds the '$$got' kernel, not $$k"; exit 1; }; \
+	done
+	$(CROSS_RUN) $(QEMU_AARCH64) $(PORTABLE_DIR)/probe-aarch64 \
+	    $(PORTABLE_DIR)/runner-aarch64 --expect-endian little --expect-size-t 8 --emit $(PORTABLE_DIR)/aarch64.txt
+	cmp $(PORTABLE_DIR)/host.txt $(PORTABLE_DIR)/aarch64.txt
+	$(CROSS_RUN) $(QEMU_AARCH64) $(PORTABLE_DIR)/probe-aarch64 \
+	    $(PORTABLE_DIR)/runner-aarch64-word --expect-endian little --expect-size-t 8 \
+	    --emit $(PORTABLE_DIR)/aarch64-word.txt
+	cmp $(PORTABLE_DIR)/host.txt $(PORTABLE_DIR)/aarch64-word.txt
+	@echo "test-aarch64: OK, AArch64 results (NEON kernel, then word kernel) identical to the host's for all $$(wc -l < $(PORTABLE_DIR)/host.txt) vectors (portable runner only)"
 
 # ---- bare metal and code size ---------------------------------------------------------------
 ARM_CC ?= arm-none-eabi-gcc
