@@ -47,8 +47,9 @@ test-unit: $(TEST_BIN)
 # The kernels the compiler can target here, by the conditions scan.h uses,
 # then the two that run anywhere. Each gets its own build directory, the
 # whole Criterion suite (vectors fed whole, byte by byte and at random splits,
-# every chunk before an unmapped guard page: tests/support.c) and the hardening
-# test that parses every vector's headers alone before a guard page.
+# every chunk before an unmapped guard page: tests/support.c; every vector
+# header cut at every length before a guard page: tests/test_guard.c) and the
+# hardening test that parses every vector's headers alone before a guard page.
 CC_MACROS := $(shell $(CC) -dM -E -x c /dev/null 2>/dev/null | awk '{ print $$2 }')
 KERNELS_NATIVE := $(if $(filter __x86_64__,$(CC_MACROS)),$(if $(filter __SSE2__,$(CC_MACROS)),sse2)) \
                   $(if $(filter __aarch64__,$(CC_MACROS)),$(if $(filter __ARM_NEON,$(CC_MACROS)),neon))
