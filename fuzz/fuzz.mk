@@ -31,6 +31,8 @@ JSONTESTSUITE ?= $(CURDIR)/../shared/JSONTestSuite/test_parsing
 FUZZ_LIB_OBJS := $(LIB_SRCS:lib/%.c=$(FUZZ_DIR)/obj/lib/%.o)
 FUZZ_REPLAY_LIB_OBJS := $(LIB_SRCS:lib/%.c=$(FUZZ_DIR)/robj/lib/%.o)
 FUZZ_HDRS := fuzz/fuzz_common.h fuzz/ref_json.h $(LIB_HDRS)
+# (the kernels too: tests/tests.mk's LIB_PRIVATE_HDRS)
+$(FUZZ_LIB_OBJS) $(FUZZ_REPLAY_LIB_OBJS): $(LIB_PRIVATE_HDRS)
 
 .PHONY: fuzz fuzz-smoke fuzz-smoke-small fuzz-corpus
 

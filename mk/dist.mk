@@ -20,7 +20,9 @@
 #     test-small              portable runner built -Os -DFRAME_SMALL, same results
 #     test-aarch64            portable runner, AArch64 under qemu-user, with its
 #                             NEON kernel and again with the word kernel, output
-#                             byte-identical to the host's (a loud SKIP without
+#                             byte-identical to the host's; the fuzz_kernels
+#                             replayer (NEON, word, small) on the fuzz seed
+#                             corpus there (a loud SKIP without
 #                             aarch64-linux-gnu-gcc or qemu-aarch64; a failure
 #                             with REQUIRE_TOOLS=1, as in CI)
 #   for .ci/run:
@@ -47,7 +49,7 @@ PORTABLE_DIR := $(BUILD)/portable
 PORTABLE_SRCS := tests/portable/runner.c tests/portable/bigsize.c
 PORTABLE_VECTORS := $(PORTABLE_DIR)/vectors.c
 PORTABLE_VECTOR_DIR ?= tests/vectors
-PORTABLE_DEPS := $(PORTABLE_SRCS) tests/portable/portable.h $(PORTABLE_VECTORS) $(LIB_SRCS) $(LIB_HDRS)
+PORTABLE_DEPS := $(PORTABLE_SRCS) tests/portable/portable.h $(PORTABLE_VECTORS) $(LIB_SRCS) $(LIB_HDRS) $(LIB_PRIVATE_HDRS)
 # The library is compiled into the runner by the same (cross) compiler.
 PORTABLE_BUILD = $(WARN) -Werror -O2 -Iinclude -Itests/portable $(LIB_SRCS) $(PORTABLE_SRCS) $(PORTABLE_VECTORS)
 
@@ -252,8 +254,25 @@ test-aarch64:
 	$(if $(filter __aarch64__,$(CC_MACROS)),,$(call need_tool,$(QEMU_AARCH64));) \
 	$(MAKE) --no-print-directory test-aarch64-run
 
+# The differential fuzz harness (fuzz/fuzz_kernels.c) built as a replayer
+# with the NEON, word and small kernels: the lib/ code paths above do not use
+# every primitive (frame__kernel_classify), this compares them all on the
+# fuzz seeds (and whatever a local campaign added to the corpus).
+AARCH64_FZK_DIR := $(PORTABLE_DIR)/aarch64-kernels
+AARCH64_FZK_SRCS := fuzz/fuzz_kernels.c fuzz/fuzz_kernels_impl.c fuzz/fuzz_kernels.h fuzz/fuzz_common.h fuzz/standalone.c
+$(PORTABLE_DIR)/replay-kernels-aarch64: $(AARCH64_FZK_SRCS) $(DIST_HDR)
+	@mkdir -p $(AARCH64_FZK_DIR)
+	@set -e; for k in neon word small; do \
+	    echo "  $(AARCH64_CC) -DFRAME_KERNEL_$$k fuzz/fuzz_kernels_impl.c"; \
+	    $(AARCH64_CC) $(WARN) -Werror -O2 -I$(DIST_DIR) -Iinclude -DFZK_NAME=$$k \
+	        -DFRAME_KERNEL_$$(echo $$k | tr a-z A-Z) -c fuzz/fuzz_kernels_impl.c -o $(AARCH64_FZK_DIR)/fzk_$$k.o; \
+	done
+	$(AARCH64_CC) $(WARN) -Werror -O2 -Iinclude -DFZK_HAVE_NEON -c fuzz/fuzz_kernels.c -o $(AARCH64_FZK_DIR)/fuzz_kernels.o
+	$(AARCH64_CC) $(WARN) -Werror -O2 -c fuzz/standalone.c -o $(AARCH64_FZK_DIR)/standalone.o
+	$(AARCH64_CC) -static $(AARCH64_FZK_DIR)/*.o -o $@
+
 test-aarch64-run: $(PORTABLE_DIR)/host.txt $(PORTABLE_DIR)/runner-aarch64 $(PORTABLE_DIR)/runner-aarch64-word \
-		$(PORTABLE_DIR)/probe-aarch64
+		$(PORTABLE_DIR)/probe-aarch64 $(PORTABLE_DIR)/replay-kernels-aarch64 fuzz-corpus
 	@set -e; for v in neon: word:-DFRAME_KERNEL_WORD; do \
 	    k=$${v%%:*}; got=$$($(call KERNEL_NAME_OF,$(AARCH64_CC),$${v#*:})); \
 	    [ "$$got" = "$$k" ] || { echo "test-aarch64: $(AARCH64_CC) $${v#*:} builds the '$$got' kernel, not $$k"; exit 1; }; \
@@ -265,7 +284,9 @@ test-aarch64-run: $(PORTABLE_DIR)/host.txt $(PORTABLE_DIR)/runner-aarch64 $(PORT
 	    $(PORTABLE_DIR)/runner-aarch64-word --expect-endian little --expect-size-t 8 \
 	    --emit $(PORTABLE_DIR)/aarch64-word.txt
 	cmp $(PORTABLE_DIR)/host.txt $(PORTABLE_DIR)/aarch64-word.txt
-	@echo "test-aarch64: OK, AArch64 results (NEON kernel, then word kernel) identical to the host's for all $$(wc -l < $(PORTABLE_DIR)/host.txt) vectors (portable runner only)"
+	$(CROSS_RUN) $(QEMU_AARCH64) $(PORTABLE_DIR)/probe-aarch64 \
+	    $(PORTABLE_DIR)/replay-kernels-aarch64 $(BUILD)/fuzz/corpus/fuzz_kernels
+	@echo "test-aarch64: OK, AArch64 results (NEON kernel, then word kernel) identical to the host's for all $$(wc -l < $(PORTABLE_DIR)/host.txt) vectors (portable runner); NEON, word and small agree on the fuzz_kernels corpus"
 
 # ---- bare metal and code size ---------------------------------------------------------------
 ARM_CC ?= arm-none-eabi-gcc

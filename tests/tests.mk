@@ -28,6 +28,12 @@ TEST_RUN = FRAME_VECTOR_DIR='$(TEST_VECTOR_DIR)' $(1) --jobs $(TEST_JOBS) -S $(T
 TEST_BIN := $(BUILD)/tests/run_tests
 TEST_OBJS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%.o)
 
+# lib/'s private headers (scan.h and the kernel_*.h it includes) are not in
+# the top Makefile's LIB_HDRS: without this, a changed kernel would not
+# rebuild the objects of a build directory that already has them.
+LIB_PRIVATE_HDRS := $(wildcard lib/*.h)
+$(LIB_OBJS): $(LIB_PRIVATE_HDRS)
+
 .PHONY: test-unit test-asan test-symbols coverage tests-build test-kernels test-kernel-guard
 TEST_TARGETS += test-unit test-symbols test-asan test-kernels
 
@@ -82,6 +88,7 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 ASAN_LIB_OBJS := $(LIB_SRCS:lib/%.c=$(ASAN_DIR)/obj/%.o) $(POSIX_SRCS:posix/%.c=$(ASAN_DIR)/obj/posix/%.o)
 ASAN_TEST_OBJS := $(TEST_SRCS:tests/%.c=$(ASAN_DIR)/tests/%.o)
 ASAN_BIN := $(ASAN_DIR)/run_tests
+$(ASAN_LIB_OBJS): $(LIB_PRIVATE_HDRS)
 
 $(ASAN_DIR)/obj/%.o: lib/%.c $(LIB_HDRS)
 	@mkdir -p $(@D)
@@ -144,6 +151,7 @@ test-symbols: $(LIBA) $(LIBSO)
 COV_DIR := $(BUILD)/cov
 COV_LIB_OBJS := $(LIB_SRCS:lib/%.c=$(COV_DIR)/obj/%.o) $(POSIX_SRCS:posix/%.c=$(COV_DIR)/obj/posix/%.o)
 COV_BIN := $(COV_DIR)/run_tests
+$(COV_LIB_OBJS): $(LIB_PRIVATE_HDRS)
 COV_MIN_LINES ?= 95
 
 $(COV_DIR)/obj/%.o: lib/%.c $(LIB_HDRS)
