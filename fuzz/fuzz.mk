@@ -4,7 +4,7 @@
 #                          standalone replayers build/fuzz/replay_*, and the
 #                          seed corpora in build/fuzz/corpus/
 #   make fuzz-smoke        runs each harness for FUZZ_SMOKE_SECONDS (default 45;
-#                          5 harnesses, about 4 minutes), after replaying the
+#                          6 harnesses, about 5 minutes), after replaying the
 #                          regression inputs in fuzz/regress/
 #   make fuzz-smoke-small  the same against the size-optimised code (FRAME_SMALL:
 #                          its own string scanner, UTF-8 check and validator
@@ -24,13 +24,15 @@ FUZZ_ALL_CFLAGS := $(WARN) $(FUZZ_CFLAGS) $(FUZZ_SAN) -Iinclude
 FUZZ_REPLAY_SAN ?= -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_REPLAY_CFLAGS := $(WARN) -O1 -g $(FUZZ_REPLAY_SAN) -Iinclude
 FUZZ_SMOKE_SECONDS ?= 45
-FUZZ_NAMES := fuzz_decode fuzz_decode_noalloc fuzz_split fuzz_header fuzz_roundtrip
+FUZZ_NAMES := fuzz_decode fuzz_decode_noalloc fuzz_split fuzz_header fuzz_roundtrip fuzz_kernels
 FUZZ_WRAP := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free
 JSONTESTSUITE ?= $(CURDIR)/../shared/JSONTestSuite/test_parsing
 
 FUZZ_LIB_OBJS := $(LIB_SRCS:lib/%.c=$(FUZZ_DIR)/obj/lib/%.o)
 FUZZ_REPLAY_LIB_OBJS := $(LIB_SRCS:lib/%.c=$(FUZZ_DIR)/robj/lib/%.o)
 FUZZ_HDRS := fuzz/fuzz_common.h fuzz/ref_json.h $(LIB_HDRS)
+# (the kernels too: tests/tests.mk's LIB_PRIVATE_HDRS)
+$(FUZZ_LIB_OBJS) $(FUZZ_REPLAY_LIB_OBJS): $(LIB_PRIVATE_HDRS)
 
 .PHONY: fuzz fuzz-smoke fuzz-smoke-small fuzz-corpus
 
@@ -81,11 +83,46 @@ $(FUZZ_DIR)/robj/standalone.o: fuzz/standalone.c
 	@mkdir -p $(@D)
 	$(CC) $(WARN) -O1 -g $(FUZZ_REPLAY_SAN) -c $< -o $@
 
+# ---- fuzz_kernels: one copy of the library per string kernel of the target
+# (tests/tests.mk's TEST_KERNELS), each compiled from the single header with
+# FRAME_STATIC and FRAME_KERNEL_<NAME> (fuzz/fuzz_kernels.h), in one binary.
+FUZZ_KERNELS := $(TEST_KERNELS)
+FZK_HAVE := $(if $(filter sse2,$(FUZZ_KERNELS)),-DFZK_HAVE_SSE2) $(if $(filter neon,$(FUZZ_KERNELS)),-DFZK_HAVE_NEON)
+FZK_HDRS := fuzz/fuzz_kernels.h fuzz/fuzz_common.h include/frame.h
+fzk_flags = -I$(DIST_DIR) -DFZK_NAME=$(1) -DFRAME_KERNEL_$(shell echo $(1) | tr a-z A-Z)
+
+$(FUZZ_DIR)/obj/fuzz_kernels.o: fuzz/fuzz_kernels.c $(FZK_HDRS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_ALL_CFLAGS) $(FZK_HAVE) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_DIR)/obj/fzk_%.o: fuzz/fuzz_kernels_impl.c $(FZK_HDRS) $(DIST_HDR)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(call fzk_flags,$*) $(FUZZ_ALL_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_DIR)/fuzz_kernels: $(FUZZ_DIR)/obj/fuzz_kernels.o $(FUZZ_KERNELS:%=$(FUZZ_DIR)/obj/fzk_%.o)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer $^ -o $@
+
+$(FUZZ_DIR)/robj/fuzz_kernels.o: fuzz/fuzz_kernels.c $(FZK_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(FUZZ_REPLAY_CFLAGS) $(FZK_HAVE) -c $< -o $@
+
+$(FUZZ_DIR)/robj/fzk_%.o: fuzz/fuzz_kernels_impl.c $(FZK_HDRS) $(DIST_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(call fzk_flags,$*) $(FUZZ_REPLAY_CFLAGS) -c $< -o $@
+
+$(FUZZ_DIR)/replay_fuzz_kernels: $(FUZZ_DIR)/robj/fuzz_kernels.o $(FUZZ_KERNELS:%=$(FUZZ_DIR)/robj/fzk_%.o) \
+		$(FUZZ_DIR)/robj/standalone.o
+	$(CC) -g $(FUZZ_REPLAY_SAN) $^ -o $@
+
 # ---- seed corpora, regenerated when the vectors or the generator change
 fuzz-corpus: $(FUZZ_DIR)/corpus/.stamp
 $(FUZZ_DIR)/corpus/.stamp: fuzz/gen_corpus.py $(wildcard tests/vectors/*.json)
 	@mkdir -p $(@D)
 	$(PYTHON) fuzz/gen_corpus.py $(FUZZ_DIR)/corpus --vectors tests/vectors --jsonts $(JSONTESTSUITE)
+	@# fuzz_kernels reads the same inputs as a header and as a stream
+	@mkdir -p $(FUZZ_DIR)/corpus/fuzz_kernels
+	@for h in fuzz_header fuzz_decode; do for f in $(FUZZ_DIR)/corpus/$$h/*; do \
+	    cp "$$f" $(FUZZ_DIR)/corpus/fuzz_kernels/$$h-$$(basename "$$f"); done; done
 	@touch $@
 
 # ---- the bounded run for CI: regressions first, then FUZZ_SMOKE_SECONDS each

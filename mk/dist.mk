@@ -18,6 +18,13 @@
 #     test-cxx                the header and the implementation as C++
 #     test-warnings           gcc and clang, -O0 and -O2, -Werror
 #     test-small              portable runner built -Os -DFRAME_SMALL, same results
+#     test-aarch64            portable runner, AArch64 under qemu-user, with its
+#                             NEON kernel and again with the word kernel, output
+#                             byte-identical to the host's; the fuzz_kernels
+#                             replayer (NEON, word, small) on the fuzz seed
+#                             corpus there (a loud SKIP without
+#                             aarch64-linux-gnu-gcc or qemu-aarch64; a failure
+#                             with REQUIRE_TOOLS=1, as in CI)
 #   for .ci/run:
 #     test-s390x              portable runner, s390x (big-endian) under qemu-user,
 #                             output byte-identical to the host's
@@ -27,9 +34,9 @@
 #                             no C library beyond mem*/str*, no .data/.bss
 
 .PHONY: dist install uninstall size size-budget test-consumer test-single-header test-cxx \
-        test-warnings test-s390x test-m32 test-baremetal test-portable test-small
+        test-warnings test-s390x test-m32 test-aarch64 test-aarch64-run test-baremetal test-portable test-small
 
-TEST_TARGETS += test-consumer test-single-header test-cxx test-warnings test-small
+TEST_TARGETS += test-consumer test-single-header test-cxx test-warnings test-small test-aarch64
 
 DIST_DIR := $(BUILD)/dist
 DIST_HDR := $(DIST_DIR)/frame.h
@@ -37,12 +44,12 @@ PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 INSTALL ?= install
 NM ?= nm
 
-# ---- portable runner (no Criterion): host, s390x, -m32 -----------------------------------
+# ---- portable runner (no Criterion): host, s390x, -m32, aarch64------------------------------
 PORTABLE_DIR := $(BUILD)/portable
 PORTABLE_SRCS := tests/portable/runner.c tests/portable/bigsize.c
 PORTABLE_VECTORS := $(PORTABLE_DIR)/vectors.c
 PORTABLE_VECTOR_DIR ?= tests/vectors
-PORTABLE_DEPS := $(PORTABLE_SRCS) tests/portable/portable.h $(PORTABLE_VECTORS) $(LIB_SRCS) $(LIB_HDRS)
+PORTABLE_DEPS := $(PORTABLE_SRCS) tests/portable/portable.h $(PORTABLE_VECTORS) $(LIB_SRCS) $(LIB_HDRS) $(LIB_PRIVATE_HDRS)
 # The library is compiled into the runner by the same (cross) compiler.
 PORTABLE_BUILD = $(WARN) -Werror -O2 -Iinclude -Itests/portable $(LIB_SRCS) $(PORTABLE_SRCS) $(PORTABLE_VECTORS)
 
@@ -192,9 +199,12 @@ $(PORTABLE_DIR)/runner-s390x: $(PORTABLE_DEPS)
 # emulation), else under qemu-user: tools/cross-run.sh tries a trivial probe
 # program of the same target first.
 CROSS_RUN = sh tools/cross-run.sh
+PROBE_CC_s390x = $(S390X_CC) -static
+PROBE_CC_m32 = $(M32_CC)
+PROBE_CC_aarch64 = $(AARCH64_CC) -static
 $(PORTABLE_DIR)/probe-%: tools/cross-probe.c
 	@mkdir -p $(@D)
-	$(if $(filter s390x,$*),$(S390X_CC) -static,$(M32_CC)) $< -o $@
+	$(PROBE_CC_$*) $< -o $@
 
 test-s390x: $(PORTABLE_DIR)/host.txt $(PORTABLE_DIR)/runner-s390x $(PORTABLE_DIR)/probe-s390x
 	$(CROSS_RUN) $(QEMU_S390X) $(PORTABLE_DIR)/probe-s390x \
@@ -224,6 +234,59 @@ test-m32: $(PORTABLE_DIR)/host.txt $(PORTABLE_DIR)/runner-m32 $(PORTABLE_DIR)/pr
 	    echo "          the portable runner (all vectors + >4 GiB size checks) ran instead"; \
 	fi
 	@echo "test-m32: OK, 32-bit results identical to the host's"
+
+# AArch64 (little-endian, 64-bit) picks the NEON kernel by itself
+# (lib/scan.h); the word kernel, forced, runs there too. Both must give the
+# host's output for every vector.
+AARCH64_CC ?= $(or $(shell command -v aarch64-linux-gnu-gcc 2>/dev/null),$(shell command -v aarch64-linux-gnu-gcc-12 2>/dev/null),aarch64-linux-gnu-gcc)
+QEMU_AARCH64 ?= qemu-aarch64
+
+$(PORTABLE_DIR)/runner-aarch64: $(PORTABLE_DEPS)
+	$(AARCH64_CC) -static $(PORTABLE_BUILD) -o $@
+
+$(PORTABLE_DIR)/runner-aarch64-word: $(PORTABLE_DEPS)
+	$(AARCH64_CC) -static $(PORTABLE_BUILD) -DFRAME_KERNEL_WORD -o $@
+
+# In `make test`: where neither the cross compiler nor (off AArch64) the
+# emulator is installed, it says so and skips (need_tool).
+test-aarch64:
+	@$(call need_tool,$(AARCH64_CC)); \
+	$(if $(filter __aarch64__,$(CC_MACROS)),,$(call need_tool,$(QEMU_AARCH64));) \
+	$(MAKE) --no-print-directory test-aarch64-run
+
+# The differential fuzz harness (fuzz/fuzz_kernels.c) built as a replayer
+# with the NEON, word and small kernels: the lib/ code paths above do not use
+# every primitive (frame__kernel_classify), this compares them all on the
+# fuzz seeds (and whatever a local campaign added to the corpus).
+AARCH64_FZK_DIR := $(PORTABLE_DIR)/aarch64-kernels
+AARCH64_FZK_SRCS := fuzz/fuzz_kernels.c fuzz/fuzz_kernels_impl.c fuzz/fuzz_kernels.h fuzz/fuzz_common.h fuzz/standalone.c
+$(PORTABLE_DIR)/replay-kernels-aarch64: $(AARCH64_FZK_SRCS) $(DIST_HDR)
+	@mkdir -p $(AARCH64_FZK_DIR)
+	@set -e; for k in neon word small; do \
+	    echo "  $(AARCH64_CC) -DFRAME_KERNEL_$$k fuzz/fuzz_kernels_impl.c"; \
+	    $(AARCH64_CC) $(WARN) -Werror -O2 -I$(DIST_DIR) -Iinclude -DFZK_NAME=$$k \
+	        -DFRAME_KERNEL_$$(echo $$k | tr a-z A-Z) -c fuzz/fuzz_kernels_impl.c -o $(AARCH64_FZK_DIR)/fzk_$$k.o; \
+	done
+	$(AARCH64_CC) $(WARN) -Werror -O2 -Iinclude -DFZK_HAVE_NEON -c fuzz/fuzz_kernels.c -o $(AARCH64_FZK_DIR)/fuzz_kernels.o
+	$(AARCH64_CC) $(WARN) -Werror -O2 -c fuzz/standalone.c -o $(AARCH64_FZK_DIR)/standalone.o
+	$(AARCH64_CC) -static $(AARCH64_FZK_DIR)/*.o -o $@
+
+test-aarch64-run: $(PORTABLE_DIR)/host.txt $(PORTABLE_DIR)/runner-aarch64 $(PORTABLE_DIR)/runner-aarch64-word \
+		$(PORTABLE_DIR)/probe-aarch64 $(PORTABLE_DIR)/replay-kernels-aarch64 fuzz-corpus
+	@set -e; for v in neon: word:-DFRAME_KERNEL_WORD; do \
+	    k=$${v%%:*}; got=$$($(call KERNEL_NAME_OF,$(AARCH64_CC),$${v#*:})); \
+	    [ "$$got" = "$$k" ] || { echo "test-aarch64: $(AARCH64_CC) $${v#*:} builds the '$$got' kernel, not $$k"; exit 1; }; \
+	done
+	$(CROSS_RUN) $(QEMU_AARCH64) $(PORTABLE_DIR)/probe-aarch64 \
+	    $(PORTABLE_DIR)/runner-aarch64 --expect-endian little --expect-size-t 8 --emit $(PORTABLE_DIR)/aarch64.txt
+	cmp $(PORTABLE_DIR)/host.txt $(PORTABLE_DIR)/aarch64.txt
+	$(CROSS_RUN) $(QEMU_AARCH64) $(PORTABLE_DIR)/probe-aarch64 \
+	    $(PORTABLE_DIR)/runner-aarch64-word --expect-endian little --expect-size-t 8 \
+	    --emit $(PORTABLE_DIR)/aarch64-word.txt
+	cmp $(PORTABLE_DIR)/host.txt $(PORTABLE_DIR)/aarch64-word.txt
+	$(CROSS_RUN) $(QEMU_AARCH64) $(PORTABLE_DIR)/probe-aarch64 \
+	    $(PORTABLE_DIR)/replay-kernels-aarch64 $(BUILD)/fuzz/corpus/fuzz_kernels
+	@echo "test-aarch64: OK, AArch64 results (NEON kernel, then word kernel) identical to the host's for all $$(wc -l < $(PORTABLE_DIR)/host.txt) vectors (portable runner); NEON, word and small agree on the fuzz_kernels corpus"
 
 # ---- bare metal and code size ---------------------------------------------------------------
 ARM_CC ?= arm-none-eabi-gcc

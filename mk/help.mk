@@ -6,6 +6,8 @@ help:
 	@echo '  all        build libframe.a, libframe.so and the frame tool into build/ (the default)'
 	@echo '  test       run every test target, stopping at the first failure'
 	@echo '  check      the same as test'
+	@echo '  test-kernels  the Criterion suite once per string kernel this host runs (sse2/neon, word, small)'
+	@echo '  test-aarch64  the portable runner on AArch64 under qemu-user (NEON and word kernels), same output as the host'
 	@echo '  install    install headers, libraries, libframe.pc and the frame tool under PREFIX'
 	@echo '  uninstall  remove what install put there (same PREFIX and DESTDIR)'
 	@echo '  dist       generate build/dist/frame.h, the single-header library'

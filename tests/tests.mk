@@ -7,6 +7,9 @@
 #   make test-symbols   no malloc/stdio in libframe.a; libframe.so exports frame_* only
 #   make coverage       library rebuilt with --coverage in build/cov/, gcovr report
 #                       (fails under 95% of lib/ lines)
+#   make test-kernels   the Criterion suite and the guard-page vector test once
+#                       per string kernel this host runs (lib/scan.h), each
+#                       forced with FRAME_KERNEL=... in build/kernel-NAME/
 # TEST_ARGS passes options to the Criterion runner, e.g.
 #   make test-unit TEST_ARGS='--filter decoder/*'
 
@@ -25,8 +28,14 @@ TEST_RUN = FRAME_VECTOR_DIR='$(TEST_VECTOR_DIR)' $(1) --jobs $(TEST_JOBS) -S $(T
 TEST_BIN := $(BUILD)/tests/run_tests
 TEST_OBJS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%.o)
 
-.PHONY: test-unit test-asan test-symbols coverage tests-build
-TEST_TARGETS += test-unit test-symbols test-asan
+# lib/'s private headers (scan.h and the kernel_*.h it includes) are not in
+# the top Makefile's LIB_HDRS: without this, a changed kernel would not
+# rebuild the objects of a build directory that already has them.
+LIB_PRIVATE_HDRS := $(wildcard lib/*.h)
+$(LIB_OBJS): $(LIB_PRIVATE_HDRS)
+
+.PHONY: test-unit test-asan test-symbols coverage tests-build test-kernels test-kernel-guard
+TEST_TARGETS += test-unit test-symbols test-asan test-kernels
 
 tests-build: $(TEST_BIN)
 
@@ -40,12 +49,46 @@ $(TEST_BIN): $(TEST_OBJS) $(LIBA)
 test-unit: $(TEST_BIN)
 	$(call TEST_RUN,$(TEST_BIN))
 
+# ---- every string kernel (lib/scan.h) on this host ---------------------------
+# The kernels the compiler can target here, by the conditions scan.h uses,
+# then the two that run anywhere. Each gets its own build directory, the
+# whole Criterion suite (vectors fed whole, byte by byte and at random splits,
+# every chunk before an unmapped guard page: tests/support.c; every vector
+# header cut at every length before a guard page: tests/test_guard.c) and the
+# hardening test that parses every vector's headers alone before a guard page.
+CC_MACROS := $(shell $(CC) -dM -E -x c /dev/null 2>/dev/null | awk '{ print $$2 }')
+KERNELS_NATIVE := $(if $(filter __x86_64__,$(CC_MACROS)),$(if $(filter __SSE2__,$(CC_MACROS)),sse2)) \
+                  $(if $(filter __aarch64__,$(CC_MACROS)),$(if $(filter __ARM_NEON,$(CC_MACROS)),neon))
+TEST_KERNELS ?= $(strip $(KERNELS_NATIVE) word small)
+
+# $(call KERNEL_NAME_OF,COMPILER,FLAGS): a shell command printing the kernel
+# that lib/ compiled by COMPILER with FLAGS gets (mk/dist.mk uses it too).
+KERNEL_NAME_OF = $(1) -Iinclude -DFRAME_BUILDING $(2) -dM -E lib/json.c | \
+    sed -n 's/^.define FRAME__KERNEL_NAME "\(.*\)"$$/\1/p'
+
+# Each FRAME_KERNEL_X must select kernel X (scan.h's FRAME__KERNEL_NAME), else
+# a typo in a name would quietly test the default kernel again.
+test-kernels:
+	@set -e; for k in $(TEST_KERNELS); do \
+	    K=$$(echo $$k | tr a-z A-Z); \
+	    got=$$($(call KERNEL_NAME_OF,$(CC),-DFRAME_KERNEL_$$K)); \
+	    [ "$$got" = "$$k" ] || { echo "test-kernels: -DFRAME_KERNEL_$$K selects kernel '$$got', not $$k"; exit 1; }; \
+	    echo "== test-kernels: $$k kernel (build $(BUILD)/kernel-$$k)"; \
+	    $(MAKE) --no-print-directory BUILD=$(BUILD)/kernel-$$k FRAME_KERNEL=$$k test-unit test-kernel-guard; \
+	done
+	@echo "test-kernels: OK, the Criterion suite and every vector before a guard page passed with each kernel: $(TEST_KERNELS)"
+
+# (called by test-kernels with its BUILD; hardening.mk builds the binary)
+test-kernel-guard: $(BUILD)/tests/hardening
+	$(HARDENING_RUN) --filter 'hostile/every_vector_before_a_guard_page'
+
 # ---- AddressSanitizer + UndefinedBehaviorSanitizer ------------------------
 ASAN_DIR := $(BUILD)/asan
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 ASAN_LIB_OBJS := $(LIB_SRCS:lib/%.c=$(ASAN_DIR)/obj/%.o) $(POSIX_SRCS:posix/%.c=$(ASAN_DIR)/obj/posix/%.o)
 ASAN_TEST_OBJS := $(TEST_SRCS:tests/%.c=$(ASAN_DIR)/tests/%.o)
 ASAN_BIN := $(ASAN_DIR)/run_tests
+$(ASAN_LIB_OBJS): $(LIB_PRIVATE_HDRS)
 
 $(ASAN_DIR)/obj/%.o: lib/%.c $(LIB_HDRS)
 	@mkdir -p $(@D)
@@ -108,6 +151,7 @@ test-symbols: $(LIBA) $(LIBSO)
 COV_DIR := $(BUILD)/cov
 COV_LIB_OBJS := $(LIB_SRCS:lib/%.c=$(COV_DIR)/obj/%.o) $(POSIX_SRCS:posix/%.c=$(COV_DIR)/obj/posix/%.o)
 COV_BIN := $(COV_DIR)/run_tests
+$(COV_LIB_OBJS): $(LIB_PRIVATE_HDRS)
 COV_MIN_LINES ?= 95
 
 $(COV_DIR)/obj/%.o: lib/%.c $(LIB_HDRS)
