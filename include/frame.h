@@ -16,6 +16,16 @@
  *
  * Compile-time options (define before including, same value in every file):
  *   FRAME_API         decoration of every public function (e.g. for export).
+ *
+ * Options for compiling the library itself (the files of lib/, or the single header's
+ * implementation); results are the same with any of them:
+ *   FRAME_SMALL       the least code (also implied by -Os): for small targets.
+ *   FRAME_KERNEL_SSE2, FRAME_KERNEL_NEON, FRAME_KERNEL_WORD, FRAME_KERNEL_SMALL
+ *                     force one string kernel (the code that reads a header
+ *                     16, 8 or 1 bytes at a time); by default the target picks
+ *                     SSE2 on x86-64, NEON on AArch64, WORD elsewhere, SMALL
+ *                     with FRAME_SMALL. `make FRAME_KERNEL=word` does it for
+ *                     every build of lib/.
  */
 #ifndef FRAME_H
 #define FRAME_H

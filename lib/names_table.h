@@ -81,14 +81,24 @@ static FRAME__INLINE uint64_t frame__name_key(const frame__u8 *name, size_t len,
     return w | (uint64_t)len << 56;
 }
 
+/* The key of the n bytes of a C string (the size member's name): the same
+ * as frame__name_key's for a name of those bytes. */
+static FRAME__INLINE uint64_t frame__name_key_of(const char *s, size_t n) {
+    uint64_t w = 0;
+    size_t i;
+    for (i = 0; i < n && i < 8; i++) w |= (uint64_t)(frame__u8)s[i] << (8 * i);
+    return n >= 8 ? w ^ ((uint64_t)n << 56) : w | (uint64_t)n << 56;
+}
+
 /*
  * The fast lane's names: the plain name of len bytes at `name` (past its
- * quote), number `count` < FRAME__LANE of a header's top level. Returns 1
+ * quote), whose key is `key`, number `count` < FRAME__LANE of a header's
+ * top level. Returns 1
  * when an earlier one has the same bytes (the walker's general states then
  * report it), else records it and returns 0.
  */
-static FRAME__INLINE int frame__names_lane(frame__names *s, const frame__u8 *name, size_t len, unsigned count) {
-    uint64_t key = frame__name_key(name, len, s->end);
+static FRAME__INLINE int frame__names_lane(frame__names *s, const frame__u8 *name, size_t len, uint64_t key,
+                                           unsigned count) {
     unsigned i;
     for (i = 0; i < count; i++)
         if (s->keys[i] == key && (len < 8 || memcmp(s->start + s->off[i] + 1, name, len) == 0)) return 1;

@@ -24,6 +24,7 @@ frame_errno frame__json_validate(frame__json_job *job) {
     unsigned size_level = job->header ? 1u : 0u;
     const char *size_name = frame__size_name(job->cfg), *lit;
     size_t size_len = strlen(size_name);
+    uint64_t size_key;
     frame__u8 c;
     frame_errno err = FRAME_OK;
 
@@ -127,18 +128,24 @@ lane: /* just past a header's '{' */
      * token. At anything else the walk goes on in the state that takes it
      * from there, with what the lane recorded: nothing is read twice.
      */
+    size_key = frame__name_key_of(size_name, size_len);
     for (;;) {
         const frame__u8 *q;
+        uint64_t key;
         size_t len;
         if (nnames == FRAME__LANE || p >= end || *p != '"') break;
         q = frame__plain_run(p + 1, end);
         len = (size_t)(q - p - 1);
-        if (q >= end || *q != '"' || frame__names_lane(&names, p + 1, len, nnames)) break;
+        if (q >= end || *q != '"') break;
+        key = frame__name_key(p + 1, len, end);
+        if (frame__names_lane(&names, p + 1, len, key, nnames)) break;
         job->members++; /* no more than FRAME__LANE here */
         nnames++;
+        /* A plain name is the size member's when its key is (and, past 8
+         * bytes, its bytes are). */
+        is_size = size_level && key == size_key && (len < 8 || memcmp(p + 1, size_name, len) == 0);
         at = p;
         p = q + 1;
-        is_size = size_level && frame__name_is(at, p, end, size_name, size_len);
         if (p >= end || *p != ':') goto colon;
         at = ++p;
         c = p < end ? *p : 0;
