@@ -169,6 +169,17 @@ static int frame__is_value_start(frame__u8 c) {
 static const char frame__literals[] = "false\0\0\0null\0\0true";
 
 
+/* Name offsets are 32-bit: a longer text is refused (where size_t is no
+ * wider, none can be longer). */
+static FRAME__INLINE int frame__too_long(size_t n) {
+#if SIZE_MAX > UINT32_MAX
+    return n > UINT32_MAX;
+#else
+    (void)n;
+    return 0;
+#endif
+}
+
 /*
  * The walk over the tokens, in two variants that agree on every verdict and
  * offset (the test suite runs both; fuzz/fuzz_kernels compares them):

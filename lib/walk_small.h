@@ -33,12 +33,10 @@ frame_errno frame__json_validate(frame__json_job *job) {
     frame__u8 c;
     frame_errno err = FRAME_OK;
 
-#if SIZE_MAX > UINT32_MAX /* name offsets are 32-bit; a smaller size_t cannot exceed them */
-    if ((size_t)(end - p) > UINT32_MAX) {
+    if (frame__too_long((size_t)(end - p))) {
         err = FRAME_E_HEADER_TOO_LARGE;
         goto fail;
     }
-#endif
     if (job->header && end - p >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0) {
         err = FRAME_E_BOM;
         goto fail;
