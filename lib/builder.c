@@ -126,12 +126,13 @@ static FRAME__INLINE frame__u8 *frame__write_rest(frame__u8 *o, const frame__u8 
              * letters) and three-byte ones that are neither overlong nor
              * surrogates (E1-EC, EE, EF: most other scripts) are checked
              * here, the rest by frame__utf8_len. */
-            size_t k = c - 0xc2u < 0x1eu && end - p >= 2 && (p[1] & 0xc0) == 0x80 ? 2
-                       : c - 0xe1u < 0x0fu && c != 0xed && end - p >= 3 && (p[1] & 0xc0) == 0x80 &&
-                               (p[2] & 0xc0) == 0x80
-                           ? 3
-                           : frame__utf8_len(p, end);
-            if (!k) return NULL;
+            size_t k = 0, left = (size_t)(end - p);
+            if (c - 0xc2u < 0x1eu) {
+                if (left >= 2 && (p[1] & 0xc0) == 0x80) k = 2;
+            } else if (c - 0xe1u < 0x0fu && c != 0xed) {
+                if (left >= 3 && (p[1] & 0xc0) == 0x80 && (p[2] & 0xc0) == 0x80) k = 3;
+            }
+            if (!k && (k = frame__utf8_len(p, end)) == 0) return NULL;
             o[0] = p[0];
             o[1] = p[1];
             if (k > 2) o[2] = p[2];
@@ -144,7 +145,7 @@ static FRAME__INLINE frame__u8 *frame__write_rest(frame__u8 *o, const frame__u8 
         o[0] = '\\';
         if (c == '"' || c == '\\') {
             o[1] = (frame__u8)c;
-        } else if ((o[1] = (frame__u8)letter[c]) == 'u') {
+        } else if ((o[1] = (frame__u8)letter[c & 0x1f]) == 'u') { /* c < 0x20 here */
             o[2] = o[3] = '0';
             o[4] = (frame__u8)('0' + (c >> 4));
             o[5] = (frame__u8)"0123456789abcdef"[c & 15];

@@ -186,7 +186,8 @@ static FRAME__INLINE int frame__too_long(size_t n) {
  *   walk_states.h  a label per state: each token is compared only with
  *                  what may come there (speed builds);
  *   walk_small.h   one loop over a set of what may come next: the least
- *                  code (size builds, and the small kernel).
+ *                  code (size builds, whatever their kernel, and the small
+ *                  kernel).
  * Each comes with its set of member names, for the duplicate rule:
  *   names_table.h  a hash table of the names' decoded bytes, O(1) a name;
  *   names_tags.h   16-bit tags compared with each earlier name of the object.
@@ -200,7 +201,7 @@ static FRAME__INLINE int frame__too_long(size_t n) {
  *   frame__name_is(at, past, end, s, n): whether the valid name from `at`
  *     to `past` decodes to the n bytes at s.
  */
-#if FRAME__KERNEL == 4
+#if FRAME__KERNEL == 4 || FRAME__SMALL
 #include "walk_small.h"
 #else
 #include "walk_states.h"
