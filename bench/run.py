@@ -64,7 +64,7 @@ IMPL_NAME = {
     "jsonc": "json-c",
     "simdjson-dom": "simdjson DOM",
     "simdjson-ondemand": "simdjson On-Demand, every member",
-    "py-native": "Python libframe (ctypes)",
+    "py-native": "Python libframe (extension)",
     "py-pure": "Python libframe (pure)",
     "py-classic": "Python classic (struct + json.loads)",
     "py-json": "Python json.dumps + struct.pack",
@@ -397,7 +397,7 @@ def encode_table(w, rows, out):
     out.append("|---|--:|--:|--:|--:|--:|")
     names = {"libframe": "**libframe** builder + frame_write", "cjson": "cJSON (PrintPreallocated)",
              "jansson": "jansson (json_dumpb)", "py-pure": "Python libframe (pure) encode",
-             "py-native": "Python libframe (ctypes) encode"}
+             "py-native": "Python libframe (extension) encode"}
     for r in sort_rows(enc):
         ns = per_frame(r)
         out.append("| %s | %s | %s | %s | %s | %s |" % (
