@@ -2,10 +2,9 @@
  * The header validator of SPEC.md: one left-to-right pass, the first error in
  * byte order wins. No recursion: nesting is a fixed array of levels, so a
  * hostile `[[[[...` costs neither stack nor more than FRAME_MAX_DEPTH levels.
- * Strings are scanned in runs by the string kernel of the target (scan.h).
- * Builds that are not size-optimised also get a fast path for the common
- * compact header, which only ever agrees with the general code: that
- * decides everything the fast path is unsure of.
+ * Strings, digits and white space are scanned by the kernel of the target
+ * (scan.h). This file holds the rules the walks share (strings, numbers,
+ * literals) and picks the walk (below).
  */
 #include "scan.h"
 
@@ -37,7 +36,6 @@ const frame__u8 *frame__skip_ws(const frame__u8 *p, const frame__u8 *end) {
 const frame__u8 *frame__plain_end(const frame__u8 *p, const frame__u8 *end) {
     return frame__plain_run(p, end);
 }
-
 
 #if FRAME__SMALL
 /* A byte at a time through the string iterator: the least code. */
@@ -117,8 +115,6 @@ frame_errno frame__scan_string(const frame__u8 **pp, const frame__u8 *end, frame
 }
 #endif
 
-
-
 /* Size builds keep the number scanner out of line: inside the validator it
  * would compete with the token loop for the few registers there are. */
 #if FRAME__SMALL && defined(__GNUC__)
@@ -161,13 +157,11 @@ static int frame__is_value_start(frame__u8 c) {
     return memchr(starts, c, sizeof starts - 1) != NULL; /* not the NUL */
 }
 
-
 /* The literals, each at (its first byte - 'f') % 16: false 0, null 8, true
  * 14. Every other byte finds a byte unlike itself there, so the validator
  * picks a literal with no comparisons, and anything else fails at its first
  * byte. */
 static const char frame__literals[] = "false\0\0\0null\0\0true";
-
 
 /* Name offsets are 32-bit: a longer text is refused (where size_t is no
  * wider, none can be longer). */
@@ -188,18 +182,14 @@ static FRAME__INLINE int frame__too_long(size_t n) {
  *   walk_small.h   one loop over a set of what may come next: the least
  *                  code (size builds, whatever their kernel, and the small
  *                  kernel).
- * Each comes with its set of member names, for the duplicate rule:
- *   names_table.h  a hash table of the names' decoded bytes, O(1) a name;
- *   names_tags.h   16-bit tags compared with each earlier name of the object.
- * Both sets have one interface:
- *   frame__names, frame__names_init(s, start, end);
- *   frame__names_add(s, &p, end, first, count, name): scans and validates the
- *     string at p (its quote), leaving p past it, or at the offending byte
- *     on an error; a name (name != 0) then is DUPLICATE_NAME (p unchanged)
- *     when it decodes to the bytes of names first .. count - 1, else is
- *     recorded as name `count`;
- *   frame__name_is(at, past, end, s, n): whether the valid name from `at`
- *     to `past` decodes to the n bytes at s.
+ * Each comes with its set of member names, where the duplicate rule lives:
+ *   names_table.h  8-byte keys for the fast lane's plain names, then a hash
+ *                  table of the names' decoded bytes: O(1) a name;
+ *   names_tags.h   16-bit tags compared with each earlier name of the
+ *                  object: the least code.
+ * A name is a duplicate when it decodes to the same bytes as an earlier
+ * name of the same object; names are numbered in the order they come, and
+ * an object's are first .. count - 1.
  */
 #if FRAME__KERNEL == 4 || FRAME__SMALL
 #include "walk_small.h"
