@@ -28,9 +28,9 @@ TEST_RUN = FRAME_VECTOR_DIR='$(TEST_VECTOR_DIR)' $(1) --jobs $(TEST_JOBS) -S $(T
 TEST_BIN := $(BUILD)/tests/run_tests
 TEST_OBJS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%.o)
 
-# lib/'s private headers (scan.h and the kernel_*.h it includes) are not in
-# the top Makefile's LIB_HDRS: without this, a changed kernel would not
-# rebuild the objects of a build directory that already has them.
+# lib/'s private headers (scan.h, the kernel_*.h it includes, the walks and
+# name sets): the test builds below depend on them by this name (the top
+# Makefile's LIB_HDRS holds them too).
 LIB_PRIVATE_HDRS := $(wildcard lib/*.h)
 $(LIB_OBJS): $(LIB_PRIVATE_HDRS)
 
