@@ -412,7 +412,10 @@ typedef struct frame_builder {
  * builder writes the prefix and {"size":N at once. cfg NULL = defaults.
  * Returns FRAME_OK, FRAME_E_CONFIG, FRAME_E_BODY_TOO_LARGE (over max_body),
  * FRAME_E_BUFFER_TOO_SMALL or FRAME_E_ARGUMENT. In the raw profile only the
- * prefix is written and no member may be added.
+ * prefix is written and no member may be added. Until finish, the builder
+ * owns all of buf: it keeps a table of the member names at its end (so
+ * that finding a duplicate costs the same at any member count; where there
+ * is no room for it, the names are searched instead, with the same results).
  */
 FRAME_API frame_errno frame_builder_init(frame_builder *b, const frame_config *cfg, void *buf,
                                          size_t cap, uint64_t body_size);
