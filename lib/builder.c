@@ -74,8 +74,6 @@ static FRAME__INLINE void frame__put_char(frame_builder *b, unsigned c) {
 
 #if !FRAME__SMALL
 /* Word-at-a-time string writing (speed builds), with lib/words.h. */
-/* The same test for one byte. */
-#define FRAME__STOP(c) ((unsigned)(c) - 0x20u >= 0x60u || (c) == '"' || (c) == '\\')
 
 /* Writes the bytes [p, end) (from a string that begins at start) at o as
  * the rest of a canonical JSON string, the closing quote included; returns
@@ -112,7 +110,7 @@ static FRAME__INLINE frame__u8 *frame__write_rest(frame__u8 *o, const frame__u8 
                 break;
             }
         } else {
-            while (p < end && !FRAME__STOP(*p)) *o++ = *p++;
+            while (p < end && !FRAME__IS_SPECIAL(*p)) *o++ = *p++;
             if (p == end) break;
             m = 0x80;
         }
@@ -885,7 +883,6 @@ FRAME_API frame_errno frame_builder_finish(frame_builder *b, const void **out, s
 }
 
 /* This file's macros end here (the single header puts lib/ in one file). */
-#undef FRAME__STOP
 #undef FRAME__SLOT
 #undef FRAME__GEN
 #undef FRAME__FOUND

@@ -23,13 +23,7 @@ static FRAME__INLINE const frame__u8 *frame__kernel_special(const frame__u8 *p, 
         if (bits) return p + (__builtin_ctzll(bits) >> 2);
         p += 16;
     }
-    if (end - p >= 8) { /* the tail: 8 bytes at a time, then single ones */
-        uint64_t m = frame__special8(frame__load64(p));
-        if (m) return p + frame__first_flag(m);
-        p += 8;
-    }
-    while (p < end && !FRAME__IS_SPECIAL(*p)) p++;
-    return p;
+    return frame__special_tail(p, end);
 }
 
 /* The top bits of 16 comparison bytes (0x00 or 0xff) as 16 bits, byte k to

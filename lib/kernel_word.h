@@ -8,13 +8,12 @@
 #define frame__kernel_ws frame__ws_inline
 
 static FRAME__INLINE const frame__u8 *frame__kernel_special(const frame__u8 *p, const frame__u8 *end) {
-    while (end - p >= 8) {
+    while (end - p >= 16) {
         uint64_t m = frame__special8(frame__load64(p));
         if (m) return p + frame__first_flag(m);
         p += 8;
     }
-    while (p < end && !FRAME__IS_SPECIAL(*p)) p++;
-    return p;
+    return frame__special_tail(p, end);
 }
 
 static FRAME__INLINE void frame__kernel_classify(const frame__u8 *p, frame__classes *c) {

@@ -42,8 +42,6 @@
 
 #include "internal.h"
 
-/* The bytes a string scan stops at. */
-#define FRAME__IS_SPECIAL(c) ((c) < 0x20 || (c) >= 0x80 || (c) == '"' || (c) == '\\')
 
 #include "words.h"
 

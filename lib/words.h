@@ -58,6 +58,10 @@ static FRAME__INLINE void frame__store8(frame__u8 *o, uint64_t w) {
         for (i = 0; i < 8; i++) o[i] = (frame__u8)(w >> (8 * i));
 }
 
+/* The bytes a string scan stops at: '"', '\\', controls and non-ASCII (one
+ * comparison for those two: below 0x20 or from 0x80 on). */
+#define FRAME__IS_SPECIAL(c) ((unsigned)(c) - 0x20u >= 0x60u || (c) == '"' || (c) == '\\')
+
 #define FRAME__ONES 0x0101010101010101ull
 #define FRAME__HIGHS 0x8080808080808080ull
 
@@ -91,6 +95,20 @@ static FRAME__INLINE uint64_t frame__equal8(uint64_t w, frame__u8 c) {
 /* The top bits of a word's bytes gathered into 8 bits, byte k to bit k. */
 static FRAME__INLINE unsigned frame__gather8(uint64_t highs) {
     return (unsigned)(((highs >> 7) * 0x0102040810204080ull) >> 56);
+}
+
+/* The first byte in [p, end) that a string scan must look at
+ * (FRAME__IS_SPECIAL), or end, where fewer than 16 bytes are left: one
+ * 8-byte step, then single bytes. The tail of every kernel but the small
+ * one. */
+static FRAME__INLINE const frame__u8 *frame__special_tail(const frame__u8 *p, const frame__u8 *end) {
+    if (end - p >= 8) {
+        uint64_t m = frame__special8(frame__load64(p));
+        if (m) return p + frame__first_flag(m);
+        p += 8;
+    }
+    while (p < end && !FRAME__IS_SPECIAL(*p)) p++;
+    return p;
 }
 
 /* The first byte in [p, end) that is not an ASCII digit, or end: 8 bytes
