@@ -37,7 +37,7 @@ uint64_t frame__limit(const frame_config *cfg, int body) {
      * but only a body's length can need that, and it returns below. */
     uint32_t fits = 0xffffffffu >> ((0u - w) * 8 & 24);
     if (body) {
-        max = cfg->max_body ? cfg->max_body : FRAME_MAX_BODY_LIMIT;
+        max = FRAME__BODY_LIMIT(cfg);
         /* Only in the raw profile does the prefix carry the body's length. */
         if (!cfg->raw || w == 8) return max;
     } else {

@@ -65,17 +65,31 @@ static uint32_t frame__swap32(uint32_t x) {
     return x << 24 | (x & 0xff00u) << 8 | (x >> 8 & 0xff00u) | x >> 24;
 }
 
-/* The current part is complete; returns 1 when the decoder must stop.
- * [p, end) is what is left of the data fed; a header that arrived whole ends
- * at p. */
-static int frame__part_done(frame_decoder *d, const frame__u8 *p, const frame__u8 *end) {
+/* The prefix's octets in wire order, as a big-endian number: gathered one
+ * at a time by frame_feed, or all at once here. */
+static uint64_t frame__wire(const frame__u8 *q, unsigned width) {
+    uint64_t wire = 0;
+    while (width--) wire = wire << 8 | *q++;
+    return wire;
+}
+
+/*
+ * The current part is complete; returns 1 when the decoder must stop. *pp
+ * is what is left of the data fed, up to end; a header that arrived whole
+ * ends at *pp. A part that follows and lies whole in the data (the next
+ * frame's prefix, a header after its prefix) is taken here at once, *pp
+ * moving past it, instead of going round frame_feed's loop.
+ */
+static int frame__part_done(frame_decoder *d, const frame__u8 **pp, const frame__u8 *end) {
     frame_header h;
     frame_errno err = FRAME_OK;
     size_t pos;
     uint64_t wire, v;
+    const frame__u8 *p = *pp;
     int raw = d->_flags & FRAME__RAW_PROFILE;
     switch (d->_state) {
     case FRAME__PREFIX:
+    prefix:
         /* The octets were gathered in wire order (see frame_feed). */
         v = wire = d->_declared;
         if (!(d->_flags & FRAME__BIG_ENDIAN)) {
@@ -97,9 +111,15 @@ static int frame__part_done(frame_decoder *d, const frame__u8 *p, const frame__u
             goto body;
         }
         d->_state = FRAME__HEADER;
-        d->_remaining = v;
         d->_have = 0;
-        return 0;
+        if (v > (size_t)(end - p)) {
+            d->_remaining = v;
+            return 0;
+        }
+        /* The header is whole in the data: parsed where it lies. */
+        *pp = p += (size_t)v;
+        d->_offset += v;
+        /* fall through */
     case FRAME__HEADER:
         /* A header that came in pieces is in the buffer; a whole one is
          * parsed where it lies. */
@@ -132,9 +152,16 @@ static int frame__part_done(frame_decoder *d, const frame__u8 *p, const frame__u
     case FRAME__START:
         if (p == end) return 1; /* nothing of the next frame yet */
         d->_state = FRAME__PREFIX;
-        d->_remaining = d->_width;
         d->_declared = 0;
-        return 0;
+        if ((size_t)(end - p) < d->_width) {
+            d->_remaining = d->_width;
+            return 0;
+        }
+        /* The prefix is whole in the data: taken at once. */
+        d->_declared = frame__wire(p, d->_width);
+        *pp = p += d->_width;
+        d->_offset += d->_width;
+        goto prefix;
     }
 }
 
@@ -180,7 +207,7 @@ FRAME_API size_t frame_feed(frame_decoder *d, const void *data, size_t len) {
     for (;;) {
         uint64_t rem = d->_remaining;
         if (!rem) {
-            if (frame__part_done(d, p, end)) break;
+            if (frame__part_done(d, &p, end)) break;
             continue;
         }
         if (p == end) break;
@@ -194,12 +221,6 @@ FRAME_API size_t frame_feed(frame_decoder *d, const void *data, size_t len) {
             /* Gathered in wire order, whatever the byte order: the prefix may
              * come one octet at a time. */
             const frame__u8 *q = p - n;
-#if !FRAME__SMALL
-            if (n == 4) { /* the usual prefix, whole */
-                d->_declared = d->_declared << 32 | (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 | (uint32_t)q[2] << 8 | q[3];
-                break;
-            }
-#endif
             while (n--) d->_declared = d->_declared << 8 | *q++;
             break;
         }

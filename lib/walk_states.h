@@ -6,6 +6,10 @@
  */
 #include "names_table.h"
 
+/* The key of "size", the default size name, as frame__name_key_of makes
+ * it: its bytes from the lowest, its length in the top byte. */
+#define FRAME__SIZE_KEY ((uint64_t)4 << 56 | (uint64_t)'e' << 24 | (uint64_t)'z' << 16 | (uint64_t)'i' << 8 | 's')
+
 /*
  * A walk over the tokens, each state a label that knows what may come
  * next, so that a token is compared only with what may stand there. Each
@@ -23,7 +27,9 @@ frame_errno frame__json_validate(frame__json_job *job) {
      * until it is found, else none. */
     unsigned size_level = job->header ? 1u : 0u;
     const char *size_name = frame__size_name(job->cfg), *lit;
-    size_t size_len = strlen(size_name);
+    /* The default name's length and key are constants: most headers
+     * compute neither. */
+    size_t size_len = job->cfg->size_name ? strlen(size_name) : 4u;
     uint64_t size_key;
     frame__u8 c;
     frame_errno err = FRAME_OK;
@@ -126,7 +132,7 @@ lane: /* just past a header's '{' */
      * token. At anything else the walk goes on in the state that takes it
      * from there, with what the lane recorded: nothing is read twice.
      */
-    size_key = frame__name_key_of(size_name, size_len);
+    size_key = job->cfg->size_name ? frame__name_key_of(size_name, size_len) : FRAME__SIZE_KEY;
     for (;;) {
         const frame__u8 *q;
         uint64_t key;
@@ -153,7 +159,7 @@ lane: /* just past a header's '{' */
                 (q < end && (*q == '.' || (*q | 0x20) == 'e')))
                 goto size;
             frame__decimal(p, q, &job->size);
-            if (job->size > frame__max_body(job->cfg)) goto size;
+            if (job->size > FRAME__BODY_LIMIT(job->cfg)) goto size;
             is_size = size_level = 0;
         } else if (c == '"') {
             q = frame__plain_run(p + 1, end);
@@ -187,7 +193,7 @@ size: /* the size member's value: a decimal integer, checked as soon as read */
         goto fail;
     }
     frame__decimal(at, p, &job->size); /* saturated when it does not fit */
-    if (job->size > frame__max_body(job->cfg)) {
+    if (job->size > FRAME__BODY_LIMIT(job->cfg)) {
         err = FRAME_E_BODY_TOO_LARGE;
         goto fail;
     }
