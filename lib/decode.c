@@ -65,20 +65,12 @@ static uint32_t frame__swap32(uint32_t x) {
     return x << 24 | (x & 0xff00u) << 8 | (x >> 8 & 0xff00u) | x >> 24;
 }
 
-/* The prefix's octets in wire order, as a big-endian number: gathered one
- * at a time by frame_feed, or all at once here. */
-static uint64_t frame__wire(const frame__u8 *q, unsigned width) {
-    uint64_t wire = 0;
-    while (width--) wire = wire << 8 | *q++;
-    return wire;
-}
-
 /*
  * The current part is complete; returns 1 when the decoder must stop. *pp
  * is what is left of the data fed, up to end; a header that arrived whole
- * ends at *pp. A part that follows and lies whole in the data (the next
- * frame's prefix, a header after its prefix) is taken here at once, *pp
- * moving past it, instead of going round frame_feed's loop.
+ * ends at *pp. A header that lies whole in the data after its prefix is
+ * taken here at once, *pp moving past it, instead of going round
+ * frame_feed's loop.
  */
 static int frame__part_done(frame_decoder *d, const frame__u8 **pp, const frame__u8 *end) {
     frame_header h;
@@ -153,15 +145,8 @@ static int frame__part_done(frame_decoder *d, const frame__u8 **pp, const frame_
         if (p == end) return 1; /* nothing of the next frame yet */
         d->_state = FRAME__PREFIX;
         d->_declared = 0;
-        if ((size_t)(end - p) < d->_width) {
-            d->_remaining = d->_width;
-            return 0;
-        }
-        /* The prefix is whole in the data: taken at once. */
-        d->_declared = frame__wire(p, d->_width);
-        *pp = p += d->_width;
-        d->_offset += d->_width;
-        goto prefix;
+        d->_remaining = d->_width;
+        return 0;
     }
 }
 
