@@ -10,6 +10,102 @@
  * it: its bytes from the lowest, its length in the top byte. */
 #define FRAME__SIZE_KEY ((uint64_t)4 << 56 | (uint64_t)'e' << 24 | (uint64_t)'z' << 16 | (uint64_t)'i' << 8 | 's')
 
+/* The first byte in [p, end) that is not an ASCII digit, or end, in a
+ * text that begins at start: fewer than 8 bytes before the end (the number
+ * that ends a header) are read as one word too (frame__load_tail). */
+static FRAME__INLINE const frame__u8 *frame__lane_digits(const frame__u8 *start, const frame__u8 *p,
+                                                        const frame__u8 *end) {
+    size_t left = (size_t)(end - p);
+    if (left >= 8) return frame__kernel_digits(p, end);
+    /* The bytes past end read as 0, which is no digit. */
+    return p + frame__first_flag(~frame__digit8(frame__load_tail(start, end, left)) & FRAME__HIGHS);
+}
+
+/* Where the walk goes on after the fast lane (frame__lane). */
+enum { FRAME__TO_NAME, FRAME__TO_COLON, FRAME__TO_SIZE, FRAME__TO_VALUE, FRAME__TO_NEXT, FRAME__TO_DONE };
+
+/* What the fast lane starts from and leaves for the walk: the walk's
+ * variables of the same names. */
+typedef struct frame__lane_state {
+    const frame__u8 *p, *at;
+    unsigned nnames, size_level, is_size;
+    uint64_t size_key; /* the size name's key (frame__name_key) */
+    const char *size_name;
+} frame__lane_state;
+
+/*
+ * The fast lane, from just past a header's '{': members as compact text
+ * commonly has them (a plain name, a plain string, an integer, no white
+ * space), with no state per token. At anything else it returns the state
+ * of the walk that takes it from there, with what it recorded: nothing is
+ * read twice.
+ */
+static FRAME__INLINE unsigned frame__lane(frame__json_job *job, frame__names *names, frame__lane_state *l,
+                                          const frame__u8 *end) {
+    const frame__u8 *p = l->p, *q;
+    unsigned nnames = l->nnames, go = FRAME__TO_NAME;
+    uint64_t key;
+    size_t len;
+    frame__u8 c;
+    l->is_size = 0;
+    for (;;) {
+        if (nnames == FRAME__LANE || p >= end || *p != '"') break;
+        q = frame__plain_run(p + 1, end);
+        len = (size_t)(q - p - 1);
+        if (q >= end || *q != '"') break;
+        key = frame__name_key(p + 1, len, end);
+        if (frame__names_lane(names, p + 1, len, key, nnames)) break;
+        nnames++;
+        /* A plain name is the size member's when its key is (and, past 8
+         * bytes, its bytes are). */
+        l->is_size = l->size_level && key == l->size_key && (len < 8 || memcmp(p + 1, l->size_name, len) == 0);
+        l->at = p;
+        p = q + 1;
+        if (p >= end || *p != ':') {
+            go = FRAME__TO_COLON;
+            break;
+        }
+        l->at = ++p;
+        c = p < end ? *p : 0;
+        go = FRAME__TO_VALUE;
+        if (l->is_size) {
+            /* 16 digits at most: below 2^53, and no overflow */
+            go = FRAME__TO_SIZE;
+            if (c < '1' || c > '9' || (q = frame__lane_digits(job->start, p, end)) - p > 16 ||
+                (q < end && (*q == '.' || (*q | 0x20) == 'e')))
+                break;
+            frame__decimal(p, q, &job->size);
+            if (job->size > FRAME__BODY_LIMIT(job->cfg)) break;
+            l->is_size = l->size_level = 0;
+        } else if (c == '"') {
+            q = frame__plain_run(p + 1, end);
+            if (q >= end || *q != '"') break;
+            q++;
+        } else if (c >= '1' && c <= '9') {
+            q = frame__lane_digits(job->start, p + 1, end);
+            if (q < end && (*q == '.' || (*q | 0x20) == 'e')) break;
+        } else {
+            break;
+        }
+        p = q;
+        go = FRAME__TO_NEXT;
+        if (p >= end || *p != ',') {
+            /* The header's end, when it ends here */
+            if (p + 1 == end && *p == '}') {
+                p = end;
+                go = FRAME__TO_DONE;
+            }
+            break;
+        }
+        p++;
+        go = FRAME__TO_NAME;
+    }
+    job->members += nnames - l->nnames; /* no more than FRAME__LANE here */
+    l->p = p;
+    l->nnames = nnames;
+    return go;
+}
+
 /*
  * A walk over the tokens, each state a label that knows what may come
  * next, so that a token is compared only with what may stand there. Each
@@ -30,7 +126,8 @@ frame_errno frame__json_validate(frame__json_job *job) {
     /* The default name's length and key are constants: most headers
      * compute neither. */
     size_t size_len = job->cfg->size_name ? strlen(size_name) : 4u;
-    uint64_t size_key;
+    frame__lane_state lane;
+    unsigned go;
     frame__u8 c;
     frame_errno err = FRAME_OK;
 
@@ -126,57 +223,28 @@ colon: /* past a name; is_size: the size member's */
     goto value;
 
 lane: /* just past a header's '{' */
-    /*
-     * The fast lane: members as compact text commonly has them (a plain
-     * name, a plain string, an integer, no white space), with no state per
-     * token. At anything else the walk goes on in the state that takes it
-     * from there, with what the lane recorded: nothing is read twice.
-     */
-    size_key = job->cfg->size_name ? frame__name_key_of(size_name, size_len) : FRAME__SIZE_KEY;
-    for (;;) {
-        const frame__u8 *q;
-        uint64_t key;
-        size_t len;
-        if (nnames == FRAME__LANE || p >= end || *p != '"') break;
-        q = frame__plain_run(p + 1, end);
-        len = (size_t)(q - p - 1);
-        if (q >= end || *q != '"') break;
-        key = frame__name_key(p + 1, len, end);
-        if (frame__names_lane(&names, p + 1, len, key, nnames)) break;
-        job->members++; /* no more than FRAME__LANE here */
-        nnames++;
-        /* A plain name is the size member's when its key is (and, past 8
-         * bytes, its bytes are). */
-        is_size = size_level && key == size_key && (len < 8 || memcmp(p + 1, size_name, len) == 0);
+    lane.p = p;
+    lane.nnames = nnames;
+    lane.size_level = size_level;
+    lane.size_key = job->cfg->size_name ? frame__name_key_of(size_name, size_len) : FRAME__SIZE_KEY;
+    lane.size_name = size_name;
+    go = frame__lane(job, &names, &lane, end);
+    p = lane.p;
+    at = lane.at;
+    nnames = lane.nnames;
+    size_level = lane.size_level;
+    is_size = lane.is_size;
+    switch (go) {
+    case FRAME__TO_NAME: if (!nnames) goto object; goto name;
+    case FRAME__TO_COLON: goto colon;
+    case FRAME__TO_SIZE: goto size;
+    case FRAME__TO_VALUE: goto value;
+    case FRAME__TO_NEXT: goto next;
+    default: /* FRAME__TO_DONE: the header's closing brace was its last byte */
+        level = 0;
         at = p;
-        p = q + 1;
-        if (p >= end || *p != ':') goto colon;
-        at = ++p;
-        c = p < end ? *p : 0;
-        if (is_size) {
-            /* 16 digits at most: below 2^53, and no overflow */
-            if (c < '1' || c > '9' || (q = frame__kernel_digits(p, end)) - p > 16 ||
-                (q < end && (*q == '.' || (*q | 0x20) == 'e')))
-                goto size;
-            frame__decimal(p, q, &job->size);
-            if (job->size > FRAME__BODY_LIMIT(job->cfg)) goto size;
-            is_size = size_level = 0;
-        } else if (c == '"') {
-            q = frame__plain_run(p + 1, end);
-            if (q >= end || *q != '"') goto value;
-            q++;
-        } else if (c >= '1' && c <= '9') {
-            q = frame__kernel_digits(p + 1, end);
-            if (q < end && (*q == '.' || (*q | 0x20) == 'e')) goto value;
-        } else {
-            goto value;
-        }
-        p = q;
-        if (p >= end || *p != ',') goto next;
-        p++;
+        goto done;
     }
-    if (!nnames) goto object;
-    goto name;
 
 size: /* the size member's value: a decimal integer, checked as soon as read */
     at = p = frame__kernel_ws(p, end);

@@ -111,14 +111,19 @@ static FRAME__INLINE const frame__u8 *frame__special_tail(const frame__u8 *p, co
     return p;
 }
 
+/* The top bit of each byte of w that is an ASCII digit (exact). */
+static FRAME__INLINE uint64_t frame__digit8(uint64_t w) {
+    uint64_t x = w & ~FRAME__HIGHS;
+    /* A digit's low 7 bits are at least 0x30 (adding 0x50 sets the top bit)
+     * and below 0x3a (adding 0x46 does not); no carry leaves a byte. */
+    return (x + FRAME__ONES * 0x50) & ~(x + FRAME__ONES * 0x46) & ~w & FRAME__HIGHS;
+}
+
 /* The first byte in [p, end) that is not an ASCII digit, or end: 8 bytes
  * per step. */
 static FRAME__INLINE const frame__u8 *frame__digits8(const frame__u8 *p, const frame__u8 *end) {
     while (end - p >= 8) {
-        uint64_t w = frame__load64(p), x = w & ~FRAME__HIGHS;
-        /* A digit's low 7 bits are at least 0x30 (adding 0x50 sets the top
-         * bit) and below 0x3a (adding 0x46 does not); no carry leaves a byte. */
-        uint64_t digit = (x + FRAME__ONES * 0x50) & ~(x + FRAME__ONES * 0x46) & ~w & FRAME__HIGHS;
+        uint64_t digit = frame__digit8(frame__load64(p));
         if (digit != FRAME__HIGHS) return p + frame__first_flag(~digit & FRAME__HIGHS);
         p += 8;
     }
