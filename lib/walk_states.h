@@ -38,18 +38,20 @@ typedef struct frame__lane_state {
  * commonly has them (a plain name, a plain string, an integer, no white
  * space), with no state per token. At anything else it returns the state
  * of the walk that takes it from there, with what it recorded: nothing is
- * read twice.
+ * read twice. It runs only when the header's last byte is '}', which
+ * stops every scan but a string's before the end: where it reads a byte
+ * after a name, a string or a number, there is one.
  */
 static FRAME__INLINE unsigned frame__lane(frame__json_job *job, frame__names *names, frame__lane_state *l,
                                           const frame__u8 *end) {
-    const frame__u8 *p = l->p, *q;
-    unsigned nnames = l->nnames, go = FRAME__TO_NAME;
+    const frame__u8 *p = l->p, *q, *at = p;
+    unsigned nnames = l->nnames, go = FRAME__TO_NAME, is_size = 0, size_level = l->size_level;
     uint64_t key;
     size_t len;
     frame__u8 c;
-    l->is_size = 0;
+    if (end[-1] != '}') goto out;
     for (;;) {
-        if (nnames == FRAME__LANE || p >= end || *p != '"') break;
+        if (nnames == FRAME__LANE || *p != '"') break;
         q = frame__plain_run(p + 1, end);
         len = (size_t)(q - p - 1);
         if (q >= end || *q != '"') break;
@@ -58,40 +60,40 @@ static FRAME__INLINE unsigned frame__lane(frame__json_job *job, frame__names *na
         nnames++;
         /* A plain name is the size member's when its key is (and, past 8
          * bytes, its bytes are). */
-        l->is_size = l->size_level && key == l->size_key && (len < 8 || memcmp(p + 1, l->size_name, len) == 0);
-        l->at = p;
+        is_size = size_level && key == l->size_key && (len < 8 || memcmp(p + 1, l->size_name, len) == 0);
+        at = p;
         p = q + 1;
-        if (p >= end || *p != ':') {
+        if (*p != ':') {
             go = FRAME__TO_COLON;
             break;
         }
-        l->at = ++p;
-        c = p < end ? *p : 0;
+        at = ++p;
+        c = *p;
         go = FRAME__TO_VALUE;
-        if (l->is_size) {
+        if (is_size) {
             /* 16 digits at most: below 2^53, and no overflow */
             go = FRAME__TO_SIZE;
-            if (c < '1' || c > '9' || (q = frame__lane_digits(job->start, p, end)) - p > 16 ||
-                (q < end && (*q == '.' || (*q | 0x20) == 'e')))
+            if (c < '1' || c > '9' || (q = frame__lane_digits(job->start, p, end)) - p > 16 || *q == '.' ||
+                (*q | 0x20) == 'e')
                 break;
             frame__decimal(p, q, &job->size);
             if (job->size > FRAME__BODY_LIMIT(job->cfg)) break;
-            l->is_size = l->size_level = 0;
+            is_size = size_level = 0;
         } else if (c == '"') {
             q = frame__plain_run(p + 1, end);
             if (q >= end || *q != '"') break;
             q++;
         } else if (c >= '1' && c <= '9') {
             q = frame__lane_digits(job->start, p + 1, end);
-            if (q < end && (*q == '.' || (*q | 0x20) == 'e')) break;
+            if (*q == '.' || (*q | 0x20) == 'e') break;
         } else {
             break;
         }
         p = q;
         go = FRAME__TO_NEXT;
-        if (p >= end || *p != ',') {
+        if (*p != ',') {
             /* The header's end, when it ends here */
-            if (p + 1 == end && *p == '}') {
+            if (p + 1 == end) {
                 p = end;
                 go = FRAME__TO_DONE;
             }
@@ -101,8 +103,12 @@ static FRAME__INLINE unsigned frame__lane(frame__json_job *job, frame__names *na
         go = FRAME__TO_NAME;
     }
     job->members += nnames - l->nnames; /* no more than FRAME__LANE here */
+out:
     l->p = p;
+    l->at = at;
     l->nnames = nnames;
+    l->is_size = is_size;
+    l->size_level = size_level;
     return go;
 }
 
