@@ -81,7 +81,6 @@ static int frame__part_done(frame_decoder *d, const frame__u8 **pp, const frame_
     int raw = d->_flags & FRAME__RAW_PROFILE;
     switch (d->_state) {
     case FRAME__PREFIX:
-    prefix:
         /* The octets were gathered in wire order (see frame_feed). */
         v = wire = d->_declared;
         if (!(d->_flags & FRAME__BIG_ENDIAN)) {
