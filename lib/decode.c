@@ -246,15 +246,14 @@ FRAME_API frame_errno frame_feed_datagram(frame_decoder *d, const void *data, si
     if (d->_errno != FRAME_E_PAUSED) return (frame_errno)d->_errno;
     /* The frame is whole (so data is not NULL): decode it for real. A pause
      * waits for the frame's end, since a datagram cannot be fed again. */
-    d->_errno = FRAME_OK;
     d->_offset = 0;
     fed = 0;
     for (;;) {
+        d->_errno = FRAME_OK;
         fed += frame_feed(d, (const frame__u8 *)data + fed, len - fed);
         /* Paused in the frame's end (START): nothing is left to feed. */
         if (d->_errno != FRAME_E_PAUSED || d->_state == FRAME__START) break;
         paused = FRAME_E_PAUSED;
-        d->_errno = FRAME_OK;
     }
     if (!d->_errno) d->_errno = (unsigned char)paused;
     return (frame_errno)d->_errno;
