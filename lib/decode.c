@@ -68,9 +68,9 @@ static uint32_t frame__swap32(uint32_t x) {
 /*
  * The current part is complete; returns 1 when the decoder must stop. *pp
  * is what is left of the data fed, up to end; a header that arrived whole
- * ends at *pp. A header that lies whole in the data after its prefix is
- * taken here at once, *pp moving past it, instead of going round
- * frame_feed's loop.
+ * ends at *pp. In speed builds, a header that lies whole in the data after
+ * its prefix is taken here at once, *pp moving past it, instead of going
+ * round frame_feed's loop.
  */
 static int frame__part_done(frame_decoder *d, const frame__u8 **pp, const frame__u8 *end) {
     frame_header h;
@@ -103,7 +103,9 @@ static int frame__part_done(frame_decoder *d, const frame__u8 **pp, const frame_
         }
         d->_state = FRAME__HEADER;
         d->_have = 0;
-        if (v > (size_t)(end - p)) {
+        /* Size builds leave even a whole header to frame_feed's loop, which
+         * parses it where it lies too: the same results in less code. */
+        if (FRAME__SMALL || v > (size_t)(end - p)) {
             d->_remaining = v;
             return 0;
         }
