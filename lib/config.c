@@ -31,19 +31,21 @@ const frame_config *frame__config(const frame_config *cfg) {
 
 uint64_t frame__limit(const frame_config *cfg, int body) {
     unsigned w = cfg->prefix_width; /* 0 = 4 */
-    uint64_t max;
+    uint32_t max_header;
+    uint64_t max_body;
     /* What the prefix holds, in 32-bit arithmetic (cheap on small targets):
      * the shift is 24 or 16 for 1 or 2 octets, else 0. Width 8 holds more,
      * but only a body's length can need that, and it returns below. */
     uint32_t fits = 0xffffffffu >> ((0u - w) * 8 & 24);
-    if (body) {
-        max = FRAME__BODY_LIMIT(cfg);
-        /* Only in the raw profile does the prefix carry the body's length. */
-        if (!cfg->raw || w == 8) return max;
-    } else {
-        max = cfg->max_header ? cfg->max_header : FRAME_DEFAULT_MAX_HEADER;
+    if (!body) {
+        /* All of max_header: at most 2^32-1 in a checked config. */
+        max_header = (uint32_t)cfg->max_header;
+        if (!max_header) max_header = FRAME_DEFAULT_MAX_HEADER;
+        return max_header < fits ? max_header : fits;
     }
-    return max < fits ? max : fits;
+    max_body = FRAME__BODY_LIMIT(cfg);
+    /* Only in the raw profile does the prefix carry the body's length. */
+    return !cfg->raw || w == 8 || max_body < fits ? max_body : fits;
 }
 
 void frame__put_prefix(frame__u8 *out, const frame_config *cfg, uint64_t value) {

@@ -68,9 +68,9 @@ static uint32_t frame__swap32(uint32_t x) {
 /*
  * The current part is complete; returns 1 when the decoder must stop. *pp
  * is what is left of the data fed, up to end; a header that arrived whole
- * ends at *pp. A header that lies whole in the data after its prefix is
- * taken here at once, *pp moving past it, instead of going round
- * frame_feed's loop.
+ * ends at *pp. In speed builds, a header that lies whole in the data after
+ * its prefix is taken here at once, *pp moving past it, instead of going
+ * round frame_feed's loop.
  */
 static int frame__part_done(frame_decoder *d, const frame__u8 **pp, const frame__u8 *end) {
     frame_header h;
@@ -103,7 +103,9 @@ static int frame__part_done(frame_decoder *d, const frame__u8 **pp, const frame_
         }
         d->_state = FRAME__HEADER;
         d->_have = 0;
-        if (v > (size_t)(end - p)) {
+        /* Size builds leave even a whole header to frame_feed's loop, which
+         * parses it where it lies too: the same results in less code. */
+        if (FRAME__SMALL || v > (size_t)(end - p)) {
             d->_remaining = v;
             return 0;
         }
@@ -246,15 +248,14 @@ FRAME_API frame_errno frame_feed_datagram(frame_decoder *d, const void *data, si
     if (d->_errno != FRAME_E_PAUSED) return (frame_errno)d->_errno;
     /* The frame is whole (so data is not NULL): decode it for real. A pause
      * waits for the frame's end, since a datagram cannot be fed again. */
-    d->_errno = FRAME_OK;
     d->_offset = 0;
     fed = 0;
     for (;;) {
+        d->_errno = FRAME_OK;
         fed += frame_feed(d, (const frame__u8 *)data + fed, len - fed);
         /* Paused in the frame's end (START): nothing is left to feed. */
         if (d->_errno != FRAME_E_PAUSED || d->_state == FRAME__START) break;
         paused = FRAME_E_PAUSED;
-        d->_errno = FRAME_OK;
     }
     if (!d->_errno) d->_errno = (unsigned char)paused;
     return (frame_errno)d->_errno;

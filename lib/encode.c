@@ -29,31 +29,23 @@ typedef union frame__transport {
     frame_gather_fn gather;
 } frame__transport;
 
-/* Both init functions: gather says which member of w is set. */
-#if FRAME__SMALL && defined(__GNUC__)
-__attribute__((noinline))
-#endif
-static frame_errno frame__encoder_init(frame_encoder *e, frame__transport w, int gather, void *ctx) {
+FRAME_API frame_errno frame_encoder_init(frame_encoder *e, frame_write_fn write, void *ctx) {
     if (!e) return FRAME_E_ARGUMENT;
     memset(e, 0, sizeof *e);
-    /* Both members are function pointers of the same size: copying one
-     * copies either. */
-    e->_write.one = w.one;
+    e->_write.one = write;
     e->_ctx = ctx;
-    e->_gather = (unsigned char)gather;
-    return w.one ? FRAME_OK : frame__encoder_fail(e, FRAME_E_ARGUMENT);
-}
-
-FRAME_API frame_errno frame_encoder_init(frame_encoder *e, frame_write_fn write, void *ctx) {
-    frame__transport w;
-    w.one = write;
-    return frame__encoder_init(e, w, 0, ctx);
+    return write ? FRAME_OK : frame__encoder_fail(e, FRAME_E_ARGUMENT);
 }
 
 FRAME_API frame_errno frame_encoder_init_gather(frame_encoder *e, frame_gather_fn write, void *ctx) {
     frame__transport w;
+    frame_errno err;
+    /* Both members are function pointers of the same size: the one-buffer
+     * init stores either. */
     w.gather = write;
-    return frame__encoder_init(e, w, 1, ctx);
+    err = frame_encoder_init(e, w.one, ctx);
+    if (e) e->_gather = 1;
+    return err;
 }
 
 /*

@@ -8,7 +8,8 @@
 
 /* What the validator may meet next, one bit each; CLOSE: the innermost
  * container may also close there. The top-level value of a header must be
- * an object, and the size member's value a decimal integer. */
+ * an object, and the size member's value a decimal integer (SIZE, with
+ * VALUE; SIZE with COLON: the name just read is the size member's). */
 #define FRAME__WANT_VALUE 2u
 #define FRAME__WANT_NAME 1u
 #define FRAME__WANT_COLON 8u
@@ -57,13 +58,10 @@ frame_errno frame__json_validate(frame__json_job *job) {
             p++;
             want = (open[level] & 1) ? FRAME__WANT_VALUE : FRAME__WANT_NAME;
         } else if (want & FRAME__WANT_COLON) {
-            const char *size_name = frame__size_name(job->cfg);
             if (c != ':') goto syntax;
             p++;
-            want = FRAME__WANT_VALUE;
-            if (level == size_level && frame__string_equals_bytes(job->start + names.off[nnames - 1], end,
-                                                                  (const frame__u8 *)size_name, strlen(size_name)))
-                want = FRAME__WANT_SIZE;
+            /* SIZE (with VALUE, which it implies) after the size member's name. */
+            want = (want & FRAME__WANT_SIZE) | FRAME__WANT_VALUE;
         } else {
             if (want & FRAME__WANT_NAME) {
                 if (c != '"') goto syntax;
@@ -102,6 +100,12 @@ frame_errno frame__json_validate(frame__json_job *job) {
                     }
                     nnames++;
                     want = FRAME__WANT_COLON;
+                    /* The size member's name, known now, is acted on after the colon. */
+                    if (level == size_level) {
+                        const char *size_name = frame__size_name(job->cfg);
+                        if (frame__string_equals_bytes(at, end, (const frame__u8 *)size_name, strlen(size_name)))
+                            want |= FRAME__WANT_SIZE;
+                    }
                     continue;
                 }
             } else if (c == '-' || FRAME__IS_DIGIT(c)) {
