@@ -358,7 +358,7 @@ FRAME_API frame_errno frame_builder_finish(frame_builder *b, const void **out, s
             frame__put_char(b, '}');
             v = frame__header_len(b);
         }
-        frame__put_prefix(b->_buf, b->_cfg, v);
+        frame__put_prefix_quick(b->_buf, b->_cfg, v);
         b->_finished = 1;
     }
     if (out) *out = b->_buf;
@@ -372,3 +372,4 @@ FRAME_API frame_errno frame_builder_finish(frame_builder *b, const void **out, s
 #undef FRAME__FOUND
 #undef frame__add_named
 #undef FRAME__SIZE_NOINLINE
+#undef frame__put_prefix_quick

@@ -15,6 +15,7 @@
  *                                  string, number or literal value
  *   frame__start_quick(b, size)    init's {"size":N and name set at once
  *                                  (0: not done, init does it with frame__add)
+ *   frame__put_prefix_quick(...)   frame__put_prefix, quicker where it can be
  *   FRAME__SIZE_NOINLINE           noinline in size builds only
  *
  * Here: strings written a word at a time, numbers two digits a step, a name
@@ -506,6 +507,19 @@ static FRAME__INLINE frame_errno frame__add_named(frame_builder *b, const char *
     else
         frame__set_put(b, members, off, hash);
     return FRAME_OK;
+}
+
+/* Writes the prefix of `value` (frame__put_prefix), at once for the
+ * defaults' 4 octets, little-endian. */
+static FRAME__INLINE void frame__put_prefix_quick(frame__u8 *out, const frame_config *cfg, uint64_t value) {
+    if ((cfg->prefix_width | 4u) != 4u || cfg->big_endian) {
+        frame__put_prefix(out, cfg, value);
+        return;
+    }
+    out[0] = (frame__u8)value;
+    out[1] = (frame__u8)(value >> 8);
+    out[2] = (frame__u8)(value >> 16);
+    out[3] = (frame__u8)(value >> 24);
 }
 
 /* Writes {"size":N at once and starts the name set, when that surely fits

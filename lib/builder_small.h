@@ -86,6 +86,8 @@ static FRAME__INLINE int frame__dry_needed(const frame_builder *b, size_t mark, 
 
 #define frame__add_named(b, name, kind, value, len) frame__add(b, name, (size_t)-1, kind, value, len)
 
+#define frame__put_prefix_quick frame__put_prefix
+
 /* Init writes the size member with frame__add. */
 static FRAME__INLINE int frame__start_quick(frame_builder *b, uint64_t body_size) {
     (void)b, (void)body_size;
