@@ -398,15 +398,15 @@ static int frame__check_quick(frame_builder *b, const char *name, size_t n, int 
         size_t size_len = strlen(size);
         if (json ? frame__string_equals_bytes(u, u + n, (const frame__u8 *)size, size_len)
                  : n == size_len && memcmp(name, size, n) == 0)
-            return frame__builder_fail(b, FRAME_E_RESERVED_NAME);
+            return (int)frame__builder_fail(b, FRAME_E_RESERVED_NAME);
     }
-    if (b->_members >= FRAME_MAX_MEMBERS) return frame__builder_fail(b, FRAME_E_TOO_MANY_MEMBERS);
+    if (b->_members >= FRAME_MAX_MEMBERS) return (int)frame__builder_fail(b, FRAME_E_TOO_MANY_MEMBERS);
     if (frame__set_kept(b, b->_members)) {
         /* A fresh name is put in the table all the same. */
         *hash = json ? frame__hash_string(u, u + n) : frame__hash_bytes(u, n);
         if (kind != FRAME__FRESH &&
             frame__set_find(b, frame__set_slots(b->_members) - 1, *hash, u, n, json) == FRAME__FOUND)
-            return frame__builder_fail(b, FRAME_E_DUPLICATE_NAME);
+            return (int)frame__builder_fail(b, FRAME_E_DUPLICATE_NAME);
         return FRAME_OK;
     }
     if (kind == FRAME__FRESH) return FRAME_OK;
@@ -420,7 +420,7 @@ static int frame__check_quick(frame_builder *b, const char *name, size_t n, int 
         while ((p = (const frame__u8 *)memchr(p, ',', (size_t)(end - p))) != NULL) {
             if ((size_t)(end - p) >= n + 4 && p[1] == '"' && memcmp(p + 2, name, n) == 0 &&
                 p[2 + n] == '"' && p[3 + n] == ':')
-                return frame__builder_fail(b, FRAME_E_DUPLICATE_NAME);
+                return (int)frame__builder_fail(b, FRAME_E_DUPLICATE_NAME);
             p++;
         }
         return FRAME_OK;
