@@ -45,7 +45,7 @@ static FRAME__INLINE frame__u8 *frame__write_rest(frame__u8 *o, const frame__u8 
     /* controls: their escape letter, or 'u' for \u00XX */
     static const char letter[33] = "uuuuuuuubtnufruuuuuuuuuuuuuuuuuu";
     for (;;) {
-        unsigned c;
+        unsigned c, i;
         uint64_t m;
         while (end - p >= 8) {
             m = frame__special8(frame__load64(p));
@@ -71,9 +71,11 @@ static FRAME__INLINE frame__u8 *frame__write_rest(frame__u8 *o, const frame__u8 
             m = 0x80;
         }
     stop:
-        c = frame__first_flag(m);
-        p += c;
-        o += c;
+        /* m: the special bytes of the word at p, stored at o (or m = 0x80:
+         * the byte at p, nothing stored) */
+        i = frame__first_flag(m);
+        p += i;
+        o += i;
         c = *p;
         if (c >= 0x80) {
             /* Valid UTF-8 goes as it is; two-byte sequences (most accented
@@ -93,6 +95,10 @@ static FRAME__INLINE frame__u8 *frame__write_rest(frame__u8 *o, const frame__u8 
             if (k > 3) o[3] = p[3];
             o += k;
             p += k;
+            /* On in the same word when it has more: the flags past the
+             * first are exact until an escape (whose borrow may flag the
+             * byte after it), and no byte since the load was one. */
+            if (i + k < 8 && (m >>= 8 * (i + k)) != 0) goto stop;
             continue;
         }
         p++;
