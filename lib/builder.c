@@ -9,6 +9,9 @@
  * same small interface (described in builder_fast.h), and this file
  * includes one of them, in one place.
  */
+/* Included here, outside the #if below, by every build: the single header
+ * inlines a private header where it is first included, and builder.c comes
+ * first. */
 #include "words.h"
 
 /* How frame__add() writes a member. FRAME__SIZE is the size member, written
