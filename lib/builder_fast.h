@@ -1,0 +1,553 @@
+/*
+ * lib/builder_fast.h: the parts of the header builder (lib/builder.c) that
+ * only buy speed, included by it in speed builds (not FRAME_SMALL) in one
+ * place; lib/builder_small.h is the size builds' side of the same
+ * interface. Private. What each side gives builder.c:
+ *
+ *   frame__put_string(b, p, len)   appends a canonical JSON string (1: bad UTF-8)
+ *   frame__format(end, v)          writes v in decimal, ending at end
+ *   frame__check_quick(b, ...)     decides a member check it can decide
+ *                                  faster than frame__check_member (-1: not)
+ *   frame__set_note(b, ...)        notes the name of a member frame__add wrote
+ *   frame__set_clear(b)            starts the name set (by init)
+ *   frame__dry_needed(b, ...)      whether frame__add must measure a member first
+ *   frame__add_named(b, ...)       frame__add for a NUL-terminated name and a
+ *                                  string, number or literal value
+ *   frame__start_quick(b, size)    init's {"size":N and name set at once
+ *                                  (0: not done, init does it with frame__add)
+ *   frame__put_prefix_quick(...)   frame__put_prefix, quicker where it can be
+ *   FRAME__SIZE_NOINLINE           noinline in size builds only
+ *
+ * Here: strings written a word at a time, numbers two digits a step, a name
+ * table at the tail of the buffer, and a lean path for the frame__add_named
+ * members that surely fit, which writes them straight into the buffer.
+ * But for bad UTF-8 met while writing, every error is still decided by
+ * frame__add and frame__check_member.
+ */
+#ifndef FRAME_BUILDER_FAST_H
+#define FRAME_BUILDER_FAST_H
+
+#include "words.h"
+
+#define FRAME__SIZE_NOINLINE
+
+/* Writes the bytes [p, end) (from a string that begins at start) at o as
+ * the rest of a canonical JSON string, the closing quote included; returns
+ * its end, or NULL if they are not UTF-8. The room for it is known (the caller
+ * measured it, or bounded it by 6 bytes a byte): runs of 8 plain bytes are
+ * stored whole, a store going up to 8 bytes past the run's end but never
+ * past the string's own text (at least 8 bytes of it are still to come).
+ * With `slack`, the caller has room for 8 bytes more behind the string,
+ * which holds nothing (not the name table: see frame__set_kept), and the
+ * last bytes go in one store too. */
+static FRAME__INLINE frame__u8 *frame__write_rest(frame__u8 *o, const frame__u8 *start, const frame__u8 *p,
+                                                  const frame__u8 *end, int slack) {
+    /* controls: their escape letter, or 'u' for \u00XX */
+    static const char letter[33] = "uuuuuuuubtnufruuuuuuuuuuuuuuuuuu";
+    for (;;) {
+        unsigned c, i;
+        uint64_t m;
+        while (end - p >= 8) {
+            m = frame__special8(frame__load64(p));
+            memcpy(o, p, 8);
+            if (m) goto stop;
+            p += 8;
+            o += 8;
+        }
+        if (slack) {
+            size_t r = (size_t)(end - p);
+            uint64_t w;
+            if (!r) break;
+            w = frame__load_tail(start, end, r);
+            m = frame__special8(w) & (FRAME__HIGHS >> (8 * (8 - r))); /* of the r bytes */
+            frame__store8(o, w);
+            if (!m) {
+                o += r;
+                break;
+            }
+        } else {
+            while (p < end && !FRAME__IS_SPECIAL(*p)) *o++ = *p++;
+            if (p == end) break;
+            m = 0x80;
+        }
+    stop:
+        /* m: the special bytes of the word at p, stored at o (or m = 0x80:
+         * the byte at p, nothing stored) */
+        i = frame__first_flag(m);
+        p += i;
+        o += i;
+        c = *p;
+        if (c >= 0x80) {
+            /* Valid UTF-8 goes as it is; two-byte sequences (most accented
+             * letters) and three-byte ones that are neither overlong nor
+             * surrogates (E1-EC, EE, EF: most other scripts) are checked
+             * here, the rest by frame__utf8_len. */
+            size_t k = 0, left = (size_t)(end - p);
+            if (c - 0xc2u < 0x1eu) {
+                if (left >= 2 && (p[1] & 0xc0) == 0x80) k = 2;
+            } else if (c - 0xe1u < 0x0fu && c != 0xed) {
+                if (left >= 3 && (p[1] & 0xc0) == 0x80 && (p[2] & 0xc0) == 0x80) k = 3;
+            }
+            if (!k && (k = frame__utf8_len(p, end)) == 0) return NULL;
+            o[0] = p[0];
+            o[1] = p[1];
+            if (k > 2) o[2] = p[2];
+            if (k > 3) o[3] = p[3];
+            o += k;
+            p += k;
+            /* On in the same word when it has more: the flags past the
+             * first are exact until an escape (whose borrow may flag the
+             * byte after it), and no byte since the load was one. */
+            if (i + k < 8 && (m >>= 8 * (i + k)) != 0) goto stop;
+            continue;
+        }
+        p++;
+        o[0] = '\\';
+        if (c == '"' || c == '\\') {
+            o[1] = (frame__u8)c;
+        } else if ((o[1] = (frame__u8)letter[c & 0x1f]) == 'u') { /* c < 0x20 here */
+            o[2] = o[3] = '0';
+            o[4] = (frame__u8)('0' + (c >> 4));
+            o[5] = (frame__u8)"0123456789abcdef"[c & 15];
+            o += 4;
+        }
+        o += 2;
+    }
+    *o++ = '"';
+    return o;
+}
+
+static frame__u8 *frame__write_string(frame__u8 *o, const frame__u8 *p, size_t n) {
+    *o++ = '"';
+    return frame__write_rest(o, p, p, p + n, 0);
+}
+
+static frame__u8 *frame__write_rest_slack(frame__u8 *o, const frame__u8 *start, const frame__u8 *p,
+                                          const frame__u8 *end) {
+    return frame__write_rest(o, start, p, end, 1);
+}
+
+/* The same with slack, inline for a string with nothing to escape or
+ * check; the rest from the first word that has something. */
+static FRAME__INLINE frame__u8 *frame__write_string_slack(frame__u8 *o, const frame__u8 *p, size_t n) {
+    const frame__u8 *start = p, *end = p + n;
+    uint64_t w;
+    *o++ = '"';
+    for (; n >= 8; n -= 8, p += 8, o += 8) {
+        w = frame__load64(p);
+        if (frame__special8(w)) return frame__write_rest_slack(o, start, p, end);
+        frame__store8(o, w);
+    }
+    if (n) {
+        w = frame__load_tail(start, end, n);
+        if (frame__special8(w) & (FRAME__HIGHS >> (8 * (8 - n)))) return frame__write_rest_slack(o, start, p, end);
+        frame__store8(o, w);
+        o += n;
+    }
+    *o++ = '"';
+    return o;
+}
+
+/* Appends `len` bytes of UTF-8 as a canonical JSON string; returns 1 if
+ * they are not UTF-8 (and the string is then left unfinished), else 0. */
+static FRAME__INLINE int frame__put_string(frame_builder *b, const frame__u8 *p, size_t len) {
+    const frame__u8 *end = p + len, *run = p;
+    if (!b->_dry) {
+        frame__u8 *o = frame__write_string(b->_buf + b->_len, p, len);
+        if (!o) return 1;
+        b->_len = (size_t)(o - b->_buf);
+        return 0;
+    }
+    /* A dry run counts, a run of plain bytes at a time. */
+    frame__put(b, "\"", 1);
+    for (;;) {
+        const frame__u8 *q = frame__plain_end(p, end);
+        if (q < end && *q >= 0x80) {
+            /* Valid UTF-8 goes as it is, in the run of plain bytes. */
+            size_t n = frame__utf8_len(q, end);
+            if (!n) return 1;
+            p = q + n;
+            continue;
+        }
+        frame__put(b, run, (size_t)(q - run));
+        if (q == end) break;
+        frame__put_char(b, *q);
+        run = p = q + 1;
+    }
+    frame__put(b, "\"", 1);
+    return 0;
+}
+
+/* "00" to "99": two digits a step, half the divisions (by a constant: a
+ * multiplication). */
+static const char frame__pairs[201] = "00010203040506070809101112131415161718192021222324"
+                                      "25262728293031323334353637383940414243444546474849"
+                                      "50515253545556575859606162636465666768697071727374"
+                                      "75767778798081828384858687888990919293949596979899";
+
+/* Writes v in decimal, ending at end; returns its start. */
+static FRAME__INLINE char *frame__format(char *end, uint64_t v) {
+    while (v >= 100) {
+        uint64_t q = v / 100;
+        end -= 2;
+        memcpy(end, frame__pairs + 2 * (v - q * 100), 2);
+        v = q;
+    }
+    if (v < 10) {
+        *--end = (char)('0' + v);
+    } else {
+        end -= 2;
+        memcpy(end, frame__pairs + 2 * v, 2);
+    }
+    return end;
+}
+
+/*
+ * The name set: finds a duplicate name in time that does not grow with the
+ * member count. An open-addressing hash table (linear probing) of the
+ * top-level names written so far, kept at the tail of the caller's buffer
+ * and growing downward, slot j in the 8 bytes that end (j + 1) * 8 bytes
+ * before buf + cap: {the name's offset in the header (its opening quote;
+ * 0 = an empty slot), the name's hash}. The last 8 bytes of the buffer,
+ * above the table, hold where the header must end (frame__set_stop), so
+ * that adding a member does not ask frame__limit() again. frame_builder is
+ * ABI, so nothing of the set lives there: its capacity is derived from
+ * _members (a power of two, at least twice the count, so at most half
+ * full), and whether it is kept is derived from _len: it is while the
+ * header, the stop word and the table all fit. Both only grow, so once a
+ * member crowds the table out, it stays out, and the scan below takes over
+ * (slower, same answers; never an error of its own). Members may use the
+ * whole buffer. The table is needed until finish only: after it the tail
+ * is free for frame_write() to copy the body behind the head. Names of
+ * objects nested in values are not members and are not in it; the size
+ * member is not either (its name has a check of its own).
+ *
+ * A key is the hash of the decoded name, whether it came as bytes
+ * (frame_builder_add_*) or as a JSON string (add_members), so "a" and
+ * "\u0061" meet; a match is confirmed by comparing decoded names. Size
+ * builds keep the scan: the table would cost code.
+ */
+/* A slot: 8 bytes, host order, the name's hash above its offset (0: empty). */
+#define FRAME__SLOT 8u
+#define FRAME__GEN 0x8000000000000000ull /* see frame__set_grow */
+
+/* The last step of a name hash over n bytes, 31 bits (the 32nd is the
+ * entry's generation bit). */
+static FRAME__INLINE uint32_t frame__hash_end(uint64_t h, size_t n) {
+    FRAME__MIX(h, (uint64_t)n);
+    return (uint32_t)(h >> 33);
+}
+
+/* The hash of the n bytes at p, a word at a time (the last one padded with
+ * zeros). */
+static FRAME__INLINE uint32_t frame__hash_bytes(const frame__u8 *p, size_t n) {
+    uint64_t h = 0;
+    size_t i = 0;
+    for (; n - i >= 8; i += 8) FRAME__MIX(h, frame__load64(p + i));
+    if (i < n) FRAME__MIX(h, frame__load_tail(p, p + n, n - i));
+    return frame__hash_end(h, n);
+}
+
+/* The same hash of the decoded bytes of the JSON string at q (validated). */
+static uint32_t frame__hash_string(const frame__u8 *q, const frame__u8 *end) {
+    frame__siter it;
+    uint64_t h = 0, w = 0;
+    size_t n = 0;
+    int c;
+    frame__siter_init(&it, q, end);
+    while ((c = frame__siter_next(&it)) >= 0) {
+        w |= (uint64_t)c << (8 * (n & 7));
+        if ((++n & 7) == 0) {
+            FRAME__MIX(h, w);
+            w = 0;
+        }
+    }
+    if (n & 7) FRAME__MIX(h, w);
+    return frame__hash_end(h, n);
+}
+
+/* The slots of the table for a builder of `members` members: a power of
+ * 4 (fewer rehashes), at least 16 (128 bytes) and twice the count. */
+#if FRAME_MAX_MEMBERS > 512
+#error "frame__set_slots() needs a step more"
+#endif
+static FRAME__INLINE size_t frame__set_slots(unsigned members) {
+    /* members: 1 to FRAME_MAX_MEMBERS (512) */
+    return members <= 8 ? 16 : members <= 32 ? 64 : members <= 128 ? 256 : 1024;
+}
+
+/* The generation bit of the entries of a table of `slots` slots: the
+ * parity of log4(slots). */
+static FRAME__INLINE uint64_t frame__set_gen(size_t slots) {
+    return (slots & 0x44444444u) ? FRAME__GEN : 0;
+}
+
+/* Whether the table is kept: the header, 8 bytes that a member's last
+ * store may go over (frame__write_string_slack), the table and the stop
+ * word fit in the buffer. */
+static FRAME__INLINE int frame__set_kept(const frame_builder *b, unsigned members) {
+    return b->_cap - b->_len >= (frame__set_slots(members) + 2) * FRAME__SLOT;
+}
+
+/* The top of the table: the stop word is the 8 bytes above it. */
+static FRAME__INLINE frame__u8 *frame__set_top(const frame_builder *b) { return b->_buf + b->_cap - FRAME__SLOT; }
+
+/* Where the header (the closing brace not counted) must end, as an offset
+ * in the buffer: at cap, or before max_header, whichever comes first. */
+static size_t frame__set_stop(const frame_builder *b) {
+    uint64_t end = frame__width(b->_cfg) + frame__limit(b->_cfg, 0);
+    return end < b->_cap ? (size_t)end : b->_cap;
+}
+
+/* Slot j ends j * 8 bytes before top. */
+static FRAME__INLINE uint64_t frame__slot_get(const frame__u8 *top, size_t j) {
+    uint64_t e;
+    memcpy(&e, top - (j + 1) * FRAME__SLOT, FRAME__SLOT);
+    return e;
+}
+
+static FRAME__INLINE void frame__slot_set(frame__u8 *top, size_t j, uint64_t e) {
+    memcpy(top - (j + 1) * FRAME__SLOT, &e, FRAME__SLOT);
+}
+
+/* Looks the name (n bytes, or a JSON string of n bytes when json is set)
+ * whose hash is `hash` up in the table of mask + 1 slots. Returns
+ * FRAME__FOUND, or the empty slot where the name would go. */
+#define FRAME__FOUND ((size_t)-1)
+static FRAME__INLINE size_t frame__set_find(const frame_builder *b, size_t mask, uint32_t hash,
+                                            const frame__u8 *name, size_t n, int json) {
+    const frame__u8 *top = frame__set_top(b), *end = b->_buf + b->_len;
+    const frame__u8 *header = b->_buf + frame__width(b->_cfg);
+    size_t j = hash & mask;
+    uint64_t e;
+    for (; (e = frame__slot_get(top, j)) != 0; j = (j + 1) & mask) {
+        const frame__u8 *a = header + (uint32_t)e;
+        if (((uint32_t)(e >> 32) & 0x7fffffffu) == hash &&
+            (json ? frame__string_equals_string(a, end, name, name + n) : frame__string_equals_bytes(a, end, name, n)))
+            return FRAME__FOUND;
+    }
+    return j;
+}
+
+/* Grows the table at top from `slots` slots to `want`, 4 times as many at
+ * a step, rehashing it in place from its own entries. The new slots
+ * [slots, 4 slots) start empty. An entry carries the generation bit of the
+ * table it was placed in, and the bit flips at each step: the old entries
+ * are the ones still to place. Each goes to the first slot of its probe
+ * run that is empty or holds one still to place (which then takes its old
+ * slot, and is placed next). A placed entry only ever passes placed ones,
+ * so no slot it passed is emptied later: every search finds it. */
+static void frame__set_grow(frame__u8 *top, size_t slots, size_t want) {
+    for (; slots < want; slots *= 4) {
+        size_t mask = 4 * slots - 1, i, j;
+        uint64_t gen = frame__set_gen(4 * slots), e, f;
+        memset(top - 4 * slots * FRAME__SLOT, 0, 3 * slots * FRAME__SLOT);
+        for (i = 0; i < slots; i++) {
+            e = frame__slot_get(top, i);
+            while (e && (e & FRAME__GEN) != gen) {
+                for (j = (uint32_t)(e >> 32) & 0x7fffffffu & mask;
+                     (f = frame__slot_get(top, j)) != 0 && (f & FRAME__GEN) == gen; j = (j + 1) & mask)
+                    ;
+                frame__slot_set(top, j, e ^ FRAME__GEN);
+                if (j == i) break;
+                /* Slot i takes what was at j: nothing, or the next to place. */
+                frame__slot_set(top, i, f);
+                e = f;
+            }
+        }
+    }
+}
+
+/* Puts the name at offset `off` of the header, hash `hash`, in the table,
+ * which held `before` members' names: grown first to the capacity the count
+ * now asks for, when that is more. Nothing when the header has crowded it
+ * out. */
+static void frame__set_put(frame_builder *b, unsigned before, uint32_t off, uint32_t hash) {
+    size_t slots = frame__set_slots(b->_members), mask = slots - 1, j;
+    frame__u8 *top = frame__set_top(b);
+    if (!frame__set_kept(b, b->_members)) return;
+    frame__set_grow(top, frame__set_slots(before), slots);
+    for (j = hash & mask; frame__slot_get(top, j); j = (j + 1) & mask)
+        ;
+    frame__slot_set(top, j, frame__set_gen(slots) | (uint64_t)hash << 32 | off);
+}
+
+/* Starts the table empty with its stop word, when there is room for them
+ * (by init, once the size member is written). */
+static void frame__set_start(frame_builder *b, size_t stop) {
+    uint64_t word = stop;
+    frame__u8 *top = frame__set_top(b);
+    if (!frame__set_kept(b, 1)) return;
+    memcpy(top, &word, FRAME__SLOT);
+    memset(top - 16 * FRAME__SLOT, 0, 16 * FRAME__SLOT); /* frame__set_slots(1) */
+}
+
+static void frame__set_clear(frame_builder *b) { frame__set_start(b, frame__set_stop(b)); }
+
+/* Notes the member frame__add wrote at `mark` (its comma), named as hashed
+ * by frame__check_member: kept now, the table was kept then. */
+static void frame__set_note(frame_builder *b, unsigned before, size_t mark, uint32_t hash) {
+    frame__set_put(b, before, (uint32_t)(mark + 1 - frame__width(b->_cfg)), hash);
+}
+
+/* Decides what it can of frame__check_member(b, name, n, kind, hash), for
+ * a builder with no error, unfinished, with members (name not NULL), and
+ * json telling whether name is a JSON string: with the name table, or by
+ * a quick search of the header for most plain names. Returns the error
+ * (recorded), FRAME_OK, or -1 when frame__check_member must search the
+ * header the slow way. */
+static int frame__check_quick(frame_builder *b, const char *name, size_t n, int kind, int json,
+                              uint32_t *hash) {
+    const frame__u8 *u = (const frame__u8 *)name;
+    {
+        const char *size = frame__size_name(b->_cfg);
+        size_t size_len = strlen(size);
+        if (json ? frame__string_equals_bytes(u, u + n, (const frame__u8 *)size, size_len)
+                 : n == size_len && memcmp(name, size, n) == 0)
+            return (int)frame__builder_fail(b, FRAME_E_RESERVED_NAME);
+    }
+    if (b->_members >= FRAME_MAX_MEMBERS) return (int)frame__builder_fail(b, FRAME_E_TOO_MANY_MEMBERS);
+    if (frame__set_kept(b, b->_members)) {
+        /* A fresh name is put in the table all the same. */
+        *hash = json ? frame__hash_string(u, u + n) : frame__hash_bytes(u, n);
+        if (kind != FRAME__FRESH &&
+            frame__set_find(b, frame__set_slots(b->_members) - 1, *hash, u, n, json) == FRAME__FOUND)
+            return (int)frame__builder_fail(b, FRAME_E_DUPLICATE_NAME);
+        return FRAME_OK;
+    }
+    if (kind == FRAME__FRESH) return FRAME_OK;
+    if (!json && !b->_nested && (!n || !strchr(":,}]", name[0])) && frame__plain_end(u, u + n) == u + n) {
+        /* In canonical text every '"' inside a string is escaped. So,
+         * without nested objects, `,"name":` can start inside an earlier
+         * string only where that string's closing quote is followed by
+         * the name's first byte: ':' after a name, ',' or ']' after a
+         * value. For other names it stands only where the member does. */
+        const frame__u8 *end = b->_buf + b->_len, *p = end - frame__header_len(b);
+        while ((p = (const frame__u8 *)memchr(p, ',', (size_t)(end - p))) != NULL) {
+            if ((size_t)(end - p) >= n + 4 && p[1] == '"' && memcmp(p + 2, name, n) == 0 &&
+                p[2 + n] == '"' && p[3 + n] == ':')
+                return (int)frame__builder_fail(b, FRAME_E_DUPLICATE_NAME);
+            p++;
+        }
+        return FRAME_OK;
+    }
+    return -1;
+}
+
+/* Whether a member of an n-byte name and a len-byte value surely fits in
+ * `room` bytes: escaping makes a byte 6 at most, so the member takes less
+ * than 6 * (n + len + 5), and more than 8 bytes stay free behind it. */
+static FRAME__INLINE int frame__surely_fits(size_t room, size_t n, size_t len) {
+    size_t q = room / 6;
+    return n + 4 < q && len < q - n - 4;
+}
+
+/* Whether frame__add must measure the member it writes at mark first: it
+ * may not fit the buffer or max_header. */
+static FRAME__INLINE int frame__dry_needed(const frame_builder *b, size_t mark, size_t n, size_t len) {
+    size_t room = b->_cap - mark;
+    size_t left = (size_t)frame__limit(b->_cfg, 0) - frame__header_len(b);
+    return !frame__surely_fits(room < left ? room : left, n, len);
+}
+
+/* Copies the len bytes at v to o with 8-byte stores, the last of which may
+ * go up to 8 bytes past; returns the end of the copy. */
+static FRAME__INLINE frame__u8 *frame__copy_slack(frame__u8 *o, const void *v, size_t len) {
+    const frame__u8 *p = (const frame__u8 *)v;
+    size_t i;
+    for (i = 0; len - i >= 8; i += 8) frame__store8(o + i, frame__load64(p + i));
+    frame__store8(o + i, frame__load_tail(p, p + len, len - i));
+    return o + len;
+}
+
+/*
+ * frame__add for a NUL-terminated name and a value of kind FRAME__TEXT,
+ * FRAME__INT64 (text as it is) or FRAME__STRING: a member that surely fits
+ * while the name table is kept is checked the same way, with the table,
+ * and written straight into the buffer. Anything else - an argument or
+ * earlier error, init's size member, a member that has to be measured
+ * first, the reserved name, a duplicate - goes to frame__add. Same checks,
+ * same order, same answers.
+ */
+static FRAME__INLINE frame_errno frame__add_named(frame_builder *b, const char *name, int kind, const void *value,
+                                                  size_t len) {
+    size_t n, mark, slots, j;
+    uint64_t stop;
+    unsigned members;
+    uint32_t hash, off;
+    frame__u8 *o, *top;
+    const char *size;
+    if (!b || !name || !value || b->_errno || b->_finished) return frame__add(b, name, (size_t)-1, kind, value, len);
+    n = strlen(name);
+    mark = b->_len;
+    members = b->_members; /* 0: the raw profile, or init's size member */
+    slots = frame__set_slots(members);
+    if (members - 1u >= FRAME_MAX_MEMBERS - 1u || !frame__set_kept(b, members))
+        return frame__add(b, name, n, kind, value, len);
+    top = frame__set_top(b);
+    memcpy(&stop, top, FRAME__SLOT);
+    size = frame__size_name(b->_cfg);
+    if (!frame__surely_fits((size_t)stop - mark, n, len) ||
+        (name[0] == size[0] && name[1] == size[1] && strcmp(name, size) == 0))
+        return frame__add(b, name, n, kind, value, len);
+    hash = frame__hash_bytes((const frame__u8 *)name, n);
+    j = frame__set_find(b, slots - 1, hash, (const frame__u8 *)name, n, 0);
+    if (j == FRAME__FOUND) return frame__add(b, name, n, kind, value, len);
+    b->_members = members + 1; /* ahead of the member, as in frame__add */
+    /* The bound leaves more than 8 bytes of room behind the member. */
+    o = frame__write_string_slack(b->_buf + mark + 1, (const frame__u8 *)name, n);
+    if (o) {
+        *o++ = ':';
+        /* A number or a literal (20 bytes at most) is written as it is. */
+        o = kind == FRAME__STRING ? frame__write_string_slack(o, (const frame__u8 *)value, len)
+                                  : frame__copy_slack(o, value, len);
+    }
+    if (!o) return frame__builder_fail(b, FRAME_E_BAD_UTF8);
+    b->_buf[mark] = ',';
+    b->_len = (size_t)(o - b->_buf);
+    off = (uint32_t)(mark + 1 - frame__width(b->_cfg));
+    /* Into the slot found empty, unless the table must grow (or is crowded
+     * out by this member: frame__set_put sees to both). */
+    if (2 * (size_t)(members + 1) <= slots && frame__set_kept(b, members))
+        frame__slot_set(top, j, frame__set_gen(slots) | (uint64_t)hash << 32 | off);
+    else
+        frame__set_put(b, members, off, hash);
+    return FRAME_OK;
+}
+
+/* Writes the prefix of `value` (frame__put_prefix), at once for the
+ * defaults' 4 octets, little-endian. */
+static FRAME__INLINE void frame__put_prefix_quick(frame__u8 *out, const frame_config *cfg, uint64_t value) {
+    if ((cfg->prefix_width | 4u) != 4u || cfg->big_endian) {
+        frame__put_prefix(out, cfg, value);
+        return;
+    }
+    out[0] = (frame__u8)value;
+    out[1] = (frame__u8)(value >> 8);
+    out[2] = (frame__u8)(value >> 16);
+    out[3] = (frame__u8)(value >> 24);
+}
+
+/* Writes {"size":N at once and starts the name set, when that surely fits
+ * (the size name needs no escaping: frame_config_check); else writes
+ * nothing and returns 0, and init adds the size member with frame__add. */
+static int frame__start_quick(frame_builder *b, uint64_t body_size) {
+    const char *name = frame__size_name(b->_cfg);
+    size_t n = strlen(name), mark = b->_len, stop = frame__set_stop(b), len;
+    char t[20], *d = frame__format(t + sizeof t, body_size);
+    frame__u8 *o = b->_buf + mark;
+    len = (size_t)(t + sizeof t - d);
+    if (!frame__surely_fits(stop - mark, n, len)) return 0;
+    o[0] = '{';
+    o[1] = '"';
+    o = frame__copy_slack(o + 2, name, n);
+    o[0] = '"';
+    o[1] = ':';
+    o = frame__copy_slack(o + 2, d, len);
+    b->_len = (size_t)(o - b->_buf);
+    b->_members = 1;
+    frame__set_start(b, stop);
+    return 1;
+}
+
+#endif /* FRAME_BUILDER_FAST_H */
