@@ -69,29 +69,35 @@ static FRAME__INLINE unsigned frame__lane(frame__json_job *job, frame__names *na
         }
         at = ++p;
         c = *p;
-        go = FRAME__TO_VALUE;
         if (is_size) {
             /* 16 digits at most: below 2^53, and no overflow */
-            go = FRAME__TO_SIZE;
             if (c < '1' || c > '9' || (q = frame__lane_digits(job->start, p, end)) - p > 16 || *q == '.' ||
-                (*q | 0x20) == 'e')
+                (*q | 0x20) == 'e') {
+                go = FRAME__TO_SIZE;
                 break;
+            }
             frame__decimal(p, q, &job->size);
-            if (job->size > FRAME__BODY_LIMIT(job->cfg)) break;
+            if (job->size > FRAME__BODY_LIMIT(job->cfg)) {
+                go = FRAME__TO_SIZE;
+                break;
+            }
             is_size = size_level = 0;
         } else if (c == '"') {
             q = frame__plain_run(p + 1, end);
-            if (q >= end || *q != '"') break;
-            q++;
+            q = q < end && *q == '"' ? q + 1 : NULL;
         } else if (c >= '1' && c <= '9') {
             q = frame__lane_digits(job->start, p + 1, end);
-            if (*q == '.' || (*q | 0x20) == 'e') break;
+            if (*q == '.' || (*q | 0x20) == 'e') q = NULL;
         } else {
+            q = NULL;
+        }
+        if (!q) { /* a value the lane does not take */
+            go = FRAME__TO_VALUE;
             break;
         }
         p = q;
-        go = FRAME__TO_NEXT;
         if (*p != ',') {
+            go = FRAME__TO_NEXT;
             /* The header's end, when it ends here */
             if (p + 1 == end) {
                 p = end;
@@ -100,7 +106,6 @@ static FRAME__INLINE unsigned frame__lane(frame__json_job *job, frame__names *na
             break;
         }
         p++;
-        go = FRAME__TO_NAME;
     }
     job->members += nnames - l->nnames; /* no more than FRAME__LANE here */
 out:
