@@ -53,10 +53,9 @@ static FRAME__INLINE uint64_t frame__name_key(const frame__u8 *name, size_t len,
 /* The key of the n bytes of a C string (the size member's name): the same
  * as frame__name_key's for a name of those bytes. */
 static FRAME__INLINE uint64_t frame__name_key_of(const char *s, size_t n) {
-    uint64_t w = 0;
-    size_t i;
-    for (i = 0; i < n && i < 8; i++) w |= (uint64_t)(frame__u8)s[i] << (8 * i);
-    return n >= 8 ? w ^ ((uint64_t)n << 56) : w | (uint64_t)n << 56;
+    const frame__u8 *b = (const frame__u8 *)s;
+    if (n >= 8) return frame__load64(b) ^ ((uint64_t)n << 56);
+    return frame__load_tail(b, b + n, n) | (uint64_t)n << 56;
 }
 
 /*
@@ -98,10 +97,17 @@ static void frame__names_make(frame__names *s, unsigned count) {
     size_t most = (size_t)(s->end - s->start) / 5 + 1; /* a member takes 5 bytes at least: "":0, */
     frame_errno err = FRAME_OK;
     uint32_t hash = 0;
-    unsigned k;
+    unsigned k, m;
     int dup = 0;
-    s->mask = 15;
-    while (s->mask + 1 < 2 * most && s->mask + 1 < 2 * FRAME_MAX_MEMBERS) s->mask = s->mask * 2 + 1;
+    /* Room for twice that many, a power of two from 16 to twice
+     * FRAME_MAX_MEMBERS: the bits below the highest of 2 * most - 1 all
+     * set. */
+    m = most < FRAME_MAX_MEMBERS ? 2 * (unsigned)most - 1 : 2 * FRAME_MAX_MEMBERS - 1;
+    m |= m >> 1;
+    m |= m >> 2;
+    m |= m >> 4;
+    m |= m >> 8;
+    s->mask = m | 15;
     memset(s->table, 0, (s->mask + 1) * sizeof s->table[0]);
     for (k = 0; k < count; k++) {
         const frame__u8 *at = s->start + s->off[k];
