@@ -39,6 +39,11 @@ static const frame__u8 frame__hex[256] = {FRAME__T256(FRAME__HEX)};
 #undef FRAME__T16
 #undef FRAME__T4
 
+/* Whether one of the 4 bytes at p is no hex digit. */
+static FRAME__INLINE unsigned frame__hex4_bad(const frame__u8 *p) {
+    return (frame__hex[p[0]] | frame__hex[p[1]] | frame__hex[p[2]] | frame__hex[p[3]]) & 0x80u;
+}
+
 /* The value of the 4 hex digits at p, or above 0xffff when one is none. */
 static FRAME__INLINE uint32_t frame__hex4(const frame__u8 *p) {
     unsigned a = frame__hex[p[0]], b = frame__hex[p[1]], c = frame__hex[p[2]], d = frame__hex[p[3]];
@@ -129,7 +134,6 @@ frame_errno frame__scan_string(const frame__u8 **pp, const frame__u8 *end, frame
  * with no sink. */
 static FRAME__INLINE frame_errno frame__string_check(const frame__u8 **pp, const frame__u8 *end) {
     const frame__u8 *p = frame__plain_run(*pp + 1, end), *q;
-    uint32_t v;
     for (;;) {
         if (p >= end) break;
         if (*p == '"') {
@@ -140,19 +144,19 @@ static FRAME__INLINE frame_errno frame__string_check(const frame__u8 **pp, const
             if (end - p >= 2 && frame__escaped[p[1]] > 1) {
                 p += 2;
             } else {
-                /* 7 bytes: a \uXXXX escape and the closing quote. */
-                if (end - p < 7 || p[1] != 'u') break;
-                v = frame__hex4(p + 2);
-                if (v >> 11 != 0x1b) {
-                    if (v > 0xffff) break;
+                /* 7 bytes: a \uXXXX escape and the closing quote. Only
+                 * whether it is a surrogate matters: its first digit d,
+                 * its second 8 or more. */
+                if (end - p < 7 || p[1] != 'u' || frame__hex4_bad(p + 2)) break;
+                if (frame__hex[p[2]] == 0xd && frame__hex[p[3]] >= 8) {
+                    /* A high surrogate (second digit below c), then a low
+                     * one at once. */
+                    if (frame__hex[p[3]] >= 0xc || end - p < 13 || p[6] != '\\' || p[7] != 'u' ||
+                        frame__hex4_bad(p + 8) || frame__hex[p[8]] != 0xd || frame__hex[p[9]] < 0xc)
+                        break;
                     p += 6;
-                } else {
-                    /* A high surrogate, then a low one at once. */
-                    if (v >= 0xdc00 || end - p < 13 || p[6] != '\\' || p[7] != 'u') break;
-                    v = frame__hex4(p + 8);
-                    if (v >> 10 != 0x37) break;
-                    p += 12;
                 }
+                p += 6;
             }
         } else if (*p >= 0x80) {
             q = frame__utf8_run(p, end);
