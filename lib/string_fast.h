@@ -246,7 +246,7 @@ static FRAME__INLINE frame_errno frame__string_hash(const frame__u8 **pp, const 
             }
             p += 6;
             n = frame__put_utf8(u, v);
-            x = frame__load64(u);
+            x = frame__load64(u) & ((1ull << (8 * n)) - 1); /* n <= 4 */
             FRAME__HASH_ADD(h, w, len, x, n);
         }
         r = p < end && FRAME__SPECIAL(*p) ? p : frame__plain_run(p, end);
