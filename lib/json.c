@@ -4,7 +4,8 @@
  * hostile `[[[[...` costs neither stack nor more than FRAME_MAX_DEPTH levels.
  * Strings, digits and white space are scanned by the kernel of the target
  * (scan.h). This file holds the rules the walks share (strings, numbers,
- * literals) and picks the walk (below).
+ * literals) and picks the walk (below); the string scans of each build are
+ * in string_fast.h or string_small.h.
  */
 #include "scan.h"
 

@@ -22,16 +22,16 @@
 /* For the byte after a backslash: the byte a two-character escape stands
  * for (never 0 nor 1), 1 for 'u', 0 for anything else. */
 #define FRAME__ESC_IS(c, letter, byte) (c) == (letter) ? (byte):
-#define FRAME__ESC(c) (FRAME__ESCAPES(FRAME__ESC_IS, c)(c) == 'u' ? 1 : 0)
+#define FRAME__ESC(c) (frame__u8)(FRAME__ESCAPES(FRAME__ESC_IS, c)(c) == 'u' ? 1 : 0)
 static const frame__u8 frame__escaped[256] = {FRAME__T256(FRAME__ESC)};
 #undef FRAME__ESC
 #undef FRAME__ESC_IS
 
 /* A hex digit's value, or 0x80 for a byte that is none. */
 #define FRAME__HEX(c)                                                                                           \
-    ((c) >= '0' && (c) <= '9'                           ? (c) - '0'                                             \
-     : ((c) | 0x20) >= 'a' && ((c) | 0x20) <= 'f' ? ((c) | 0x20) - 'a' + 10                                \
-                                                        : 0x80)
+    (frame__u8)((c) >= '0' && (c) <= '9'                     ? (c) - '0'                                       \
+                : ((c) | 0x20) >= 'a' && ((c) | 0x20) <= 'f' ? ((c) | 0x20) - 'a' + 10                         \
+                                                             : 0x80)
 static const frame__u8 frame__hex[256] = {FRAME__T256(FRAME__HEX)};
 #undef FRAME__HEX
 #undef FRAME__T256
