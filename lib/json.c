@@ -4,7 +4,8 @@
  * hostile `[[[[...` costs neither stack nor more than FRAME_MAX_DEPTH levels.
  * Strings, digits and white space are scanned by the kernel of the target
  * (scan.h). This file holds the rules the walks share (strings, numbers,
- * literals) and picks the walk (below).
+ * literals) and picks the walk (below); the string scans of each build are
+ * in string_fast.h or string_small.h.
  */
 #include "scan.h"
 
@@ -37,82 +38,12 @@ const frame__u8 *frame__plain_end(const frame__u8 *p, const frame__u8 *end) {
     return frame__plain_run(p, end);
 }
 
+/* frame__scan_string, and in speed builds a check for values' strings
+ * that decodes nothing. */
 #if FRAME__SMALL
-/* A byte at a time through the string iterator: the least code. */
-frame_errno frame__scan_string(const frame__u8 **pp, const frame__u8 *end, frame__sink *sink) {
-    frame__siter it;
-    frame__sink none = {NULL, 0, 0};
-    int c;
-    if (!sink) sink = &none;
-    frame__siter_init(&it, *pp, end);
-    while ((c = frame__siter_next(&it)) >= 0) {
-        if (sink->len < sink->cap) sink->buf[sink->len] = (frame__u8)c;
-        sink->len++;
-    }
-    *pp = it.p + (c == -1);
-    return c == -1 ? FRAME_OK : (frame_errno)(-1 - c);
-}
+#include "string_small.h"
 #else
-/* Appends decoded bytes to a sink: counts, hashes and stores them. */
-static void frame__sink_put(frame__sink *s, const frame__u8 *b, size_t n) {
-    size_t i = 0;
-    if (s->want_hash) {
-        for (; !(s->len & 7) && i + 8 <= n; i += 8) FRAME__MIX(s->hash, frame__load64(b + i));
-        for (; i < n; i++) {
-            s->word |= (uint64_t)b[i] << (8 * ((s->len + i) & 7));
-            if (((s->len + i) & 7) == 7) {
-                FRAME__MIX(s->hash, s->word);
-                s->word = 0;
-            }
-        }
-    }
-    if (s->buf && s->len < s->cap) memcpy(s->buf + s->len, b, n < s->cap - s->len ? n : s->cap - s->len);
-    s->len += n;
-}
-
-frame_errno frame__scan_string(const frame__u8 **pp, const frame__u8 *end, frame__sink *sink) {
-    const frame__u8 *p = *pp + 1, *next, *src;
-    frame__u8 u[4];
-    frame_errno err = FRAME_OK;
-    uint32_t cp;
-    size_t n;
-    for (;;) {
-        /* A run of printable ASCII other than '"' and '\\' stands for
-         * itself, and so does a well-formed UTF-8 sequence. After a run, p
-         * is at a special byte: no word scan for that. */
-        next = p < end && FRAME__SPECIAL(*p) ? p : frame__plain_run(p, end);
-        src = p;
-        n = (size_t)(next - p);
-        if (!n) {
-            if (p >= end) {
-                err = FRAME_E_JSON_SYNTAX;
-                break;
-            }
-            if (*p == '"') {
-                p++;
-                break;
-            }
-            if (*p == '\\') {
-                err = frame__escape(p, end, &cp, &next);
-                if (err) {
-                    p = next;
-                    break;
-                }
-                n = sink ? frame__put_utf8(u, cp) : 0; /* values need no bytes */
-                src = u;
-            } else if (*p >= 0x80 && (n = frame__utf8_len(p, end)) != 0) {
-                next = p + n;
-            } else {
-                err = *p >= 0x80 ? FRAME_E_BAD_UTF8 : FRAME_E_JSON_SYNTAX; /* or a control character */
-                break;
-            }
-        }
-        if (sink) frame__sink_put(sink, src, n);
-        p = next;
-    }
-    *pp = p;
-    return err;
-}
+#include "string_fast.h"
 #endif
 
 /* Size builds keep the number scanner out of line: inside the validator it

@@ -4,45 +4,14 @@
  * name costs O(1), not O(members).
  */
 
-/* The end of a name hash over n bytes whose words are all mixed into h. */
-static FRAME__INLINE uint32_t frame__hash_final(uint64_t h, size_t n) {
-    FRAME__MIX(h, (uint64_t)n);
-    return (uint32_t)(h >> 32);
-}
-
 /*
  * Scans the name at p (its opening quote) and returns its end; *hash is the
- * hash of its decoded content. A plain name (no escape, control or
- * non-ASCII byte) is hashed from its raw bytes, word by word, exactly as a
- * hashing sink hashes the decoded bytes of any other. On error sets *err and
+ * hash of its decoded content (frame__string_hash). On error sets *err and
  * returns the offending byte.
  */
 static FRAME__INLINE const frame__u8 *frame__name_token(const frame__u8 *p, const frame__u8 *end, uint32_t *hash,
                                                         frame_errno *err) {
-    const frame__u8 *q = p + 1, *close = frame__plain_run(q, end);
-    frame__sink sink;
-    uint64_t h = 0, word = 0;
-    size_t k;
-    if (close < end && *close == '"') {
-        for (; close - q >= 8; q += 8) FRAME__MIX(h, frame__load64(q));
-        if ((k = (size_t)(close - q)) != 0) {
-            /* The last word: loaded whole when the text goes on for 8 bytes
-             * (the closing quote and what follows it are masked off). */
-            if (end - q >= 8)
-                word = frame__load64(q) & ((1ull << (8 * k)) - 1);
-            else
-                for (k = 0; q + k < close; k++) word |= (uint64_t)q[k] << (8 * k);
-            FRAME__MIX(h, word);
-        }
-        *hash = frame__hash_final(h, (size_t)(close - p - 1));
-        return close + 1;
-    }
-    memset(&sink, 0, sizeof sink);
-    sink.want_hash = 1;
-    *err = frame__scan_string(&p, end, &sink);
-    h = sink.hash;
-    if (sink.len & 7) FRAME__MIX(h, sink.word);
-    *hash = frame__hash_final(h, sink.len);
+    *err = frame__string_hash(&p, end, hash);
     return p;
 }
 
@@ -84,10 +53,9 @@ static FRAME__INLINE uint64_t frame__name_key(const frame__u8 *name, size_t len,
 /* The key of the n bytes of a C string (the size member's name): the same
  * as frame__name_key's for a name of those bytes. */
 static FRAME__INLINE uint64_t frame__name_key_of(const char *s, size_t n) {
-    uint64_t w = 0;
-    size_t i;
-    for (i = 0; i < n && i < 8; i++) w |= (uint64_t)(frame__u8)s[i] << (8 * i);
-    return n >= 8 ? w ^ ((uint64_t)n << 56) : w | (uint64_t)n << 56;
+    const frame__u8 *b = (const frame__u8 *)s;
+    if (n >= 8) return frame__load64(b) ^ ((uint64_t)n << 56);
+    return frame__load_tail(b, b + n, n) | (uint64_t)n << 56;
 }
 
 /*
@@ -129,10 +97,17 @@ static void frame__names_make(frame__names *s, unsigned count) {
     size_t most = (size_t)(s->end - s->start) / 5 + 1; /* a member takes 5 bytes at least: "":0, */
     frame_errno err = FRAME_OK;
     uint32_t hash = 0;
-    unsigned k;
+    unsigned k, m;
     int dup = 0;
-    s->mask = 15;
-    while (s->mask + 1 < 2 * most && s->mask + 1 < 2 * FRAME_MAX_MEMBERS) s->mask = s->mask * 2 + 1;
+    /* Room for twice that many, a power of two from 16 to twice
+     * FRAME_MAX_MEMBERS: the bits below the highest of 2 * most - 1 all
+     * set. */
+    m = most < FRAME_MAX_MEMBERS ? 2 * (unsigned)most - 1 : 2 * FRAME_MAX_MEMBERS - 1;
+    m |= m >> 1;
+    m |= m >> 2;
+    m |= m >> 4;
+    m |= m >> 8;
+    s->mask = m | 15;
     memset(s->table, 0, (s->mask + 1) * sizeof s->table[0]);
     for (k = 0; k < count; k++) {
         const frame__u8 *at = s->start + s->off[k];
@@ -142,16 +117,7 @@ static void frame__names_make(frame__names *s, unsigned count) {
 }
 
 static FRAME__INLINE frame_errno frame__value_string(const frame__u8 **pp, const frame__u8 *end) {
-    const frame__u8 *close = frame__plain_run(*pp + 1, end);
-    if (close < end && *close == '"') { /* plain: no call */
-        *pp = close + 1;
-        return FRAME_OK;
-    }
-    /* The scanner starts one byte past the quote it is given: hand it the
-     * byte before `close` (plain text, or the quote itself), so that it
-     * goes on from there instead of scanning the plain run again. */
-    *pp = close - 1;
-    return frame__scan_string(pp, end, NULL);
+    return frame__string_check(pp, end);
 }
 
 static FRAME__INLINE frame_errno frame__names_add(frame__names *s, const frame__u8 **pp, const frame__u8 *end,

@@ -3,6 +3,8 @@
  * decoded contents.
  */
 #include "internal.h"
+#include "string_escapes.h"
+#include "utf8_seq.h"
 
 /* The parts of the string iterator that frame__escape and frame__put_utf8
  * share: inline even in size builds, which link only the iterator. */
@@ -75,17 +77,7 @@ static size_t frame__utf8(const frame__u8 *p, const frame__u8 *end) {
     if (cp < min || cp >> 11 == 0x1b || cp > 0x10ffff) return 0;
     return n;
 #else
-    frame__u8 c = p[0], lo = 0x80, hi = 0xbf;
-    size_t n = c < 0xc2 ? 0 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : c < 0xf5 ? 4 : 0, i;
-    /* The second byte's range excludes overlongs, surrogates and > U+10FFFF. */
-    if (c == 0xe0) lo = 0xa0;
-    if (c == 0xed) hi = 0x9f;
-    if (c == 0xf0) lo = 0x90;
-    if (c == 0xf4) hi = 0x8f;
-    if (!n || (size_t)(end - p) < n || p[1] < lo || p[1] > hi) return 0;
-    for (i = 2; i < n; i++)
-        if ((p[i] & 0xc0) != 0x80) return 0;
-    return n;
+    return frame__utf8_seq(p, end);
 #endif
 }
 
@@ -120,7 +112,9 @@ size_t frame__put_utf8(frame__u8 *out, uint32_t cp) {
 #define FRAME__BAD 0xffffffffu
 static FRAME__INLINE uint32_t frame__unit(frame__siter *it) {
     /* Each escape letter followed by the byte it stands for. */
-    static const char pairs[] = "\"\"\\\\//b\bf\fn\nr\rt\t";
+#define FRAME__PAIR(c, letter, byte) letter, byte,
+    static const char pairs[] = {FRAME__ESCAPES(FRAME__PAIR, 0) 0};
+#undef FRAME__PAIR
     const char *s;
     const frame__u8 *p = it->p + 1, *end = it->end;
     uint32_t v = 0;

@@ -1,0 +1,14 @@
+/*
+ * lib/string_escapes.h: JSON's two-character escapes (RFC 8259), once:
+ * each letter after the backslash and the byte it stands for, passed to
+ * X(c, letter, byte) with the caller's c. string.c makes its list of pairs
+ * from it, string_fast.h its table. Private.
+ */
+#ifndef FRAME_STRING_ESCAPES_H
+#define FRAME_STRING_ESCAPES_H
+
+#define FRAME__ESCAPES(X, c)                                                                              \
+    X(c, '"', '"') X(c, '\\', '\\') X(c, '/', '/') X(c, 'b', '\b') X(c, 'f', '\f') X(c, 'n', '\n')             \
+    X(c, 'r', '\r') X(c, 't', '\t')
+
+#endif /* FRAME_STRING_ESCAPES_H */
