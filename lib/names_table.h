@@ -65,13 +65,25 @@ static FRAME__INLINE uint64_t frame__name_key_of(const char *s, size_t n) {
  * when an earlier one has the same bytes (the walker's general states then
  * report it), else records it and returns 0.
  */
+static int frame__names_lane_same(const frame__names *s, const frame__u8 *name, size_t len, uint64_t key,
+                                  unsigned i, unsigned count);
 static FRAME__INLINE int frame__names_lane(frame__names *s, const frame__u8 *name, size_t len, uint64_t key,
                                            unsigned count) {
-    unsigned i;
-    for (i = 0; i < count; i++)
-        if (s->keys[i] == key && (len < 8 || memcmp(s->start + s->off[i] + 1, name, len) == 0)) return 1;
+    unsigned i = 0;
+    /* Keys alone first: a name seldom shares its key with an earlier one. */
+    while (i < count && s->keys[i] != key) i++;
+    if (i < count && frame__names_lane_same(s, name, len, key, i, count)) return 1;
     s->keys[count] = key;
     s->off[count] = (uint32_t)(name - 1 - s->start);
+    return 0;
+}
+
+/* Whether one of the lane's names i .. count - 1 has the name's key and
+ * bytes (past 8 bytes, a key is not all of a name). */
+static int frame__names_lane_same(const frame__names *s, const frame__u8 *name, size_t len, uint64_t key,
+                                  unsigned i, unsigned count) {
+    for (; i < count; i++)
+        if (s->keys[i] == key && (len < 8 || memcmp(s->start + s->off[i] + 1, name, len) == 0)) return 1;
     return 0;
 }
 
