@@ -207,7 +207,9 @@ FRAME_API size_t frame_feed(frame_decoder *d, const void *data, size_t len) {
             /* Gathered in wire order, whatever the byte order: the prefix may
              * come one octet at a time. */
             const frame__u8 *q = p - n;
-            while (n--) d->_declared = d->_declared << 8 | *q++;
+            uint64_t wire = d->_declared; /* in a register: the loop stores nothing */
+            while (n--) wire = wire << 8 | *q++;
+            d->_declared = wire;
             break;
         }
         case FRAME__HEADER:
