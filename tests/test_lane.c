@@ -1,0 +1,142 @@
+/*
+ * Compact headers: speed builds read the top-level members of a header
+ * written without white space (plain names, plain strings, integers) in a
+ * fast lane, and hand anything else to the general walk, which goes on
+ * from where the lane stopped. These tests hold the lane to the general
+ * walk's verdicts: every header is also checked with a space after it,
+ * which the lane never takes (it runs only when a header's last byte is
+ * its closing brace), and both must agree on the error, its position (one
+ * byte later with the space for an error at the end of the text) and the
+ * body size.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "support.h"
+
+/* Parses json as is and with a space after it; both must agree, and the
+ * first must say `want` (at the first occurrence of the text want_at, or
+ * with body size `size` when want is FRAME_OK). */
+static void agree(const frame_config *cfg, const char *json, frame_errno want, const char *want_at,
+                  uint64_t size)
+{
+    char spaced[512];
+    size_t len = strlen(json), pos = 777, spaced_pos = 777;
+    frame_header h, hs;
+    frame_errno e, es;
+    cr_assert_lt(len + 1, sizeof spaced);
+    memcpy(spaced, json, len);
+    spaced[len] = ' ';
+    memset(&h, 0, sizeof h);
+    memset(&hs, 0, sizeof hs);
+    e = frame_header_parse(&h, cfg, json, len, &pos);
+    es = frame_header_parse(&hs, cfg, spaced, len + 1, &spaced_pos);
+    cr_expect_eq(e, want, "got %s at %zu, want %s: %s", frame_errname(e), pos, frame_errname(want), json);
+    cr_expect_eq(e, es, "lane %s, general walk %s: %s", frame_errname(e), frame_errname(es), json);
+    /* An error at the end of the text is one byte later with the space. */
+    cr_expect(pos == spaced_pos || (pos == len && spaced_pos == len + 1), "lane at %zu, general walk at %zu: %s",
+              pos, spaced_pos, json);
+    if (want_at) {
+        const char *at = strstr(json, want_at);
+        cr_assert_not_null(at, "%s not in %s", want_at, json);
+        cr_expect_eq(pos, (size_t)(at - json), "%s at %zu, want %zu: %s", frame_errname(e), pos,
+                     (size_t)(at - json), json);
+    }
+    if (!want) {
+        cr_expect_eq(h.body_size, size, "body size %llu, want %llu: %s", (unsigned long long)h.body_size,
+                     (unsigned long long)size, json);
+        cr_expect_eq(hs.body_size, size, "general walk's body size %llu: %s", (unsigned long long)hs.body_size,
+                     json);
+    }
+}
+
+Test(lane, duplicate_short_names_are_found_at_the_second)
+{
+    agree(NULL, "{\"size\":1,\"a\":1,\"a\":2}", FRAME_E_DUPLICATE_NAME, "\"a\":2", 0);
+    agree(NULL, "{\"a\":\"x\",\"size\":12,\"b\":3,\"a\":4}", FRAME_E_DUPLICATE_NAME, "\"a\":4", 0);
+    agree(NULL, "{\"size\":1,\"size\":2}", FRAME_E_DUPLICATE_NAME, "\"size\":2", 0);
+}
+
+Test(lane, long_names_alike_in_their_first_eight_bytes_are_told_apart)
+{
+    agree(NULL, "{\"size\":7,\"abcdefgh1\":1,\"abcdefgh2\":2}", FRAME_OK, NULL, 7);
+    agree(NULL, "{\"size\":7,\"abcdefghij\":1,\"abcdefghik\":2,\"abcdefghi\":3}", FRAME_OK, NULL, 7);
+    agree(NULL, "{\"size\":7,\"abcdefghi\":1,\"abcdefghi\":2}", FRAME_E_DUPLICATE_NAME, "\"abcdefghi\":2", 0);
+    agree(NULL, "{\"size\":7,\"abcdefgh1\":1,\"abcdefgh2\":2,\"abcdefgh1\":3}", FRAME_E_DUPLICATE_NAME,
+          "\"abcdefgh1\":3", 0);
+}
+
+Test(lane, a_duplicate_of_an_escaped_spelling_is_found_after_the_lane)
+{
+    agree(NULL, "{\"size\":1,\"ab\":1,\"a\\u0062\":2}", FRAME_E_DUPLICATE_NAME, "\"a\\u0062\"", 0);
+    agree(NULL, "{\"size\":1,\"a\\u0062\":1,\"ab\":2}", FRAME_E_DUPLICATE_NAME, "\"ab\":2", 0);
+}
+
+Test(lane, size_values_of_every_shape_agree_with_the_general_walk)
+{
+    agree(NULL, "{\"size\":0}", FRAME_OK, NULL, 0);
+    agree(NULL, "{\"size\":0,\"a\":1}", FRAME_OK, NULL, 0);
+    agree(NULL, "{\"size\":9007199254740991}", FRAME_OK, NULL, 9007199254740991ull);
+    agree(NULL, "{\"size\":9007199254740992}", FRAME_E_BODY_TOO_LARGE, NULL, 0);
+    agree(NULL, "{\"size\":12345678901234567890}", FRAME_E_BODY_TOO_LARGE, NULL, 0);
+    agree(NULL, "{\"size\":01}", FRAME_E_JSON_SYNTAX, NULL, 0);
+    agree(NULL, "{\"size\":1.0}", FRAME_E_SIZE_INVALID, NULL, 0);
+    agree(NULL, "{\"size\":1e3}", FRAME_E_SIZE_INVALID, NULL, 0);
+    agree(NULL, "{\"size\":-1}", FRAME_E_SIZE_INVALID, NULL, 0);
+    agree(NULL, "{\"size\":\"1\"}", FRAME_E_SIZE_INVALID, NULL, 0);
+    agree(NULL, "{\"size\":1", FRAME_E_JSON_SYNTAX, NULL, 0);
+    agree(NULL, "{\"name\":\"x\"}", FRAME_E_SIZE_MISSING, NULL, 0);
+}
+
+Test(lane, a_size_over_max_body_is_refused)
+{
+    frame_config cfg = FRAME_CONFIG_INIT;
+    cfg.max_body = 99;
+    agree(&cfg, "{\"size\":99,\"a\":1}", FRAME_OK, NULL, 99);
+    agree(&cfg, "{\"size\":100,\"a\":1}", FRAME_E_BODY_TOO_LARGE, NULL, 0);
+}
+
+Test(lane, a_long_size_name_is_recognised_by_its_bytes)
+{
+    frame_config cfg = FRAME_CONFIG_INIT;
+    cfg.size_name = "content_length";
+    agree(&cfg, "{\"content_lengtX\":1,\"content_length\":5}", FRAME_OK, NULL, 5);
+    agree(&cfg, "{\"content_lengthX\":1}", FRAME_E_SIZE_MISSING, NULL, 0);
+}
+
+Test(lane, values_the_lane_does_not_take_go_on_in_the_general_walk)
+{
+    agree(NULL, "{\"size\":3,\"a\":-1,\"b\":0,\"c\":1.5,\"d\":2e3,\"e\":true,\"f\":null,\"g\":[1,{}],\"h\":{\"a\":1}}",
+          FRAME_OK, NULL, 3);
+    agree(NULL, "{\"size\":3,\"a\":\"x\\n\",\"b\":\"\xc3\xa9\",\"c\":\"y\"}", FRAME_OK, NULL, 3);
+    agree(NULL, "{\"size\":3,\"a\":01}", FRAME_E_JSON_SYNTAX, NULL, 0);
+    agree(NULL, "{\"size\":3,\"a\":1.}", FRAME_E_JSON_SYNTAX, NULL, 0);
+    agree(NULL, "{\"size\":3,\"a\":\"x\x01\"}", FRAME_E_JSON_SYNTAX, NULL, 0);
+    agree(NULL, "{\"size\":3,\"a\":tru}", FRAME_E_JSON_SYNTAX, NULL, 0);
+}
+
+Test(lane, broken_punctuation_is_reported_where_the_general_walk_reports_it)
+{
+    agree(NULL, "{\"size\":1,\"a\"1}", FRAME_E_JSON_SYNTAX, "1}", 0);
+    agree(NULL, "{\"size\":1,\"a\":1\"b\":2}", FRAME_E_JSON_SYNTAX, "\"b\"", 0);
+    agree(NULL, "{\"size\":1,\"a\":1,}", FRAME_E_JSON_SYNTAX, "}", 0);
+    agree(NULL, "{\"size\":1,a:1}", FRAME_E_JSON_SYNTAX, "a:1", 0);
+    agree(NULL, "{\"size\":1,\"a\":\"x}", FRAME_E_JSON_SYNTAX, NULL, 0);
+    agree(NULL, "{\"size\":1}}", FRAME_E_JSON_SYNTAX, NULL, 0);
+    agree(NULL, "{}", FRAME_E_SIZE_MISSING, NULL, 0);
+}
+
+Test(lane, more_members_than_the_lane_holds_are_checked_alike)
+{
+    char json[400];
+    size_t n = 0;
+    unsigned i;
+    n += (size_t)sprintf(json + n, "{\"size\":5");
+    for (i = 0; i < 20; i++) n += (size_t)sprintf(json + n, ",\"m%u\":%u", i, i + 1);
+    sprintf(json + n, "}");
+    agree(NULL, json, FRAME_OK, NULL, 5);
+    /* a duplicate of a name the lane recorded, met after the lane */
+    sprintf(json + n, ",\"m3\":1}");
+    agree(NULL, json, FRAME_E_DUPLICATE_NAME, "\"m3\":1}", 0);
+}
