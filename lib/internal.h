@@ -47,11 +47,16 @@ static FRAME__INLINE unsigned frame__width(const frame_config *cfg) {
 /* The effective max_body (body != 0) or max_header of a checked config, no
  * more than the prefix can carry (max_header is then at most 2^32-1). */
 uint64_t frame__limit(const frame_config *cfg, int body);
-/* The effective max_body before what a raw prefix can carry: the whole
- * limit of a header's size member. A macro: the validator reads it once
- * per header, where a call would cost more. */
+/* The effective max_body before what a raw prefix can carry (frame__limit
+ * adds that). */
 #define FRAME__BODY_LIMIT(cfg) ((cfg)->max_body ? (cfg)->max_body : FRAME_MAX_BODY_LIMIT)
 static FRAME__INLINE uint64_t frame__max_body(const frame_config *cfg) { return frame__limit(cfg, 1); }
+/* The limit of a header's size member, frame__max_body: read inline but
+ * in the raw profile (whose prefix may carry less, and whose headers only
+ * frame_header_parse sees), as the validator asks for it in every header. */
+static FRAME__INLINE uint64_t frame__size_limit(const frame_config *cfg) {
+    return cfg->raw ? frame__max_body(cfg) : FRAME__BODY_LIMIT(cfg);
+}
 
 static FRAME__INLINE const char *frame__size_name(const frame_config *cfg) {
     return cfg->size_name ? cfg->size_name : "size";

@@ -140,3 +140,16 @@ Test(lane, more_members_than_the_lane_holds_are_checked_alike)
     sprintf(json + n, ",\"m3\":1}");
     agree(NULL, json, FRAME_E_DUPLICATE_NAME, "\"m3\":1}", 0);
 }
+
+Test(lane, the_size_member_of_a_raw_config_is_held_to_what_its_prefix_carries)
+{
+    /* frame_header_parse takes any config; in the raw profile a 2-octet
+     * prefix carries a body of 65,535 bytes at most (fuzz_kernels found the
+     * speed walk holding it to max_body alone). */
+    frame_config cfg = FRAME_CONFIG_INIT;
+    cfg.raw = 1;
+    cfg.prefix_width = 2;
+    agree(&cfg, "{\"size\":65535,\"a\":1}", FRAME_OK, NULL, 65535);
+    agree(&cfg, "{\"size\":65536,\"a\":1}", FRAME_E_BODY_TOO_LARGE, "65536", 0);
+    agree(&cfg, "{\"a\":1,\"size\":969599\\u}", FRAME_E_BODY_TOO_LARGE, "969599", 0);
+}
