@@ -472,7 +472,8 @@ static FRAME__INLINE frame__u8 *frame__copy_slack(frame__u8 *o, const void *v, s
 static FRAME__INLINE frame_errno frame__add_named(frame_builder *b, const char *name, int kind, const void *value,
                                                   size_t len) {
     size_t n, mark, slots, j;
-    uint64_t stop;
+    uint64_t stop, w = 0;
+    int short_name;
     unsigned members;
     uint32_t hash, off;
     frame__u8 *o, *top;
@@ -490,12 +491,30 @@ static FRAME__INLINE frame_errno frame__add_named(frame_builder *b, const char *
     if (!frame__surely_fits((size_t)stop - mark, n, len) ||
         (name[0] == size[0] && name[1] == size[1] && strcmp(name, size) == 0))
         return frame__add(b, name, n, kind, value, len);
-    hash = frame__hash_bytes((const frame__u8 *)name, n);
+    /* A name of 1 to 8 bytes (most) is read once, as one word, for its
+     * hash (frame__hash_bytes's) and for writing it. */
+    short_name = n - 1 < 8;
+    if (short_name) {
+        uint64_t h = 0;
+        w = frame__load_tail((const frame__u8 *)name, (const frame__u8 *)name + n, n);
+        FRAME__MIX(h, w);
+        hash = frame__hash_end(h, n);
+    } else {
+        hash = frame__hash_bytes((const frame__u8 *)name, n);
+    }
     j = frame__set_find(b, slots - 1, hash, (const frame__u8 *)name, n, 0);
     if (j == FRAME__FOUND) return frame__add(b, name, n, kind, value, len);
     b->_members = members + 1; /* ahead of the member, as in frame__add */
     /* The bound leaves more than 8 bytes of room behind the member. */
-    o = frame__write_string_slack(b->_buf + mark + 1, (const frame__u8 *)name, n);
+    o = b->_buf + mark + 1;
+    if (short_name && !(frame__special8(w) & (FRAME__HIGHS >> (8 * (8 - n))))) {
+        o[0] = '"';
+        frame__store8(o + 1, w);
+        o += n + 1;
+        *o++ = '"';
+    } else {
+        o = frame__write_string_slack(o, (const frame__u8 *)name, n);
+    }
     if (o) {
         *o++ = ':';
         /* A number or a literal (20 bytes at most) is written as it is. */
