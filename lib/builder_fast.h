@@ -16,6 +16,10 @@
  *   frame__start_quick(b, size)    init's {"size":N and name set at once
  *                                  (0: not done, init does it with frame__add)
  *   frame__put_prefix_quick(...)   frame__put_prefix, quicker where it can be
+ *   frame__config_check_quick(given, cfg)
+ *                                  frame_config_check(cfg), for cfg =
+ *                                  frame__config(given)
+ *   frame__max_body_quick(cfg)     frame__max_body(cfg), quicker where it can be
  *   FRAME__SIZE_NOINLINE           noinline in size builds only
  *
  * Here: strings written a word at a time, numbers two digits a step, a name
@@ -295,7 +299,12 @@ static FRAME__INLINE frame__u8 *frame__set_top(const frame_builder *b) { return 
 /* Where the header (the closing brace not counted) must end, as an offset
  * in the buffer: at cap, or before max_header, whichever comes first. */
 static size_t frame__set_stop(const frame_builder *b) {
-    uint64_t end = frame__width(b->_cfg) + frame__limit(b->_cfg, 0);
+    const frame_config *cfg = b->_cfg;
+    /* frame__limit(cfg, 0) is the default max_header, without the call,
+     * when the prefix holds 32 bits or more (widths 0 = 4, 4 and 8 of a
+     * checked config). */
+    uint64_t end = frame__width(cfg) + (!cfg->max_header && !(cfg->prefix_width & 3u) ? FRAME_DEFAULT_MAX_HEADER
+                                                                                        : frame__limit(cfg, 0));
     return end < b->_cap ? (size_t)end : b->_cap;
 }
 
@@ -532,6 +541,15 @@ static FRAME__INLINE frame_errno frame__add_named(frame_builder *b, const char *
     else
         frame__set_put(b, members, off, hash);
     return FRAME_OK;
+}
+
+/* NULL stands for the defaults, which need no check. */
+#define frame__config_check_quick(given, cfg) frame_config_check(given)
+
+/* frame__limit(cfg, 1) without the call: only in the raw profile can the
+ * prefix hold less than max_body. */
+static FRAME__INLINE uint64_t frame__max_body_quick(const frame_config *cfg) {
+    return cfg->raw ? frame__max_body(cfg) : FRAME__BODY_LIMIT(cfg);
 }
 
 /* Writes the prefix of `value` (frame__put_prefix), at once for the
