@@ -14,38 +14,40 @@
 
 /*
  * The common case: an encoder with nothing pending and no error, a
- * one-buffer transport, a builder with members and no error, not finished,
- * whose body size is len, and a body that fits behind the head. The header
- * is closed (a byte is always free for the brace), the prefix written, the
- * body copied behind the head, and the frame offered in one call: what
+ * one-buffer transport, a builder with no error whose body size is len,
+ * and a body that fits behind the head. A builder not yet finished (with
+ * members: not the raw profile) is finished here: the header closed (a
+ * byte is always free for the brace) and the prefix written. Then the body
+ * is copied behind the head and the frame offered in one call: what
  * frame__op() does for it, without the checks that cannot fail here, and
  * leaving the encoder as it leaves it.
  */
 static FRAME__INLINE int frame__write_quick(frame_encoder *e, frame_builder *b, const void *data, size_t len,
                                             frame_errno *err) {
-    const frame_config *cfg;
     unsigned char *buf;
     size_t head, n;
     long r;
     if (!e || !b || e->_errno || e->_state || (e->_pending_len[0] | e->_pending_len[1]) || e->_gather ||
-        b->_errno || b->_finished || !b->_members || b->_body_size != len || (!data && len))
+        b->_errno || b->_body_size != len || (!data && len) || (!b->_finished && !b->_members))
         return 0;
-    head = b->_len + 1;
+    head = b->_len + !b->_finished;
     if (len > b->_cap - head || b->_cap > LONG_MAX) return 0;
-    cfg = b->_cfg;
     buf = b->_buf;
-    buf[head - 1] = '}';
-    b->_len = head;
-    if ((cfg->prefix_width | 4u) == 4u && !cfg->big_endian) {
-        size_t v = head - 4;
-        buf[0] = (unsigned char)v;
-        buf[1] = (unsigned char)(v >> 8);
-        buf[2] = (unsigned char)(v >> 16);
-        buf[3] = (unsigned char)(v >> 24);
-    } else {
-        frame__put_prefix(buf, cfg, head - frame__width(cfg));
+    if (!b->_finished) {
+        const frame_config *cfg = b->_cfg;
+        buf[head - 1] = '}';
+        b->_len = head;
+        if ((cfg->prefix_width | 4u) == 4u && !cfg->big_endian) {
+            size_t v = head - 4;
+            buf[0] = (unsigned char)v;
+            buf[1] = (unsigned char)(v >> 8);
+            buf[2] = (unsigned char)(v >> 16);
+            buf[3] = (unsigned char)(v >> 24);
+        } else {
+            frame__put_prefix(buf, cfg, head - frame__width(cfg));
+        }
+        b->_finished = 1;
     }
-    b->_finished = 1;
     /* The body may lie in the buffer itself. */
     if (len) memmove(buf + head, data, len);
     n = head + len;
