@@ -243,7 +243,7 @@ static frame_errno frame__add(frame_builder *b, const char *name, size_t n, int 
 }
 
 /* Adds a member whose value is v in decimal (an int64_t for FRAME__INT64). */
-static frame_errno frame__add_number(frame_builder *b, const char *name, uint64_t v, int kind) {
+static FRAME__INLINE frame_errno frame__add_number(frame_builder *b, const char *name, uint64_t v, int kind) {
     /* The magnitude of INT64_MIN does not fit in int64_t, so negate unsigned. */
     unsigned negative = (unsigned)(v >> 63) & (unsigned)kind >> 2;
     char t[21], *d;
@@ -300,8 +300,10 @@ FRAME_API frame_errno frame_builder_add_int64(frame_builder *b, const char *name
 
 /* Adds the literal true (0), null (1) or false (2). */
 FRAME__SIZE_NOINLINE static frame_errno frame__add_literal(frame_builder *b, const char *name, unsigned which) {
-    static const char literals[] = "true\0null\0false";
-    return frame__add_named(b, name, FRAME__TEXT, literals + 5 * which, 4 + (which >> 1));
+    /* 4 bytes ahead of the first: 8 bytes end where each literal does (as
+     * frame__add_named may read them). */
+    static const char literals[] = "\0\0\0\0true\0null\0false";
+    return frame__add_named(b, name, FRAME__TEXT, literals + 4 + 5 * which, 4 + (which >> 1));
 }
 
 FRAME_API frame_errno frame_builder_add_bool(frame_builder *b, const char *name, int value) {

@@ -469,9 +469,23 @@ static FRAME__INLINE frame__u8 *frame__copy_slack(frame__u8 *o, const void *v, s
     return o + len;
 }
 
+/* The same for a number or a literal (20 bytes at most) whose last 8
+ * bytes, or the bytes before it to make 8, may be read (frame__add_number's
+ * buffer, frame__add_literal's padding): its tail in one load. */
+static FRAME__INLINE frame__u8 *frame__copy_text_slack(frame__u8 *o, const void *v, size_t len) {
+    const frame__u8 *p = (const frame__u8 *)v;
+    size_t i;
+    uint64_t w = 0;
+    for (i = 0; len - i >= 8; i += 8) frame__store8(o + i, frame__load64(p + i));
+    if (len > i) w = frame__load64(p + len - 8) >> (8 * (8 - (len - i)));
+    frame__store8(o + i, w);
+    return o + len;
+}
+
 /*
  * frame__add for a NUL-terminated name and a value of kind FRAME__TEXT,
- * FRAME__INT64 (text as it is) or FRAME__STRING: a member that surely fits
+ * FRAME__INT64 (text as it is, read as frame__copy_text_slack reads it) or
+ * FRAME__STRING: a member that surely fits
  * while the name table is kept is checked the same way, with the table,
  * and written straight into the buffer. Anything else - an argument or
  * earlier error, init's size member, a member that has to be measured
@@ -528,7 +542,7 @@ static FRAME__INLINE frame_errno frame__add_named(frame_builder *b, const char *
         *o++ = ':';
         /* A number or a literal (20 bytes at most) is written as it is. */
         o = kind == FRAME__STRING ? frame__write_string_slack(o, (const frame__u8 *)value, len)
-                                  : frame__copy_slack(o, value, len);
+                                  : frame__copy_text_slack(o, value, len);
     }
     if (!o) return frame__builder_fail(b, FRAME_E_BAD_UTF8);
     b->_buf[mark] = ',';
@@ -580,7 +594,7 @@ static int frame__start_quick(frame_builder *b, uint64_t body_size) {
     o = frame__copy_slack(o + 2, name, n);
     o[0] = '"';
     o[1] = ':';
-    o = frame__copy_slack(o + 2, d, len);
+    o = frame__copy_text_slack(o + 2, d, len);
     b->_len = (size_t)(o - b->_buf);
     b->_members = 1;
     frame__set_start(b, stop);
