@@ -243,7 +243,7 @@ static frame_errno frame__add(frame_builder *b, const char *name, size_t n, int 
 }
 
 /* Adds a member whose value is v in decimal (an int64_t for FRAME__INT64). */
-static frame_errno frame__add_number(frame_builder *b, const char *name, uint64_t v, int kind) {
+static FRAME__INLINE frame_errno frame__add_number(frame_builder *b, const char *name, uint64_t v, int kind) {
     /* The magnitude of INT64_MIN does not fit in int64_t, so negate unsigned. */
     unsigned negative = (unsigned)(v >> 63) & (unsigned)kind >> 2;
     char t[21], *d;
@@ -255,6 +255,7 @@ static frame_errno frame__add_number(frame_builder *b, const char *name, uint64_
 
 FRAME_API frame_errno frame_builder_init(frame_builder *b, const frame_config *cfg, void *buf,
                                          size_t cap, uint64_t body_size) {
+    const frame_config *given = cfg;
     frame_errno err;
     unsigned w;
     if (!b) return FRAME_E_ARGUMENT;
@@ -264,9 +265,9 @@ FRAME_API frame_errno frame_builder_init(frame_builder *b, const frame_config *c
     b->_body_size = body_size;
     b->_cap = cap;
     b->_len = w = frame__width(cfg); /* the prefix is filled in by finish */
-    err = frame_config_check(cfg);
+    err = frame__config_check_quick(given, cfg);
     if (!err && !buf) err = FRAME_E_ARGUMENT;
-    if (!err && body_size > frame__max_body(cfg)) err = FRAME_E_BODY_TOO_LARGE;
+    if (!err && body_size > frame__max_body_quick(cfg)) err = FRAME_E_BODY_TOO_LARGE;
     if (!err && cap < w) err = FRAME_E_BUFFER_TOO_SMALL;
     if (err) return frame__builder_fail(b, err);
     if (cfg->raw || frame__start_quick(b, body_size)) return FRAME_OK;
@@ -299,8 +300,10 @@ FRAME_API frame_errno frame_builder_add_int64(frame_builder *b, const char *name
 
 /* Adds the literal true (0), null (1) or false (2). */
 FRAME__SIZE_NOINLINE static frame_errno frame__add_literal(frame_builder *b, const char *name, unsigned which) {
-    static const char literals[] = "true\0null\0false";
-    return frame__add_named(b, name, FRAME__TEXT, literals + 5 * which, 4 + (which >> 1));
+    /* 4 bytes ahead of the first: 8 bytes end where each literal does (as
+     * frame__add_named may read them). */
+    static const char literals[] = "\0\0\0\0true\0null\0false";
+    return frame__add_named(b, name, FRAME__TEXT, literals + 4 + 5 * which, 4 + (which >> 1));
 }
 
 FRAME_API frame_errno frame_builder_add_bool(frame_builder *b, const char *name, int value) {
@@ -376,3 +379,5 @@ FRAME_API frame_errno frame_builder_finish(frame_builder *b, const void **out, s
 #undef frame__add_named
 #undef FRAME__SIZE_NOINLINE
 #undef frame__put_prefix_quick
+#undef frame__config_check_quick
+#undef frame__max_body_quick

@@ -16,6 +16,10 @@
  *   frame__start_quick(b, size)    init's {"size":N and name set at once
  *                                  (0: not done, init does it with frame__add)
  *   frame__put_prefix_quick(...)   frame__put_prefix, quicker where it can be
+ *   frame__config_check_quick(given, cfg)
+ *                                  frame_config_check(cfg), for cfg =
+ *                                  frame__config(given)
+ *   frame__max_body_quick(cfg)     frame__max_body(cfg), quicker where it can be
  *   FRAME__SIZE_NOINLINE           noinline in size builds only
  *
  * Here: strings written a word at a time, numbers two digits a step, a name
@@ -295,7 +299,12 @@ static FRAME__INLINE frame__u8 *frame__set_top(const frame_builder *b) { return 
 /* Where the header (the closing brace not counted) must end, as an offset
  * in the buffer: at cap, or before max_header, whichever comes first. */
 static size_t frame__set_stop(const frame_builder *b) {
-    uint64_t end = frame__width(b->_cfg) + frame__limit(b->_cfg, 0);
+    const frame_config *cfg = b->_cfg;
+    /* frame__limit(cfg, 0) is the default max_header, without the call,
+     * when the prefix holds 32 bits or more (widths 0 = 4, 4 and 8 of a
+     * checked config). */
+    uint64_t end = frame__width(cfg) + (!cfg->max_header && !(cfg->prefix_width & 3u) ? FRAME_DEFAULT_MAX_HEADER
+                                                                                        : frame__limit(cfg, 0));
     return end < b->_cap ? (size_t)end : b->_cap;
 }
 
@@ -460,9 +469,23 @@ static FRAME__INLINE frame__u8 *frame__copy_slack(frame__u8 *o, const void *v, s
     return o + len;
 }
 
+/* The same for a number or a literal (20 bytes at most) whose last 8
+ * bytes, or the bytes before it to make 8, may be read (frame__add_number's
+ * buffer, frame__add_literal's padding): its tail in one load. */
+static FRAME__INLINE frame__u8 *frame__copy_text_slack(frame__u8 *o, const void *v, size_t len) {
+    const frame__u8 *p = (const frame__u8 *)v;
+    size_t i;
+    uint64_t w = 0;
+    for (i = 0; len - i >= 8; i += 8) frame__store8(o + i, frame__load64(p + i));
+    if (len > i) w = frame__load64(p + len - 8) >> (8 * (8 - (len - i)));
+    frame__store8(o + i, w);
+    return o + len;
+}
+
 /*
  * frame__add for a NUL-terminated name and a value of kind FRAME__TEXT,
- * FRAME__INT64 (text as it is) or FRAME__STRING: a member that surely fits
+ * FRAME__INT64 (text as it is, read as frame__copy_text_slack reads it) or
+ * FRAME__STRING: a member that surely fits
  * while the name table is kept is checked the same way, with the table,
  * and written straight into the buffer. Anything else - an argument or
  * earlier error, init's size member, a member that has to be measured
@@ -472,7 +495,8 @@ static FRAME__INLINE frame__u8 *frame__copy_slack(frame__u8 *o, const void *v, s
 static FRAME__INLINE frame_errno frame__add_named(frame_builder *b, const char *name, int kind, const void *value,
                                                   size_t len) {
     size_t n, mark, slots, j;
-    uint64_t stop;
+    uint64_t stop, w = 0;
+    int short_name;
     unsigned members;
     uint32_t hash, off;
     frame__u8 *o, *top;
@@ -490,17 +514,35 @@ static FRAME__INLINE frame_errno frame__add_named(frame_builder *b, const char *
     if (!frame__surely_fits((size_t)stop - mark, n, len) ||
         (name[0] == size[0] && name[1] == size[1] && strcmp(name, size) == 0))
         return frame__add(b, name, n, kind, value, len);
-    hash = frame__hash_bytes((const frame__u8 *)name, n);
+    /* A name of 1 to 8 bytes (most) is read once, as one word, for its
+     * hash (frame__hash_bytes's) and for writing it. */
+    short_name = n - 1 < 8;
+    if (short_name) {
+        uint64_t h = 0;
+        w = frame__load_tail((const frame__u8 *)name, (const frame__u8 *)name + n, n);
+        FRAME__MIX(h, w);
+        hash = frame__hash_end(h, n);
+    } else {
+        hash = frame__hash_bytes((const frame__u8 *)name, n);
+    }
     j = frame__set_find(b, slots - 1, hash, (const frame__u8 *)name, n, 0);
     if (j == FRAME__FOUND) return frame__add(b, name, n, kind, value, len);
     b->_members = members + 1; /* ahead of the member, as in frame__add */
     /* The bound leaves more than 8 bytes of room behind the member. */
-    o = frame__write_string_slack(b->_buf + mark + 1, (const frame__u8 *)name, n);
+    o = b->_buf + mark + 1;
+    if (short_name && !(frame__special8(w) & (FRAME__HIGHS >> (8 * (8 - n))))) {
+        o[0] = '"';
+        frame__store8(o + 1, w);
+        o += n + 1;
+        *o++ = '"';
+    } else {
+        o = frame__write_string_slack(o, (const frame__u8 *)name, n);
+    }
     if (o) {
         *o++ = ':';
         /* A number or a literal (20 bytes at most) is written as it is. */
         o = kind == FRAME__STRING ? frame__write_string_slack(o, (const frame__u8 *)value, len)
-                                  : frame__copy_slack(o, value, len);
+                                  : frame__copy_text_slack(o, value, len);
     }
     if (!o) return frame__builder_fail(b, FRAME_E_BAD_UTF8);
     b->_buf[mark] = ',';
@@ -513,6 +555,15 @@ static FRAME__INLINE frame_errno frame__add_named(frame_builder *b, const char *
     else
         frame__set_put(b, members, off, hash);
     return FRAME_OK;
+}
+
+/* NULL stands for the defaults, which need no check. */
+#define frame__config_check_quick(given, cfg) frame_config_check(given)
+
+/* frame__limit(cfg, 1) without the call: only in the raw profile can the
+ * prefix hold less than max_body. */
+static FRAME__INLINE uint64_t frame__max_body_quick(const frame_config *cfg) {
+    return cfg->raw ? frame__max_body(cfg) : FRAME__BODY_LIMIT(cfg);
 }
 
 /* Writes the prefix of `value` (frame__put_prefix), at once for the
@@ -543,7 +594,7 @@ static int frame__start_quick(frame_builder *b, uint64_t body_size) {
     o = frame__copy_slack(o + 2, name, n);
     o[0] = '"';
     o[1] = ':';
-    o = frame__copy_slack(o + 2, d, len);
+    o = frame__copy_text_slack(o + 2, d, len);
     b->_len = (size_t)(o - b->_buf);
     b->_members = 1;
     frame__set_start(b, stop);

@@ -88,6 +88,10 @@ static FRAME__INLINE int frame__dry_needed(const frame_builder *b, size_t mark, 
 
 #define frame__put_prefix_quick frame__put_prefix
 
+#define frame__config_check_quick(given, cfg) ((void)(given), frame_config_check(cfg))
+
+#define frame__max_body_quick frame__max_body
+
 /* Init writes the size member with frame__add. */
 static FRAME__INLINE int frame__start_quick(frame_builder *b, uint64_t body_size) {
     (void)b, (void)body_size;

@@ -49,6 +49,34 @@ FRAME_API frame_errno frame_encoder_init_gather(frame_encoder *e, frame_gather_f
 }
 
 /*
+ * Takes what the transport took, r of the `left` bytes offered from the
+ * pending spans, off them. Returns FRAME_OK when it took them all,
+ * FRAME_E_WOULD_BLOCK when it took fewer, FRAME_E_WRITE (the encoder
+ * failed) when r is neither.
+ */
+static frame_errno frame__took(frame_encoder *e, long r, size_t left) {
+    /* A negative r is a failure too: as unsigned, it is above LONG_MAX. */
+    if ((unsigned long)r > left) {
+        e->_write_result = r;
+        return frame__encoder_fail(e, FRAME_E_WRITE);
+    }
+    left -= (size_t)r; /* what was not taken */
+    if ((size_t)r >= e->_pending_len[0]) {
+        /* The first span is gone: the second moves up. */
+        r -= (long)e->_pending_len[0];
+        e->_pending[0] = e->_pending[1];
+        e->_pending_len[0] = e->_pending_len[1];
+        e->_pending_len[1] = 0;
+    }
+    /* Not NULL + 0 when the second span was an empty body's. */
+    if (r) {
+        e->_pending[0] += r;
+        e->_pending_len[0] -= (size_t)r;
+    }
+    return left ? FRAME_E_WOULD_BLOCK : FRAME_OK;
+}
+
+/*
  * Writes the pending spans in order, the head's rest then the body's: one
  * transport call per round, both spans in it for a gathering transport. What
  * the callback can report taking is at most LONG_MAX, so a round offers no
@@ -56,7 +84,7 @@ FRAME_API frame_errno frame_encoder_init_gather(frame_encoder *e, frame_gather_f
  */
 static frame_errno frame__flush(frame_encoder *e) {
     frame_span s[2];
-    size_t left;
+    frame_errno err;
     long r;
     while ((s[0].len = e->_pending_len[0]) != 0) {
         if (s[0].len > LONG_MAX) s[0].len = LONG_MAX;
@@ -71,26 +99,8 @@ static frame_errno frame__flush(frame_encoder *e) {
             /* A one-buffer transport gets one span a round. */
             r = e->_write.one(e->_ctx, s[0].data, s[0].len);
         }
-        /* A negative r is a failure too: as unsigned, it is above LONG_MAX. */
-        left = s[0].len + s[1].len;
-        if ((unsigned long)r > left) {
-            e->_write_result = r;
-            return frame__encoder_fail(e, FRAME_E_WRITE);
-        }
-        left -= (size_t)r; /* what was not taken */
-        if ((size_t)r >= e->_pending_len[0]) {
-            /* The first span is gone: the second moves up. */
-            r -= (long)e->_pending_len[0];
-            e->_pending[0] = e->_pending[1];
-            e->_pending_len[0] = e->_pending_len[1];
-            e->_pending_len[1] = 0;
-        }
-        /* Not NULL + 0 when the second span was an empty body's. */
-        if (r) {
-            e->_pending[0] += r;
-            e->_pending_len[0] -= (size_t)r;
-        }
-        if (left) return FRAME_E_WOULD_BLOCK;
+        err = frame__took(e, r, s[0].len + s[1].len);
+        if (err) return err;
     }
     return FRAME_OK;
 }
@@ -172,7 +182,15 @@ static frame_errno frame__op(frame_encoder *e, int op, const void *data, size_t 
     return frame__flush(e);
 }
 
+#if FRAME__SMALL
+#include "encode_small.h"
+#else
+#include "encode_fast.h"
+#endif
+
 FRAME_API frame_errno frame_write(frame_encoder *e, frame_builder *b, const void *body, size_t len) {
+    frame_errno err;
+    if (frame__write_quick(e, b, body, len, &err)) return err;
     return frame__op(e, FRAME__OP_WRITE, body, len, b);
 }
 
