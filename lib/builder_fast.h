@@ -19,7 +19,7 @@
  *   frame__config_check_quick(given, cfg)
  *                                  frame_config_check(cfg), for cfg =
  *                                  frame__config(given)
- *   frame__max_body_quick(cfg)     frame__max_body(cfg), quicker where it can be
+ *   frame__max_body_quick(cfg)     frame__max_body(cfg) (frame__body_limit here)
  *   FRAME__SIZE_NOINLINE           noinline in size builds only
  *
  * Here: strings written a word at a time, numbers two digits a step, a name
@@ -560,11 +560,7 @@ static FRAME__INLINE frame_errno frame__add_named(frame_builder *b, const char *
 /* NULL stands for the defaults, which need no check. */
 #define frame__config_check_quick(given, cfg) frame_config_check(given)
 
-/* frame__limit(cfg, 1) without the call: only in the raw profile can the
- * prefix hold less than max_body. */
-static FRAME__INLINE uint64_t frame__max_body_quick(const frame_config *cfg) {
-    return cfg->raw ? frame__max_body(cfg) : FRAME__BODY_LIMIT(cfg);
-}
+#define frame__max_body_quick frame__body_limit
 
 /* Writes the prefix of `value` (frame__put_prefix), at once for the
  * defaults' 4 octets, little-endian. */

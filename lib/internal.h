@@ -51,10 +51,10 @@ uint64_t frame__limit(const frame_config *cfg, int body);
  * adds that). */
 #define FRAME__BODY_LIMIT(cfg) ((cfg)->max_body ? (cfg)->max_body : FRAME_MAX_BODY_LIMIT)
 static FRAME__INLINE uint64_t frame__max_body(const frame_config *cfg) { return frame__limit(cfg, 1); }
-/* The limit of a header's size member, frame__max_body: read inline but
- * in the raw profile (whose prefix may carry less, and whose headers only
- * frame_header_parse sees), as the validator asks for it in every header. */
-static FRAME__INLINE uint64_t frame__size_limit(const frame_config *cfg) {
+/* frame__max_body, read inline but in the raw profile (whose prefix may
+ * carry less): the validator asks for it in every header, the builder in
+ * every init. */
+static FRAME__INLINE uint64_t frame__body_limit(const frame_config *cfg) {
     return cfg->raw ? frame__max_body(cfg) : FRAME__BODY_LIMIT(cfg);
 }
 

@@ -77,7 +77,7 @@ static FRAME__INLINE unsigned frame__lane(frame__json_job *job, frame__names *na
                 break;
             }
             frame__decimal(p, q, &job->size);
-            if (job->size > frame__size_limit(job->cfg)) {
+            if (job->size > frame__body_limit(job->cfg)) {
                 go = FRAME__TO_SIZE;
                 break;
             }
@@ -272,7 +272,7 @@ size: /* the size member's value: a decimal integer, checked as soon as read */
         goto fail;
     }
     frame__decimal(at, p, &job->size); /* saturated when it does not fit */
-    if (job->size > frame__size_limit(job->cfg)) {
+    if (job->size > frame__body_limit(job->cfg)) {
         err = FRAME_E_BODY_TOO_LARGE;
         goto fail;
     }
