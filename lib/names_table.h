@@ -11,7 +11,8 @@
  */
 static FRAME__INLINE const frame__u8 *frame__name_token(const frame__u8 *p, const frame__u8 *end, uint32_t *hash,
                                                         frame_errno *err) {
-    *err = frame__string_hash(&p, end, hash);
+    uint64_t key;
+    *err = frame__string_hash(&p, end, hash, &key);
     return p;
 }
 
@@ -20,16 +21,21 @@ static FRAME__INLINE const frame__u8 *frame__name_token(const frame__u8 *p, cons
  * that was reused names a member of the open object, so comparing with it
  * is still right. At most FRAME_MAX_MEMBERS entries ever go in, so the
  * table is never more than half full. The table is made when a name first
- * needs it: the first FRAME__LANE plain names of a header (the walker's
- * fast lane) are told apart by 8-byte keys alone, and a header that needs
- * no more never hashes a name. */
-#define FRAME__LANE 16u
+ * needs it: the first FRAME__LANE names of a header (the walker's fast
+ * lane) are told apart by 8-byte keys of their decoded bytes, found
+ * through a small table of their own, and a header that needs no more
+ * never hashes a name whole. */
+#define FRAME__LANE 32u
+#define FRAME__LANE_SLOTS (2 * FRAME__LANE) /* a power of two */
+#define FRAME__LANE_FEW 8u
 
 typedef struct frame__names {
     const frame__u8 *start, *end;
     unsigned mask; /* 0: no table yet */
     uint32_t off[FRAME_MAX_MEMBERS];
     uint64_t keys[FRAME__LANE];
+    uint64_t used;                     /* the slots of lane[] in use, a bit each (frame__lane_index) */
+    frame__u8 lane[FRAME__LANE_SLOTS]; /* the lane's names by key: their numbers */
     uint16_t table[2 * FRAME_MAX_MEMBERS];
 } frame__names;
 
@@ -58,32 +64,58 @@ static FRAME__INLINE uint64_t frame__name_key_of(const char *s, size_t n) {
     return frame__load_tail(b, b + n, n) | (uint64_t)n << 56;
 }
 
-/*
- * The fast lane's names: the plain name of len bytes at `name` (past its
- * quote), whose key is `key`, number `count` < FRAME__LANE of a header's
- * top level. Returns 1
- * when an earlier one has the same bytes (the walker's general states then
- * report it), else records it and returns 0.
- */
-static int frame__names_lane_same(const frame__names *s, const frame__u8 *name, size_t len, uint64_t key,
-                                  unsigned i, unsigned count);
-static FRAME__INLINE int frame__names_lane(frame__names *s, const frame__u8 *name, size_t len, uint64_t key,
-                                           unsigned count) {
+/* The free slot of lane[] for a key, or FRAME__LANE_SLOTS when a name
+ * recorded there has that key. */
+static FRAME__INLINE unsigned frame__lane_find(const frame__names *s, uint64_t key) {
+    unsigned i = (unsigned)((key * 0x9e3779b97f4a7c15ull) >> 58); /* FRAME__LANE_SLOTS: 64 */
+    while (s->used >> i & 1) {
+        if (s->keys[s->lane[i]] == key) return FRAME__LANE_SLOTS;
+        i = (i + 1) & (FRAME__LANE_SLOTS - 1);
+    }
+    return i;
+}
+
+/* frame__names_lane for the names before FRAME__LANE_FEW: keys compared
+ * one by one. */
+static FRAME__INLINE int frame__names_few(frame__names *s, const frame__u8 *quote, uint64_t key, unsigned count) {
     unsigned i = 0;
-    /* Keys alone first: a name seldom shares its key with an earlier one. */
     while (i < count && s->keys[i] != key) i++;
-    if (i < count && frame__names_lane_same(s, name, len, key, i, count)) return 1;
+    if (i < count) return 1;
     s->keys[count] = key;
-    s->off[count] = (uint32_t)(name - 1 - s->start);
+    s->off[count] = (uint32_t)(quote - s->start);
     return 0;
 }
 
-/* Whether one of the lane's names i .. count - 1 has the name's key and
- * bytes (past 8 bytes, a key is not all of a name). */
-static int frame__names_lane_same(const frame__names *s, const frame__u8 *name, size_t len, uint64_t key,
-                                  unsigned i, unsigned count) {
-    for (; i < count; i++)
-        if (s->keys[i] == key && (len < 8 || memcmp(s->start + s->off[i] + 1, name, len) == 0)) return 1;
+/* Records the lane's first FRAME__LANE_FEW names (no two with one key) in
+ * lane[]: out of line, as most headers have no more. */
+static void frame__lane_index(frame__names *s) {
+    unsigned k, i;
+    s->used = 0;
+    for (k = 0; k < FRAME__LANE_FEW; k++) {
+        i = frame__lane_find(s, s->keys[k]);
+        s->used |= 1ull << i;
+        s->lane[i] = (frame__u8)k;
+    }
+}
+
+/*
+ * The fast lane's names: the name at `quote`, whose key is `key`, number
+ * `count` < FRAME__LANE of a header's top level. Returns 1 when an earlier
+ * one has the same key, so may have the same decoded bytes (the walker's
+ * general states then decide), else records it and returns 0. The first
+ * FRAME__LANE_FEW keys are compared one by one, the next ones found through
+ * lane[].
+ */
+static FRAME__INLINE int frame__names_lane(frame__names *s, const frame__u8 *quote, uint64_t key, unsigned count) {
+    unsigned i;
+    if (count < FRAME__LANE_FEW) return frame__names_few(s, quote, key, count);
+    if (count == FRAME__LANE_FEW) frame__lane_index(s);
+    i = frame__lane_find(s, key);
+    if (i == FRAME__LANE_SLOTS) return 1;
+    s->used |= 1ull << i;
+    s->lane[i] = (frame__u8)count;
+    s->keys[count] = key;
+    s->off[count] = (uint32_t)(quote - s->start);
     return 0;
 }
 

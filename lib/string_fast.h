@@ -174,12 +174,14 @@ static FRAME__INLINE frame_errno frame__string_check(const frame__u8 **pp, const
 }
 
 /* Adds the n (1..8) bytes of x (its low bytes; the others 0) to a name
- * hash: h has the whole words mixed in, w the last len % 8 bytes. */
-#define FRAME__HASH_ADD(h, w, len, x, n)                                                                    \
+ * hash: h has the whole words mixed in, w the last len % 8 bytes, first
+ * the first whole word. */
+#define FRAME__HASH_ADD(h, w, len, x, n, first)                                                             \
     do {                                                                                                    \
         unsigned fill_ = (unsigned)(len) & 7u;                                                              \
         (w) |= (x) << (8 * fill_);                                                                          \
         if (fill_ + (n) >= 8) {                                                                             \
+            if ((len) < 8) (first) = (w);                                                                   \
             FRAME__MIX(h, w);                                                                               \
             (w) = ((x) >> 1) >> (63 - 8 * fill_); /* the bytes that did not fit */                          \
         }                                                                                                   \
@@ -199,11 +201,13 @@ static FRAME__INLINE uint32_t frame__hash_final(uint64_t h, size_t n) {
  * their number - what a hashing sink gets. Runs of plain bytes and of UTF-8
  * are hashed from the text a word at a time; at anything but those and
  * well-formed escapes, the string goes to frame__scan_string with a
- * hashing sink.
+ * hashing sink. When it holds a well-formed escape, *key is set to the
+ * key of its decoded bytes (frame__name_key's for a name of those bytes).
  */
-static FRAME__INLINE frame_errno frame__string_hash(const frame__u8 **pp, const frame__u8 *end, uint32_t *hash) {
+static FRAME__INLINE frame_errno frame__string_hash(const frame__u8 **pp, const frame__u8 *end, uint32_t *hash,
+                                                    uint64_t *key) {
     const frame__u8 *quote = *pp, *p = quote + 1, *r, *s;
-    uint64_t h = 0, w = 0, x;
+    uint64_t h = 0, w = 0, x, first = 0;
     size_t len = 0, n;
     frame__sink sink;
     frame__u8 u[8] = {0};
@@ -223,13 +227,13 @@ static FRAME__INLINE frame_errno frame__string_hash(const frame__u8 **pp, const 
     for (;;) {
         while (r < end && *r >= 0x80 && (s = frame__utf8_run(r, end)) != r)
             r = s < end && FRAME__SPECIAL(*s) ? s : frame__plain_run(s, end);
-        for (n = (size_t)(r - p); n >= 8; n -= 8, p += 8) FRAME__HASH_ADD(h, w, len, frame__load64(p), 8u);
-        if (n) FRAME__HASH_ADD(h, w, len, frame__load_tail(quote, r, n), n);
+        for (n = (size_t)(r - p); n >= 8; n -= 8, p += 8) FRAME__HASH_ADD(h, w, len, frame__load64(p), 8u, first);
+        if (n) FRAME__HASH_ADD(h, w, len, frame__load_tail(quote, r, n), n, first);
         p = r;
         if (p >= end || *p != '\\') break;
         if (end - p >= 2 && frame__escaped[p[1]] > 1) {
             x = frame__escaped[p[1]];
-            FRAME__HASH_ADD(h, w, len, x, 1u);
+            FRAME__HASH_ADD(h, w, len, x, 1u, first);
             p += 2;
         } else {
             if (end - p < 7 || p[1] != 'u') break;
@@ -247,11 +251,12 @@ static FRAME__INLINE frame_errno frame__string_hash(const frame__u8 **pp, const 
             p += 6;
             n = frame__put_utf8(u, v);
             x = frame__load64(u) & ((1ull << (8 * n)) - 1); /* n <= 4 */
-            FRAME__HASH_ADD(h, w, len, x, n);
+            FRAME__HASH_ADD(h, w, len, x, n, first);
         }
         r = p < end && FRAME__SPECIAL(*p) ? p : frame__plain_run(p, end);
     }
     if (p < end && *p == '"') {
+        *key = (len < 8 ? w : first) ^ (uint64_t)len << 56;
         if (len & 7) FRAME__MIX(h, w);
         *hash = frame__hash_final(h, len);
         *pp = p + 1;

@@ -21,8 +21,19 @@ static FRAME__INLINE const frame__u8 *frame__lane_digits(const frame__u8 *start,
     return p + frame__first_flag(~frame__digit8(frame__load_tail(start, end, left)) & FRAME__HIGHS);
 }
 
-/* Where the walk goes on after the fast lane (frame__lane). */
-enum { FRAME__TO_NAME, FRAME__TO_COLON, FRAME__TO_SIZE, FRAME__TO_VALUE, FRAME__TO_NEXT, FRAME__TO_DONE };
+/* Where the walk goes on after the fast lane: a state of the walk, or
+ * (from the lane's plain tier only) the full tier, at a name or at a
+ * value. */
+enum {
+    FRAME__TO_NAME,
+    FRAME__TO_COLON,
+    FRAME__TO_SIZE,
+    FRAME__TO_VALUE,
+    FRAME__TO_NEXT,
+    FRAME__TO_DONE,
+    FRAME__TO_FULL_NAME,
+    FRAME__TO_FULL_VALUE
+};
 
 /* What the fast lane starts from and leaves for the walk: the walk's
  * variables of the same names. */
@@ -35,14 +46,122 @@ typedef struct frame__lane_state {
 
 /*
  * The fast lane, from just past a header's '{': members as compact text
- * commonly has them (a plain name, a plain string, an integer, no white
- * space), with no state per token. At anything else it returns the state
- * of the walk that takes it from there, with what it recorded: nothing is
- * read twice. It runs only when the header's last byte is '}', which
- * stops every scan but a string's before the end: where it reads a byte
- * after a name, a string or a number, there is one.
+ * commonly has them (no white space), with no state per token. At
+ * anything else it returns the state of the walk that takes it from there,
+ * with what it recorded: nothing is read twice but a string found wrong,
+ * which the walk then reports. It runs only when the header's last byte is
+ * '}', which stops every scan but a string's before the end: where it reads
+ * a byte after a name, a string, a number or a literal, there is one.
+ *
+ * In two tiers. The plain tier (frame__lane_plain, inline) takes the first
+ * FRAME__LANE_FEW names when they are plain, plain strings and positive
+ * integers, and hands anything else to the full tier (frame__lane_full,
+ * out of line), which goes on from that name or value (from_value) with up
+ * to FRAME__LANE names, strings with escapes or UTF-8, integers and
+ * literals too. Below, the full tier's loop.
  */
 static FRAME__INLINE unsigned frame__lane(frame__json_job *job, frame__names *names, frame__lane_state *l,
+                                          const frame__u8 *end, int from_value) {
+    const frame__u8 *p = l->p, *q, *at = l->at;
+    unsigned nnames = l->nnames, go = FRAME__TO_NAME, is_size = 0, size_level = l->size_level;
+    uint64_t key = 0;
+    uint32_t hash;
+    size_t len, n;
+    frame__u8 c;
+    if (from_value) goto value;
+    for (;;) {
+        if (nnames == FRAME__LANE || *p != '"') break;
+        q = frame__plain_run(p + 1, end);
+        len = (size_t)(q - p - 1);
+        if (q < end && *q == '"') {
+            key = frame__name_key(p + 1, len, end);
+            if (frame__names_lane(names, p, key, nnames)) break;
+            /* A plain name is the size member's when its key is (and, past
+             * 8 bytes, its bytes are). */
+            is_size = size_level && key == l->size_key && (len < 8 || memcmp(p + 1, l->size_name, len) == 0);
+        } else {
+            /* Escapes or UTF-8: the key of its decoded bytes */
+            q = p;
+            if (frame__string_hash(&q, end, &hash, &key) || frame__names_lane(names, p, key, nnames)) break;
+            q--;
+            is_size = size_level && key == l->size_key &&
+                      frame__string_equals_bytes(p, end, (const frame__u8 *)l->size_name, strlen(l->size_name));
+        }
+        nnames++;
+        at = p;
+        p = q + 1;
+        if (*p != ':') {
+            go = FRAME__TO_COLON;
+            break;
+        }
+        at = ++p;
+    value: /* at == p */
+        c = *p;
+        if (is_size) {
+            /* 16 digits at most: below 2^53, and no overflow */
+            if (c < '1' || c > '9' || (q = frame__lane_digits(job->start, p, end)) - p > 16 || *q == '.' ||
+                (*q | 0x20) == 'e') {
+                go = FRAME__TO_SIZE;
+                break;
+            }
+            frame__decimal(p, q, &job->size);
+            if (job->size > frame__body_limit(job->cfg)) {
+                go = FRAME__TO_SIZE;
+                break;
+            }
+            is_size = size_level = 0;
+        } else if (c == '"') {
+            q = frame__plain_run(p + 1, end);
+            if (q < end && *q == '"') {
+                q++;
+            } else {
+                q = p;
+                if (frame__string_check(&q, end)) q = NULL;
+            }
+        } else if (c >= '1' && c <= '9') {
+            q = frame__lane_digits(job->start, p + 1, end);
+            if (*q == '.' || (*q | 0x20) == 'e') q = NULL;
+        } else if (c == '-' && p[1] >= '1' && p[1] <= '9') {
+            /* before the end, as '}' ends the text */
+            q = frame__lane_digits(job->start, p + 2, end);
+            if (*q == '.' || (*q | 0x20) == 'e') q = NULL;
+        } else {
+            /* a literal (frame__literals); anything else is no literal */
+            n = c == 'f' ? 5u : 4u;
+            q = (size_t)(end - p) >= n &&
+                        frame__load4(p) == frame__load4((const frame__u8 *)frame__literals + ((c - 'f') & 15u)) &&
+                        (n == 4 || p[4] == 'e')
+                    ? p + n
+                    : NULL;
+        }
+        if (!q) { /* a value the lane does not take */
+            go = FRAME__TO_VALUE;
+            break;
+        }
+        p = q;
+        if (*p != ',') {
+            go = FRAME__TO_NEXT;
+            /* The header's end, when it ends here */
+            if (p + 1 == end) {
+                p = end;
+                go = FRAME__TO_DONE;
+            }
+            break;
+        }
+        p++;
+    }
+    job->members += nnames - l->nnames; /* no more than FRAME__LANE here */
+    l->p = p;
+    l->at = at;
+    l->nnames = nnames;
+    l->is_size = is_size;
+    l->size_level = size_level;
+    return go;
+}
+
+/* The lane's plain tier: the least code for headers like most, whose names
+ * are few and plain. */
+static FRAME__INLINE unsigned frame__lane_plain(frame__json_job *job, frame__names *names, frame__lane_state *l,
                                           const frame__u8 *end) {
     const frame__u8 *p = l->p, *q, *at = p;
     unsigned nnames = l->nnames, go = FRAME__TO_NAME, is_size = 0, size_level = l->size_level;
@@ -51,12 +170,19 @@ static FRAME__INLINE unsigned frame__lane(frame__json_job *job, frame__names *na
     frame__u8 c;
     if (end[-1] != '}') goto out;
     for (;;) {
-        if (nnames == FRAME__LANE || *p != '"') break;
+        if (nnames == FRAME__LANE_FEW) {
+            go = FRAME__TO_FULL_NAME;
+            break;
+        }
+        if (*p != '"') break;
         q = frame__plain_run(p + 1, end);
         len = (size_t)(q - p - 1);
-        if (q >= end || *q != '"') break;
+        if (q >= end || *q != '"') {
+            go = FRAME__TO_FULL_NAME;
+            break;
+        }
         key = frame__name_key(p + 1, len, end);
-        if (frame__names_lane(names, p + 1, len, key, nnames)) break;
+        if (frame__names_few(names, p, key, nnames)) break;
         nnames++;
         /* A plain name is the size member's when its key is (and, past 8
          * bytes, its bytes are). */
@@ -91,8 +217,8 @@ static FRAME__INLINE unsigned frame__lane(frame__json_job *job, frame__names *na
         } else {
             q = NULL;
         }
-        if (!q) { /* a value the lane does not take */
-            go = FRAME__TO_VALUE;
+        if (!q) { /* a value the plain tier does not take */
+            go = FRAME__TO_FULL_VALUE;
             break;
         }
         p = q;
@@ -115,6 +241,20 @@ out:
     l->is_size = is_size;
     l->size_level = size_level;
     return go;
+}
+
+#if defined(__GNUC__)
+#define FRAME__LANE_OUT __attribute__((noinline))
+#else
+#define FRAME__LANE_OUT
+#endif
+
+/* The lane's full tier, out of line: most headers never need it. A copy of
+ * the lane's state comes here, so that the walk keeps its own in
+ * registers. */
+static FRAME__LANE_OUT unsigned frame__lane_full(frame__json_job *job, frame__names *names, frame__lane_state *l,
+                                                 const frame__u8 *end, int from_value) {
+    return from_value ? frame__lane(job, names, l, end, 1) : frame__lane(job, names, l, end, 0);
 }
 
 /*
@@ -239,7 +379,13 @@ lane: /* just past a header's '{' */
     lane.size_level = size_level;
     lane.size_key = job->cfg->size_name ? frame__name_key_of(size_name, size_len) : FRAME__SIZE_KEY;
     lane.size_name = size_name;
-    go = frame__lane(job, &names, &lane, end);
+    lane.at = p;
+    go = frame__lane_plain(job, &names, &lane, end);
+    if (go >= FRAME__TO_FULL_NAME) {
+        frame__lane_state full = lane;
+        go = frame__lane_full(job, &names, &full, end, go == FRAME__TO_FULL_VALUE);
+        lane = full;
+    }
     p = lane.p;
     at = lane.at;
     nnames = lane.nnames;

@@ -152,4 +152,6 @@ Test(lane, the_size_member_of_a_raw_config_is_held_to_what_its_prefix_carries)
     agree(&cfg, "{\"size\":65535,\"a\":1}", FRAME_OK, NULL, 65535);
     agree(&cfg, "{\"size\":65536,\"a\":1}", FRAME_E_BODY_TOO_LARGE, "65536", 0);
     agree(&cfg, "{\"a\":1,\"size\":969599\\u}", FRAME_E_BODY_TOO_LARGE, "969599", 0);
+    /* the same after a name with an escape (the lane's second tier) */
+    agree(&cfg, "{\"n\\u0061me\":\"x\",\"size\":65536}", FRAME_E_BODY_TOO_LARGE, "65536", 0);
 }
