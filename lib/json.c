@@ -38,6 +38,12 @@ const frame__u8 *frame__plain_end(const frame__u8 *p, const frame__u8 *end) {
     return frame__plain_run(p, end);
 }
 
+/* The rules the string scans share with string.c, included outside the #if
+ * below: the single-header generator inlines a file where it first sees it,
+ * and size builds need them too. */
+#include "string_escapes.h"
+#include "utf8_seq.h"
+
 /* frame__scan_string, and in speed builds a check for values' strings
  * that decodes nothing. */
 #if FRAME__SMALL
