@@ -21,6 +21,26 @@ static FRAME__INLINE const frame__u8 *frame__lane_digits(const frame__u8 *start,
     return p + frame__first_flag(~frame__digit8(frame__load_tail(start, end, left)) & FRAME__HIGHS);
 }
 
+/* Past the digits of an integer whose first digit is before p, or NULL
+ * when a fraction or an exponent follows (the walk takes that number). */
+static FRAME__INLINE const frame__u8 *frame__lane_integer(const frame__u8 *start, const frame__u8 *p,
+                                                         const frame__u8 *end) {
+    const frame__u8 *q = frame__lane_digits(start, p, end);
+    return *q == '.' || (*q | 0x20) == 'e' ? NULL : q;
+}
+
+/* The size member's value at p, read into job->size: past it, or NULL when
+ * the lane does not take it (not 1 to 16 digits, a fraction or exponent,
+ * over the limit), for the walk's size state to report. 16 digits at most
+ * are below 2^53, and no overflow. */
+static FRAME__INLINE const frame__u8 *frame__lane_size(frame__json_job *job, const frame__u8 *p,
+                                                      const frame__u8 *end) {
+    const frame__u8 *q;
+    if (*p < '1' || *p > '9' || !(q = frame__lane_integer(job->start, p, end)) || q - p > 16) return NULL;
+    frame__decimal(p, q, &job->size);
+    return job->size > frame__body_limit(job->cfg) ? NULL : q;
+}
+
 /* Where the walk goes on after the fast lane: a state of the walk, or
  * (from the lane's plain tier only) the full tier, at a name or at a
  * value. */
@@ -98,14 +118,7 @@ static FRAME__INLINE unsigned frame__lane(frame__json_job *job, frame__names *na
     value: /* at == p */
         c = *p;
         if (is_size) {
-            /* 16 digits at most: below 2^53, and no overflow */
-            if (c < '1' || c > '9' || (q = frame__lane_digits(job->start, p, end)) - p > 16 || *q == '.' ||
-                (*q | 0x20) == 'e') {
-                go = FRAME__TO_SIZE;
-                break;
-            }
-            frame__decimal(p, q, &job->size);
-            if (job->size > frame__body_limit(job->cfg)) {
+            if (!(q = frame__lane_size(job, p, end))) {
                 go = FRAME__TO_SIZE;
                 break;
             }
@@ -119,12 +132,10 @@ static FRAME__INLINE unsigned frame__lane(frame__json_job *job, frame__names *na
                 if (frame__string_check(&q, end)) q = NULL;
             }
         } else if (c >= '1' && c <= '9') {
-            q = frame__lane_digits(job->start, p + 1, end);
-            if (*q == '.' || (*q | 0x20) == 'e') q = NULL;
+            q = frame__lane_integer(job->start, p + 1, end);
         } else if (c == '-' && p[1] >= '1' && p[1] <= '9') {
             /* before the end, as '}' ends the text */
-            q = frame__lane_digits(job->start, p + 2, end);
-            if (*q == '.' || (*q | 0x20) == 'e') q = NULL;
+            q = frame__lane_integer(job->start, p + 2, end);
         } else {
             /* a literal (frame__literals); anything else is no literal */
             n = c == 'f' ? 5u : 4u;
@@ -196,14 +207,7 @@ static FRAME__INLINE unsigned frame__lane_plain(frame__json_job *job, frame__nam
         at = ++p;
         c = *p;
         if (is_size) {
-            /* 16 digits at most: below 2^53, and no overflow */
-            if (c < '1' || c > '9' || (q = frame__lane_digits(job->start, p, end)) - p > 16 || *q == '.' ||
-                (*q | 0x20) == 'e') {
-                go = FRAME__TO_SIZE;
-                break;
-            }
-            frame__decimal(p, q, &job->size);
-            if (job->size > frame__body_limit(job->cfg)) {
+            if (!(q = frame__lane_size(job, p, end))) {
                 go = FRAME__TO_SIZE;
                 break;
             }
@@ -212,8 +216,7 @@ static FRAME__INLINE unsigned frame__lane_plain(frame__json_job *job, frame__nam
             q = frame__plain_run(p + 1, end);
             q = q < end && *q == '"' ? q + 1 : NULL;
         } else if (c >= '1' && c <= '9') {
-            q = frame__lane_digits(job->start, p + 1, end);
-            if (*q == '.' || (*q | 0x20) == 'e') q = NULL;
+            q = frame__lane_integer(job->start, p + 1, end);
         } else {
             q = NULL;
         }
