@@ -23,11 +23,11 @@ static FRAME__INLINE const frame__u8 *frame__name_token(const frame__u8 *p, cons
  * table is never more than half full. The table is made when a name first
  * needs it: the first FRAME__LANE names of a header (the walker's fast
  * lane) are told apart by 8-byte keys of their decoded bytes, found
- * through a small table of their own, and a header that needs no more
+ * through a small table of their own (lane[], twice as many slots as
+ * names, each taken slot a bit of `used`), and a header that needs no more
  * never hashes a name whole. */
 #define FRAME__LANE 32u
 #define FRAME__LANE_SLOTS (2 * FRAME__LANE) /* a power of two */
-#define FRAME__LANE_FEW 8u
 
 typedef struct frame__names {
     const frame__u8 *start, *end;
@@ -43,6 +43,7 @@ static FRAME__INLINE void frame__names_init(frame__names *s, const frame__u8 *st
     s->start = start;
     s->end = end;
     s->mask = 0;
+    s->used = 0;
 }
 
 /* A plain name's key: its first 8 bytes with its length in the top byte; a
@@ -75,42 +76,14 @@ static FRAME__INLINE unsigned frame__lane_find(const frame__names *s, uint64_t k
     return i;
 }
 
-/* frame__names_lane for the names before FRAME__LANE_FEW: keys compared
- * one by one. */
-static FRAME__INLINE int frame__names_few(frame__names *s, const frame__u8 *quote, uint64_t key, unsigned count) {
-    unsigned i = 0;
-    while (i < count && s->keys[i] != key) i++;
-    if (i < count) return 1;
-    s->keys[count] = key;
-    s->off[count] = (uint32_t)(quote - s->start);
-    return 0;
-}
-
-/* Records the lane's first FRAME__LANE_FEW names (no two with one key) in
- * lane[]: out of line, as most headers have no more. */
-static void frame__lane_index(frame__names *s) {
-    unsigned k, i;
-    s->used = 0;
-    for (k = 0; k < FRAME__LANE_FEW; k++) {
-        i = frame__lane_find(s, s->keys[k]);
-        s->used |= 1ull << i;
-        s->lane[i] = (frame__u8)k;
-    }
-}
-
 /*
  * The fast lane's names: the name at `quote`, whose key is `key`, number
  * `count` < FRAME__LANE of a header's top level. Returns 1 when an earlier
  * one has the same key, so may have the same decoded bytes (the walker's
- * general states then decide), else records it and returns 0. The first
- * FRAME__LANE_FEW keys are compared one by one, the next ones found through
- * lane[].
+ * general states then decide), else records it and returns 0.
  */
 static FRAME__INLINE int frame__names_lane(frame__names *s, const frame__u8 *quote, uint64_t key, unsigned count) {
-    unsigned i;
-    if (count < FRAME__LANE_FEW) return frame__names_few(s, quote, key, count);
-    if (count == FRAME__LANE_FEW) frame__lane_index(s);
-    i = frame__lane_find(s, key);
+    unsigned i = frame__lane_find(s, key);
     if (i == FRAME__LANE_SLOTS) return 1;
     s->used |= 1ull << i;
     s->lane[i] = (frame__u8)count;

@@ -73,12 +73,12 @@ typedef struct frame__lane_state {
  * '}', which stops every scan but a string's before the end: where it reads
  * a byte after a name, a string, a number or a literal, there is one.
  *
- * In two tiers. The plain tier (frame__lane_plain, inline) takes the first
- * FRAME__LANE_FEW names when they are plain, plain strings and positive
- * integers, and hands anything else to the full tier (frame__lane_full,
- * out of line), which goes on from that name or value (from_value) with up
- * to FRAME__LANE names, strings with escapes or UTF-8, integers and
- * literals too. Below, the full tier's loop.
+ * In two tiers, both for up to FRAME__LANE names. The plain tier
+ * (frame__lane_plain, inline) takes plain names, plain strings and positive
+ * integers, and hands anything else to the full tier (frame__lane_full, out
+ * of line), which goes on from that name or value (from_value) with strings
+ * with escapes or UTF-8, negative integers and literals too. Below, the
+ * full tier's loop.
  */
 static FRAME__INLINE unsigned frame__lane(frame__json_job *job, frame__names *names, frame__lane_state *l,
                                           const frame__u8 *end, int from_value) {
@@ -181,11 +181,7 @@ static FRAME__INLINE unsigned frame__lane_plain(frame__json_job *job, frame__nam
     frame__u8 c;
     if (end[-1] != '}') goto out;
     for (;;) {
-        if (nnames == FRAME__LANE_FEW) {
-            go = FRAME__TO_FULL_NAME;
-            break;
-        }
-        if (*p != '"') break;
+        if (nnames == FRAME__LANE || *p != '"') break;
         q = frame__plain_run(p + 1, end);
         len = (size_t)(q - p - 1);
         if (q >= end || *q != '"') {
@@ -193,7 +189,7 @@ static FRAME__INLINE unsigned frame__lane_plain(frame__json_job *job, frame__nam
             break;
         }
         key = frame__name_key(p + 1, len, end);
-        if (frame__names_few(names, p, key, nnames)) break;
+        if (frame__names_lane(names, p, key, nnames)) break;
         nnames++;
         /* A plain name is the size member's when its key is (and, past 8
          * bytes, its bytes are). */

@@ -1,8 +1,9 @@
 /*
  * The speed builds' fast lane (lib/walk_states.h) takes compact headers in
  * two tiers: plain names and values first, then, out of line, names and
- * strings with escapes or UTF-8, negative integers and literals, and names
- * past the first few through a small table of keys. These tests hold both
+ * strings with escapes or UTF-8, negative integers and literals; both tell
+ * names apart through a small table of keys, up to 32 names, and leave the
+ * rest to the general walk. These tests hold both
  * tiers to the walk's verdicts and offsets (every build runs them: the size
  * builds' walk gives the same answers), each header also ending right at a
  * guard page.
@@ -53,7 +54,7 @@ static void members(char *out, size_t cap, unsigned n, const char *tail) {
     snprintf(out + len, cap - len, "%s", tail);
 }
 
-Test(lane, many_plain_members_go_on_in_the_full_tier) {
+Test(lane, plain_members_within_and_past_the_lanes_names_are_accepted) {
     char json[1024];
     unsigned n;
     for (n = 6; n <= 40; n++) {
