@@ -14,9 +14,8 @@
  *    of the data and to ends up to 80 bytes on (the first '"', '\\', control
  *    or byte >= 0x80, or end), never reading past end (the input is
  *    libFuzzer's exact-size copy: ASan reports an over-read);
- *  - frame__kernel_classify() of every 64-byte block at every alignment
- *    (of the first 1 KiB; then block by block): the stop, high and space
- *    masks.
+ *  - frame__kernel_special16() of every 16-byte window (of the first
+ *    1 KiB; then 16 bytes apart): the special bytes' bits.
  * Controls (fuzz_common.h bytes 4-7): ctl[2] split (0 whole, 1 byte by byte,
  * else random chunks of up to ctl[2] bytes), ctl[3] the seed of the splits;
  * ctl[0..1] unused. The rest of the input is the data.
@@ -76,7 +75,6 @@ static void compare(const char *what, const fzk_log *logs) {
 }
 
 static int is_special(uint8_t c) { return c < 0x20 || c >= 0x80 || c == '"' || c == '\\'; }
-static int is_space(uint8_t c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
 /* Every start position, each with an end at most SPECIAL_SPAN bytes on (a
  * few 16-byte steps and the byte-wise tail; from one start to the real end
@@ -101,27 +99,17 @@ static void check_special(const fzk_kernel *k, const char *name, const uint8_t *
     FZ_CHECK(k->special(d + n, d + n) == d + n);
 }
 
-static void check_classify(const fzk_kernel *k, const char *name, const uint8_t *d, size_t n) {
+static void check_special16(const fzk_kernel *k, const char *name, const uint8_t *d, size_t n) {
     size_t at, step;
-    for (at = 0; at + 64 <= n; at += step) {
-        uint64_t stop = 0, high = 0, space = 0, ws = 0, wh = 0, wsp = 0;
-        unsigned b;
-        for (b = 0; b < 64; b++) {
-            uint8_t c = d[at + b];
-            if (c >= 0x80) wh |= (uint64_t)1 << b;
-            else if (is_special(c)) ws |= (uint64_t)1 << b;
-            if (is_space(c)) wsp |= (uint64_t)1 << b;
-        }
-        k->classify(d + at, &stop, &high, &space);
-        if (stop != ws || high != wh || space != wsp) {
-            fprintf(stderr,
-                    "fuzz_kernels: %s classify(p+%zu): stop %016llx high %016llx space %016llx, "
-                    "want %016llx %016llx %016llx\n",
-                    name, at, (unsigned long long)stop, (unsigned long long)high, (unsigned long long)space,
-                    (unsigned long long)ws, (unsigned long long)wh, (unsigned long long)wsp);
+    for (at = 0; at + 16 <= n; at += step) {
+        unsigned got = k->special16(d + at), want = 0, b;
+        for (b = 0; b < 16; b++)
+            if (is_special(d[at + b])) want |= 1u << b;
+        if (got != want) {
+            fprintf(stderr, "fuzz_kernels: %s special16(p+%zu): %04x, want %04x\n", name, at, got, want);
             abort();
         }
-        step = at < 1024 ? 1 : 64;
+        step = at < 1024 ? 1 : 16;
     }
 }
 
@@ -137,7 +125,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     for (i = 0; i < NK; i++) {
         FZ_CHECK(strcmp(kernels[i].k->name, kernels[i].name) == 0); /* built with its kernel */
         check_special(kernels[i].k, kernels[i].name, data, n);
-        check_classify(kernels[i].k, kernels[i].name, data, n);
+        check_special16(kernels[i].k, kernels[i].name, data, n);
     }
 
     for (i = 0; i < NK; i++) {

@@ -38,7 +38,7 @@ typedef struct fzk_kernel {
                    uint32_t seed, fzk_log *log);
     /* The kernel's primitives, as lib/scan.h declares them. */
     const unsigned char *(*special)(const unsigned char *p, const unsigned char *end);
-    void (*classify)(const unsigned char *p, uint64_t *stop, uint64_t *high, uint64_t *space);
+    unsigned (*special16)(const unsigned char *p);
 } fzk_kernel;
 
 extern const fzk_kernel fzk_sse2, fzk_neon, fzk_word, fzk_small;

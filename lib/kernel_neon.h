@@ -34,17 +34,9 @@ static FRAME__INLINE uint64_t frame__bits16(uint8x16_t m) {
     return (uint64_t)vaddv_u8(vget_low_u8(w)) | (uint64_t)vaddv_u8(vget_high_u8(w)) << 8;
 }
 
-static FRAME__INLINE void frame__kernel_classify(const frame__u8 *p, frame__classes *c) {
-    const uint8x16_t quote = vdupq_n_u8('"'), backslash = vdupq_n_u8('\\'), ctrl = vdupq_n_u8(0x20);
-    const uint8x16_t sp = vdupq_n_u8(' '), tab = vdupq_n_u8('\t'), nl = vdupq_n_u8('\n'), cr = vdupq_n_u8('\r');
-    unsigned i;
-    c->stop = c->high = c->space = 0;
-    for (i = 0; i < 64; i += 16) {
-        uint8x16_t v = vld1q_u8(p + i);
-        uint8x16_t stop = vorrq_u8(vorrq_u8(vceqq_u8(v, quote), vceqq_u8(v, backslash)), vcltq_u8(v, ctrl));
-        uint8x16_t ws = vorrq_u8(vorrq_u8(vceqq_u8(v, sp), vceqq_u8(v, tab)), vorrq_u8(vceqq_u8(v, nl), vceqq_u8(v, cr)));
-        c->stop |= frame__bits16(stop) << i;
-        c->high |= frame__bits16(vcgeq_u8(v, vdupq_n_u8(0x80))) << i;
-        c->space |= frame__bits16(ws) << i;
-    }
+static FRAME__INLINE unsigned frame__kernel_special16(const frame__u8 *p) {
+    uint8x16_t v = vld1q_u8(p);
+    uint8x16_t m = vorrq_u8(vorrq_u8(vceqq_u8(v, vdupq_n_u8('"')), vceqq_u8(v, vdupq_n_u8('\\'))),
+                            vcltq_s8(vreinterpretq_s8_u8(v), vdupq_n_s8(0x20)));
+    return (unsigned)frame__bits16(m);
 }

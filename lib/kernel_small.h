@@ -9,16 +9,10 @@ static FRAME__INLINE const frame__u8 *frame__kernel_special(const frame__u8 *p, 
     return p;
 }
 
-static FRAME__INLINE void frame__kernel_classify(const frame__u8 *p, frame__classes *c) {
-    unsigned i;
-    c->stop = c->high = c->space = 0;
-    for (i = 0; i < 64; i++) {
-        uint64_t bit = (uint64_t)1 << i;
-        frame__u8 b = p[i];
-        if (b >= 0x80) c->high |= bit;
-        else if (b < 0x20 || b == '"' || b == '\\') c->stop |= bit;
-        if (FRAME__IS_WS(b)) c->space |= bit;
-    }
+static FRAME__INLINE unsigned frame__kernel_special16(const frame__u8 *p) {
+    unsigned i, bits = 0;
+    for (i = 0; i < 16; i++) bits |= (unsigned)FRAME__IS_SPECIAL(p[i]) << i;
+    return bits;
 }
 
 static FRAME__INLINE const frame__u8 *frame__kernel_digits(const frame__u8 *p, const frame__u8 *end) {

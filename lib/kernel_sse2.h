@@ -25,23 +25,9 @@ static FRAME__INLINE const frame__u8 *frame__kernel_special(const frame__u8 *p, 
     return frame__special_tail(p, end);
 }
 
-static FRAME__INLINE void frame__kernel_classify(const frame__u8 *p, frame__classes *c) {
-    const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
-    const __m128i space = _mm_set1_epi8(0x20), tab = _mm_set1_epi8('\t');
-    const __m128i nl = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
-    unsigned i;
-    c->stop = c->high = c->space = 0;
-    for (i = 0; i < 64; i += 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
-        uint64_t high = (unsigned)_mm_movemask_epi8(v);
-        /* Below 0x20 as signed bytes: controls and the high bytes. */
-        uint64_t stop = (unsigned)_mm_movemask_epi8(_mm_or_si128(
-            _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)), _mm_cmplt_epi8(v, space)));
-        uint64_t ws = (unsigned)_mm_movemask_epi8(
-            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, space), _mm_cmpeq_epi8(v, tab)),
-                         _mm_or_si128(_mm_cmpeq_epi8(v, nl), _mm_cmpeq_epi8(v, cr))));
-        c->stop |= (stop & ~high) << i;
-        c->high |= high << i;
-        c->space |= ws << i;
-    }
+static FRAME__INLINE unsigned frame__kernel_special16(const frame__u8 *p) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+                             _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
+    return (unsigned)_mm_movemask_epi8(m);
 }

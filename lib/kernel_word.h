@@ -16,18 +16,15 @@ static FRAME__INLINE const frame__u8 *frame__kernel_special(const frame__u8 *p, 
     return frame__special_tail(p, end);
 }
 
-static FRAME__INLINE void frame__kernel_classify(const frame__u8 *p, frame__classes *c) {
-    unsigned i;
-    c->stop = c->high = c->space = 0;
-    for (i = 0; i < 64; i += 8) {
-        uint64_t w = frame__load64(p + i), low = w & ~FRAME__HIGHS;
-        /* Bytes below 0x20, of those under 0x80: exact, as for equal8. */
-        uint64_t ctrl = ~((low + (FRAME__ONES * 0x60)) | w) & FRAME__HIGHS;
-        uint64_t stop = ctrl | frame__equal8(w, '"') | frame__equal8(w, '\\');
-        uint64_t space = frame__equal8(w, ' ') | frame__equal8(w, '\t') | frame__equal8(w, '\n') |
-                         frame__equal8(w, '\r');
-        c->stop |= (uint64_t)frame__gather8(stop) << i;
-        c->high |= (uint64_t)frame__gather8(w & FRAME__HIGHS) << i;
-        c->space |= (uint64_t)frame__gather8(space) << i;
-    }
+/* The special bytes of a word, exactly (frame__special8 may flag bytes
+ * after the first wrongly): bytes below 0x20 among those under 0x80 (no
+ * carry leaves a byte), those from 0x80 on, '"' and '\\'. */
+static FRAME__INLINE unsigned frame__special8_exact(uint64_t w) {
+    uint64_t low = w & ~FRAME__HIGHS;
+    return frame__gather8(((~(low + FRAME__ONES * 0x60) | w) & FRAME__HIGHS) | frame__equal8(w, '"') |
+                          frame__equal8(w, '\\'));
+}
+
+static FRAME__INLINE unsigned frame__kernel_special16(const frame__u8 *p) {
+    return frame__special8_exact(frame__load64(p)) | frame__special8_exact(frame__load64(p + 8)) << 8;
 }

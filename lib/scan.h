@@ -20,11 +20,11 @@
  *
  *   The first byte in [p, end) that is not JSON white space, or end.
  *
- *   void frame__kernel_classify(const frame__u8 *p, frame__classes *c);
+ *   unsigned frame__kernel_special16(const frame__u8 *p);
  *
- *   Stage one of the header validator (json_blocks.c): the classes of the
- *   64 bytes p[0..63], one bit each (bit i for p[i]). Reads exactly those
- *   64 bytes; the caller copies a last, partial block into a padded buffer.
+ *   The bytes of p[0..15] that a string scan must look at, as above, one
+ *   bit each (bit i for p[i]), exactly: the marks of a window of the
+ *   string scans (string_fast.h). Reads exactly those 16 bytes.
  *
  * The kernels, one file each:
  *   kernel_sse2.h   16 bytes per step; x86-64, whose baseline has SSE2 (no
@@ -44,13 +44,6 @@
 
 
 #include "words.h"
-
-/* The classes of a 64-byte block (frame__kernel_classify). */
-typedef struct frame__classes {
-    uint64_t stop;  /* '"', '\\' and control bytes (< 0x20) */
-    uint64_t high;  /* bytes >= 0x80 */
-    uint64_t space; /* ' ', '\t', '\n', '\r' */
-} frame__classes;
 
 /* The kernel: forced, else the target's. Each file is included at one place
  * only (the single-header generator inlines a file where it first sees it). */

@@ -50,6 +50,27 @@ static FRAME__INLINE uint32_t frame__hex4(const frame__u8 *p) {
     return (uint32_t)(a << 12 | b << 8 | c << 4 | d) | (uint32_t)((a | b | c | d) & 0x80) << 9;
 }
 
+/* A window of 16 bytes of a string, its special bytes marked a bit each
+ * (frame__kernel_special16): a string with escapes or UTF-8 has special
+ * bytes close together, and finds the next in the marks it has rather than
+ * by scanning again from each. */
+typedef struct frame__window {
+    const frame__u8 *at; /* the window's first byte */
+    unsigned marks;      /* bit i: at[i] is special */
+} frame__window;
+
+/* The first special byte in [p, end), or end, for a scan that starts its
+ * window at its first byte (at = p, marks 0) and only goes forward. */
+static FRAME__INLINE const frame__u8 *frame__window_next(frame__window *w, const frame__u8 *p, const frame__u8 *end) {
+    size_t off = (size_t)(p - w->at);
+    unsigned rest;
+    if (off < 16 && (rest = w->marks >> off) != 0) return p + frame__lowest_bit(rest);
+    if (end - p < 16) return frame__plain_run(p, end); /* the text's last bytes */
+    w->at = p;
+    w->marks = frame__kernel_special16(p);
+    return w->marks ? p + frame__lowest_bit(w->marks) : frame__plain_run(p + 16, end);
+}
+
 /* Past the run of well-formed UTF-8 sequences at p (*p >= 0x80); p itself
  * when the first is ill-formed. */
 static FRAME__INLINE const frame__u8 *frame__utf8_run(const frame__u8 *p, const frame__u8 *end) {
@@ -133,7 +154,11 @@ frame_errno frame__scan_string(const frame__u8 **pp, const frame__u8 *end, frame
 /* Checks the string whose opening quote is at *pp; as frame__scan_string
  * with no sink. */
 static FRAME__INLINE frame_errno frame__string_check(const frame__u8 **pp, const frame__u8 *end) {
-    const frame__u8 *p = frame__plain_run(*pp + 1, end), *q;
+    frame__window w;
+    const frame__u8 *p, *q;
+    w.at = *pp + 1;
+    w.marks = 0;
+    p = frame__window_next(&w, w.at, end);
     for (;;) {
         if (p >= end) break;
         if (*p == '"') {
@@ -165,7 +190,7 @@ static FRAME__INLINE frame_errno frame__string_check(const frame__u8 **pp, const
         } else {
             break;
         }
-        p = p < end && FRAME__SPECIAL(*p) ? p : frame__plain_run(p, end);
+        p = frame__window_next(&w, p, end);
     }
     /* The rest of the string, errors included, as frame__scan_string has
      * it: it starts one byte past the one it is given. */
@@ -203,17 +228,18 @@ static FRAME__INLINE uint32_t frame__hash_final(uint64_t h, size_t n) {
  * well-formed escapes, the string goes to frame__scan_string with a
  * hashing sink. When it holds a well-formed escape, *key is set to the
  * key of its decoded bytes (frame__name_key's for a name of those bytes).
+ * r is the first special byte after the opening quote (frame__plain_run),
+ * which a caller may have found already.
  */
-static FRAME__INLINE frame_errno frame__string_hash(const frame__u8 **pp, const frame__u8 *end, uint32_t *hash,
-                                                    uint64_t *key) {
-    const frame__u8 *quote = *pp, *p = quote + 1, *r, *s;
+static FRAME__INLINE frame_errno frame__string_hash_from(const frame__u8 **pp, const frame__u8 *r,
+                                                         const frame__u8 *end, uint32_t *hash, uint64_t *key) {
+    const frame__u8 *quote = *pp, *p = quote + 1, *s;
     uint64_t h = 0, w = 0, x, first = 0;
     size_t len = 0, n;
     frame__sink sink;
     frame__u8 u[8] = {0};
     uint32_t v, lo;
     frame_errno err;
-    r = frame__plain_run(p, end);
     if (r < end && *r == '"') {
         /* Plain: words straight from the text, the last one masked (loaded
          * whole when the text goes on for 8 bytes). */
@@ -270,4 +296,9 @@ static FRAME__INLINE frame_errno frame__string_hash(const frame__u8 **pp, const 
     if (sink.len & 7) FRAME__MIX(h, sink.word);
     *hash = frame__hash_final(h, sink.len);
     return err;
+}
+
+static FRAME__INLINE frame_errno frame__string_hash(const frame__u8 **pp, const frame__u8 *end, uint32_t *hash,
+                                                    uint64_t *key) {
+    return frame__string_hash_from(pp, frame__plain_run(*pp + 1, end), end, hash, key);
 }

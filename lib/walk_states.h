@@ -101,8 +101,10 @@ static FRAME__INLINE unsigned frame__lane(frame__json_job *job, frame__names *na
             is_size = size_level && key == l->size_key && (len < 8 || memcmp(p + 1, l->size_name, len) == 0);
         } else {
             /* Escapes or UTF-8: the key of its decoded bytes */
+            const frame__u8 *special = q;
             q = p;
-            if (frame__string_hash(&q, end, &hash, &key) || frame__names_lane(names, p, key, nnames)) break;
+            if (frame__string_hash_from(&q, special, end, &hash, &key) || frame__names_lane(names, p, key, nnames))
+                break;
             q--;
             is_size = size_level && key == l->size_key &&
                       frame__string_equals_bytes(p, end, (const frame__u8 *)l->size_name, strlen(l->size_name));
@@ -124,13 +126,8 @@ static FRAME__INLINE unsigned frame__lane(frame__json_job *job, frame__names *na
             }
             is_size = size_level = 0;
         } else if (c == '"') {
-            q = frame__plain_run(p + 1, end);
-            if (q < end && *q == '"') {
-                q++;
-            } else {
-                q = p;
-                if (frame__string_check(&q, end)) q = NULL;
-            }
+            q = p;
+            if (frame__string_check(&q, end)) q = NULL;
         } else if (c >= '1' && c <= '9') {
             q = frame__lane_integer(job->start, p + 1, end);
         } else if (c == '-' && p[1] >= '1' && p[1] <= '9') {

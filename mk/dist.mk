@@ -256,8 +256,9 @@ test-aarch64:
 
 # The differential fuzz harness (fuzz/fuzz_kernels.c) built as a replayer
 # with the NEON, word and small kernels: the lib/ code paths above do not use
-# every primitive (frame__kernel_classify), this compares them all on the
-# fuzz seeds (and whatever a local campaign added to the corpus).
+# every kernel's primitives (the small kernel's frame__kernel_special16, say);
+# this compares them all on the fuzz seeds (and whatever a local campaign
+# added to the corpus).
 AARCH64_FZK_DIR := $(PORTABLE_DIR)/aarch64-kernels
 AARCH64_FZK_SRCS := fuzz/fuzz_kernels.c fuzz/fuzz_kernels_impl.c fuzz/fuzz_kernels.h fuzz/fuzz_common.h fuzz/standalone.c
 $(PORTABLE_DIR)/replay-kernels-aarch64: $(AARCH64_FZK_SRCS) $(DIST_HDR)

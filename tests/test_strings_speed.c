@@ -232,3 +232,38 @@ Test(strings_speed, strings_cut_short)
         }
     }
 }
+
+/* A value's string is checked through 16-byte windows whose special bytes
+ * are marked once: the next special byte may lie in the same window, in the
+ * next one, or past a window with none, and the string may end within 16
+ * bytes of the text's end. Two special bytes `gap` letters apart, `lead`
+ * letters into the string, the second one wrong or not, with `tail` bytes
+ * of members after the string. */
+Test(strings_speed, special_bytes_at_every_spacing_in_and_across_windows)
+{
+    static const char *const firsts[] = {"\\n", "\xc3\xa9", "\\u00e9", "\\ud83d\\ude00", "\xf0\x9f\x98\x80"};
+    static const struct {
+        const char *text;
+        frame_errno err;
+    } seconds[] = {
+        {"\\t", FRAME_OK},       {"\xe6\x97\xa5", FRAME_OK},  {"\\\"", FRAME_OK},
+        {"\x01", FRAME_E_JSON_SYNTAX}, {"\xc3(", FRAME_E_BAD_UTF8}, {"\\q", FRAME_E_JSON_SYNTAX},
+    };
+    const char *letters = "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz";
+    unsigned lead, gap, tail, f, k;
+    for (lead = 0; lead < 20; lead += 3)
+        for (gap = 0; gap < 40; gap++)
+            for (tail = 0; tail < 3; tail++)
+                for (f = 0; f < sizeof firsts / sizeof firsts[0]; f++)
+                    for (k = 0; k < sizeof seconds / sizeof seconds[0]; k++) {
+                        sbuf s = {0};
+                        size_t at;
+                        sb_adds(&s, "{\"size\":0,\"a\":\"");
+                        sb_printf(&s, "%.*s%s%.*s", (int)lead, letters, firsts[f], (int)gap, letters);
+                        at = s.len + (seconds[k].text[0] == '\\'); /* a bad escape: at its letter */
+                        sb_printf(&s, "%s%.*s\"", seconds[k].text, (int)(gap % 7), letters);
+                        sb_adds(&s, tail == 0 ? "}" : tail == 1 ? ",\"b\":1}" : ",\"b\":\"0123456789abcdef\"}");
+                        check(s.p, s.len, seconds[k].err, seconds[k].err ? at : 0);
+                        sb_free(&s);
+                    }
+}
