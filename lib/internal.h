@@ -27,11 +27,23 @@ typedef unsigned char frame__u8;
 #define FRAME__SMALL 0
 #endif
 
-/* For the few hot helpers whose call costs more than their body. */
-#if defined(__GNUC__) && !FRAME__SMALL
-#define FRAME__INLINE inline __attribute__((always_inline))
+/* Inlining forced either way where the compiler's guess is wrong (GCC and
+ * Clang; other compilers decide alone): the one place for these
+ * attributes, so that the code that uses them has no #if. */
+#if defined(__GNUC__)
+#define FRAME__ALWAYS_INLINE inline __attribute__((always_inline))
+#define FRAME__NOINLINE __attribute__((noinline))
 #else
+#define FRAME__ALWAYS_INLINE inline
+#define FRAME__NOINLINE
+#endif
+
+/* For the few hot helpers whose call costs more than their body; size
+ * builds let the compiler choose. */
+#if FRAME__SMALL
 #define FRAME__INLINE inline
+#else
+#define FRAME__INLINE FRAME__ALWAYS_INLINE
 #endif
 
 /* The config that every object keeps: cfg, or the defaults for NULL. So

@@ -10,18 +10,13 @@ typedef struct frame__names {
 } frame__names;
 
 /* Inline: the size walker decodes every string through one call site. */
-#if defined(__GNUC__)
-#define FRAME__DECODE_INLINE inline __attribute__((always_inline))
-#else
-#define FRAME__DECODE_INLINE inline
-#endif
 
 /* Decodes the string at *pp through the string iterator, hashing its bytes
  * into *hash, and leaves *pp at its closing quote, or at the offending byte.
  * Returns the iterator's last answer: -1 at the closing quote, else -1 - the
  * error. Through the iterator, so that a decoder links no
  * frame__scan_string (header access needs that). */
-static FRAME__DECODE_INLINE int frame__decode(const frame__u8 **pp, const frame__u8 *end, uint32_t *hash) {
+static FRAME__ALWAYS_INLINE int frame__decode(const frame__u8 **pp, const frame__u8 *end, uint32_t *hash) {
     frame__siter it;
     uint32_t h = 0;
     int c;

@@ -239,16 +239,10 @@ out:
     return go;
 }
 
-#if defined(__GNUC__)
-#define FRAME__LANE_OUT __attribute__((noinline))
-#else
-#define FRAME__LANE_OUT
-#endif
-
 /* The lane's full tier, out of line: most headers never need it. A copy of
  * the lane's state comes here, so that the walk keeps its own in
  * registers. */
-static FRAME__LANE_OUT unsigned frame__lane_full(frame__json_job *job, frame__names *names, frame__lane_state *l,
+static FRAME__NOINLINE unsigned frame__lane_full(frame__json_job *job, frame__names *names, frame__lane_state *l,
                                                  const frame__u8 *end, int from_value) {
     return from_value ? frame__lane(job, names, l, end, 1) : frame__lane(job, names, l, end, 0);
 }
