@@ -30,13 +30,15 @@ static FRAME__INLINE const frame__u8 *frame__lane_integer(const frame__u8 *start
 }
 
 /* The size member's value at p, read into job->size: past it, or NULL when
- * the lane does not take it (not 1 to 16 digits, a fraction or exponent,
- * over the limit), for the walk's size state to report. 16 digits at most
- * are below 2^53, and no overflow. */
+ * the lane does not take it (not 1 to 16 digits, a leading zero, a
+ * fraction or exponent, over the limit), for the walk's size state to
+ * report. 16 digits at most are below 2^53, and no overflow. */
 static FRAME__INLINE const frame__u8 *frame__lane_size(frame__json_job *job, const frame__u8 *p,
                                                       const frame__u8 *end) {
     const frame__u8 *q;
-    if (*p < '1' || *p > '9' || !(q = frame__lane_integer(job->start, p, end)) || q - p > 16) return NULL;
+    if (*p < '0' || *p > '9' || !(q = frame__lane_integer(job->start, p + 1, end)) || q - p > 16 ||
+        (*p == '0' && q != p + 1))
+        return NULL;
     frame__decimal(p, q, &job->size);
     return job->size > frame__body_limit(job->cfg) ? NULL : q;
 }
@@ -73,17 +75,17 @@ typedef struct frame__lane_state {
  * '}', which stops every scan but a string's before the end: where it reads
  * a byte after a name, a string, a number or a literal, there is one.
  *
- * In two tiers, both for up to FRAME__LANE names. The plain tier
- * (frame__lane_plain, inline) takes plain names, plain strings and positive
- * integers, and hands anything else to the full tier (frame__lane_full, out
- * of line), which goes on from that name or value (from_value) with strings
- * with escapes or UTF-8, negative integers and literals too. Below, the
- * full tier's loop.
+ * In two tiers, both this loop and both for up to FRAME__LANE names. The
+ * plain tier (full = 0, inline in the walk) takes plain names, plain
+ * strings and positive integers, and hands anything else to the full tier
+ * (full = 1, out of line: frame__lane_full), which goes on from that name
+ * or value (from_value) with strings with escapes or UTF-8, negative
+ * integers and literals too.
  */
 static FRAME__INLINE unsigned frame__lane(frame__json_job *job, frame__names *names, frame__lane_state *l,
-                                          const frame__u8 *end, int from_value) {
-    const frame__u8 *p = l->p, *q, *at = l->at;
-    unsigned nnames = l->nnames, go = FRAME__TO_NAME, is_size = 0, size_level = l->size_level;
+                                          const frame__u8 *end, int full, int from_value) {
+    const frame__u8 *p = l->p, *q, *at = l->at, *special;
+    unsigned first = l->nnames, nnames = first, go = FRAME__TO_NAME, is_size = 0, size_level = l->size_level;
     uint64_t key = 0;
     uint32_t hash;
     size_t len, n;
@@ -99,9 +101,12 @@ static FRAME__INLINE unsigned frame__lane(frame__json_job *job, frame__names *na
             /* A plain name is the size member's when its key is (and, past
              * 8 bytes, its bytes are). */
             is_size = size_level && key == l->size_key && (len < 8 || memcmp(p + 1, l->size_name, len) == 0);
+        } else if (!full) {
+            go = FRAME__TO_FULL_NAME;
+            break;
         } else {
             /* Escapes or UTF-8: the key of its decoded bytes */
-            const frame__u8 *special = q;
+            special = q;
             q = p;
             if (frame__string_hash_from(&q, special, end, &hash, &key) || frame__names_lane(names, p, key, nnames))
                 break;
@@ -126,10 +131,17 @@ static FRAME__INLINE unsigned frame__lane(frame__json_job *job, frame__names *na
             }
             is_size = size_level = 0;
         } else if (c == '"') {
-            q = p;
-            if (frame__string_check(&q, end)) q = NULL;
+            if (full) {
+                q = p;
+                if (frame__string_check(&q, end)) q = NULL;
+            } else {
+                q = frame__plain_run(p + 1, end);
+                q = q < end && *q == '"' ? q + 1 : NULL;
+            }
         } else if (c >= '1' && c <= '9') {
             q = frame__lane_integer(job->start, p + 1, end);
+        } else if (!full) {
+            q = NULL;
         } else if (c == '-' && p[1] >= '1' && p[1] <= '9') {
             /* before the end, as '}' ends the text */
             q = frame__lane_integer(job->start, p + 2, end);
@@ -142,8 +154,8 @@ static FRAME__INLINE unsigned frame__lane(frame__json_job *job, frame__names *na
                     ? p + n
                     : NULL;
         }
-        if (!q) { /* a value the lane does not take */
-            go = FRAME__TO_VALUE;
+        if (!q) { /* a value this tier does not take */
+            go = full ? FRAME__TO_VALUE : FRAME__TO_FULL_VALUE;
             break;
         }
         p = q;
@@ -158,79 +170,7 @@ static FRAME__INLINE unsigned frame__lane(frame__json_job *job, frame__names *na
         }
         p++;
     }
-    job->members += nnames - l->nnames; /* no more than FRAME__LANE here */
-    l->p = p;
-    l->at = at;
-    l->nnames = nnames;
-    l->is_size = is_size;
-    l->size_level = size_level;
-    return go;
-}
-
-/* The lane's plain tier: the least code for headers like most, whose names
- * are few and plain. */
-static FRAME__INLINE unsigned frame__lane_plain(frame__json_job *job, frame__names *names, frame__lane_state *l,
-                                          const frame__u8 *end) {
-    const frame__u8 *p = l->p, *q, *at = p;
-    unsigned nnames = l->nnames, go = FRAME__TO_NAME, is_size = 0, size_level = l->size_level;
-    uint64_t key;
-    size_t len;
-    frame__u8 c;
-    if (end[-1] != '}') goto out;
-    for (;;) {
-        if (nnames == FRAME__LANE || *p != '"') break;
-        q = frame__plain_run(p + 1, end);
-        len = (size_t)(q - p - 1);
-        if (q >= end || *q != '"') {
-            go = FRAME__TO_FULL_NAME;
-            break;
-        }
-        key = frame__name_key(p + 1, len, end);
-        if (frame__names_lane(names, p, key, nnames)) break;
-        nnames++;
-        /* A plain name is the size member's when its key is (and, past 8
-         * bytes, its bytes are). */
-        is_size = size_level && key == l->size_key && (len < 8 || memcmp(p + 1, l->size_name, len) == 0);
-        at = p;
-        p = q + 1;
-        if (*p != ':') {
-            go = FRAME__TO_COLON;
-            break;
-        }
-        at = ++p;
-        c = *p;
-        if (is_size) {
-            if (!(q = frame__lane_size(job, p, end))) {
-                go = FRAME__TO_SIZE;
-                break;
-            }
-            is_size = size_level = 0;
-        } else if (c == '"') {
-            q = frame__plain_run(p + 1, end);
-            q = q < end && *q == '"' ? q + 1 : NULL;
-        } else if (c >= '1' && c <= '9') {
-            q = frame__lane_integer(job->start, p + 1, end);
-        } else {
-            q = NULL;
-        }
-        if (!q) { /* a value the plain tier does not take */
-            go = FRAME__TO_FULL_VALUE;
-            break;
-        }
-        p = q;
-        if (*p != ',') {
-            go = FRAME__TO_NEXT;
-            /* The header's end, when it ends here */
-            if (p + 1 == end) {
-                p = end;
-                go = FRAME__TO_DONE;
-            }
-            break;
-        }
-        p++;
-    }
-    job->members += nnames - l->nnames; /* no more than FRAME__LANE here */
-out:
+    job->members += nnames - first; /* no more than FRAME__LANE here */
     l->p = p;
     l->at = at;
     l->nnames = nnames;
@@ -244,7 +184,7 @@ out:
  * registers. */
 static FRAME__NOINLINE unsigned frame__lane_full(frame__json_job *job, frame__names *names, frame__lane_state *l,
                                                  const frame__u8 *end, int from_value) {
-    return from_value ? frame__lane(job, names, l, end, 1) : frame__lane(job, names, l, end, 0);
+    return from_value ? frame__lane(job, names, l, end, 1, 1) : frame__lane(job, names, l, end, 1, 0);
 }
 
 /*
@@ -364,13 +304,14 @@ colon: /* past a name; is_size: the size member's */
     goto value;
 
 lane: /* just past a header's '{' */
+    if (end[-1] != '}') goto object; /* the walk takes it all */
     lane.p = p;
     lane.nnames = nnames;
     lane.size_level = size_level;
     lane.size_key = job->cfg->size_name ? frame__name_key_of(size_name, size_len) : FRAME__SIZE_KEY;
     lane.size_name = size_name;
     lane.at = p;
-    go = frame__lane_plain(job, &names, &lane, end);
+    go = frame__lane(job, &names, &lane, end, 0, 0);
     if (go >= FRAME__TO_FULL_NAME) {
         frame__lane_state full = lane;
         go = frame__lane_full(job, &names, &full, end, go == FRAME__TO_FULL_VALUE);

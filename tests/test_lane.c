@@ -81,6 +81,11 @@ Test(lane, size_values_of_every_shape_agree_with_the_general_walk)
     agree(NULL, "{\"size\":9007199254740992}", FRAME_E_BODY_TOO_LARGE, NULL, 0);
     agree(NULL, "{\"size\":12345678901234567890}", FRAME_E_BODY_TOO_LARGE, NULL, 0);
     agree(NULL, "{\"size\":01}", FRAME_E_JSON_SYNTAX, NULL, 0);
+    agree(NULL, "{\"size\":00,\"a\":1}", FRAME_E_JSON_SYNTAX, NULL, 0);
+    agree(NULL, "{\"a\":1,\"size\":0}", FRAME_OK, NULL, 0);
+    agree(NULL, "{\"size\":0.5}", FRAME_E_SIZE_INVALID, NULL, 0);
+    agree(NULL, "{\"size\":0e1,\"a\":1}", FRAME_E_SIZE_INVALID, NULL, 0);
+    agree(NULL, "{\"size\":0E1}", FRAME_E_SIZE_INVALID, NULL, 0);
     agree(NULL, "{\"size\":1.0}", FRAME_E_SIZE_INVALID, NULL, 0);
     agree(NULL, "{\"size\":1e3}", FRAME_E_SIZE_INVALID, NULL, 0);
     agree(NULL, "{\"size\":-1}", FRAME_E_SIZE_INVALID, NULL, 0);
