@@ -85,21 +85,23 @@ static frame_errno frame__took(frame_encoder *e, long r, size_t left) {
 static frame_errno frame__flush(frame_encoder *e) {
     frame_span s[2];
     frame_errno err;
+    size_t offered; /* bytes offered this round: the first span's, plus the second's when gathering */
     long r;
-    while ((s[0].len = e->_pending_len[0]) != 0) {
-        if (s[0].len > LONG_MAX) s[0].len = LONG_MAX;
+    while ((offered = e->_pending_len[0]) != 0) {
+        if (offered > LONG_MAX) offered = LONG_MAX;
         s[0].data = e->_pending[0];
-        s[1].data = e->_pending[1];
-        s[1].len = 0;
+        s[0].len = offered;
         if (e->_gather) {
-            s[1].len = LONG_MAX - s[0].len;
+            s[1].data = e->_pending[1];
+            s[1].len = LONG_MAX - offered;
             if (e->_pending_len[1] < s[1].len) s[1].len = e->_pending_len[1];
+            offered += s[1].len;
             r = e->_write.gather(e->_ctx, s, 1 + (s[1].len != 0));
         } else {
             /* A one-buffer transport gets one span a round. */
-            r = e->_write.one(e->_ctx, s[0].data, s[0].len);
+            r = e->_write.one(e->_ctx, s[0].data, offered);
         }
-        err = frame__took(e, r, s[0].len + s[1].len);
+        err = frame__took(e, r, offered);
         if (err) return err;
     }
     return FRAME_OK;
