@@ -24,7 +24,7 @@ static FRAME__INLINE int frame__put_string(frame_builder *b, const frame__u8 *p,
      * control starts) and says where it ends. */
     frame__siter it;
     const frame__u8 *checked = p; /* the end of the sequences checked so far */
-    frame__put(b, "\"", 1);
+    frame__put_char(b, FRAME__UNESCAPED + '"');
     for (; p < end; p++) {
         if (p >= checked && *p >= 0x80) {
             it.p = p;
@@ -36,7 +36,7 @@ static FRAME__INLINE int frame__put_string(frame_builder *b, const frame__u8 *p,
         /* UTF-8 bytes go as they are. */
         frame__put_char(b, *p);
     }
-    frame__put(b, "\"", 1);
+    frame__put_char(b, FRAME__UNESCAPED + '"');
     return 0;
 }
 

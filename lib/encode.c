@@ -85,21 +85,23 @@ static frame_errno frame__took(frame_encoder *e, long r, size_t left) {
 static frame_errno frame__flush(frame_encoder *e) {
     frame_span s[2];
     frame_errno err;
+    size_t offered; /* bytes offered this round: the first span's, plus the second's when gathering */
     long r;
-    while ((s[0].len = e->_pending_len[0]) != 0) {
-        if (s[0].len > LONG_MAX) s[0].len = LONG_MAX;
+    while ((offered = e->_pending_len[0]) != 0) {
+        if (offered > LONG_MAX) offered = LONG_MAX;
         s[0].data = e->_pending[0];
-        s[1].data = e->_pending[1];
-        s[1].len = 0;
+        s[0].len = offered;
         if (e->_gather) {
-            s[1].len = LONG_MAX - s[0].len;
+            s[1].data = e->_pending[1];
+            s[1].len = LONG_MAX - offered;
             if (e->_pending_len[1] < s[1].len) s[1].len = e->_pending_len[1];
+            offered += s[1].len;
             r = e->_write.gather(e->_ctx, s, 1 + (s[1].len != 0));
         } else {
             /* A one-buffer transport gets one span a round. */
-            r = e->_write.one(e->_ctx, s[0].data, s[0].len);
+            r = e->_write.one(e->_ctx, s[0].data, offered);
         }
-        err = frame__took(e, r, s[0].len + s[1].len);
+        err = frame__took(e, r, offered);
         if (err) return err;
     }
     return FRAME_OK;
@@ -126,13 +128,15 @@ enum { FRAME__OP_WRITE, FRAME__OP_BEGIN, FRAME__OP_BODY, FRAME__OP_END, FRAME__O
 static frame_errno frame__op(frame_encoder *e, int op, const void *data, size_t len,
                              frame_builder *b) {
     const void *head;
+    uint64_t left;
     frame_errno err;
     int k;
     if (!e) return FRAME_E_ARGUMENT;
     if (e->_errno) return (frame_errno)e->_errno;
     if (op != FRAME__OP_RESUME) {
-        if (e->_state != (op & FRAME__STREAM) ||
-            ((e->_pending_len[0] | e->_pending_len[1]) && !e->_held) || (!data && len))
+        /* Bytes are pending when the first span has any: it is empty only
+         * when both are (frame__flush). */
+        if (e->_state != (op & FRAME__STREAM) || (e->_pending_len[0] && !e->_held) || (!data && len))
             return FRAME_E_ARGUMENT;
         if (op < FRAME__OP_BODY) {
             /* A failed builder reports its own error below. */
@@ -153,8 +157,9 @@ static frame_errno frame__op(frame_encoder *e, int op, const void *data, size_t 
         /* _declared: the body bytes still to come. A chunk that would go
          * past them is refused whole: no frame carries more than it
          * declares (a whole body is its size, and end brings none). */
-        if (len > e->_declared) return FRAME_E_SIZE_MISMATCH;
-        e->_declared -= len;
+        left = e->_declared - len; /* wraps past _declared when len is more */
+        if (left > e->_declared) return FRAME_E_SIZE_MISMATCH;
+        e->_declared = left;
         e->_state = (unsigned char)((op + 1) & FRAME__STREAM);
         if (e->_held) {
             if (!len) {

@@ -19,7 +19,8 @@ static const char frame__errstrings[] = FRAME_ERRNO_MAP(FRAME__STRINGS) "UNKNOWN
 
 FRAME_API const char *frame_errname(frame_errno err) {
     const char *s = frame__errstrings;
-    unsigned i = (unsigned)err < FRAME__ERRNOS ? (unsigned)err : (unsigned)FRAME__ERRNOS;
+    unsigned i = (unsigned)err;
+    if (i > FRAME__ERRNOS) i = FRAME__ERRNOS;
     i *= 2;
     while (i) i -= !*s++;
     return s;

@@ -61,7 +61,7 @@ static const frame__u8 *frame__skip(const frame__u8 *p, const frame__u8 *end, fr
 }
 
 /* Whether v is a view of type t (the common check of the readers). */
-static int frame__is(const frame_value *v, frame_type t) { return v && v->json && v->type == t; }
+static int frame__is(const frame_value *v, unsigned t) { return v && v->json && (unsigned)v->type == t; }
 
 FRAME_API int frame_value_next(const frame_value *c, size_t *cursor, frame_member *m) {
     const frame__u8 *start, *end, *p, *q;
@@ -124,7 +124,7 @@ static frame_errno frame__read(const frame_value *v, void *out, unsigned kind) {
     uint64_t n, m;
     unsigned negative;
     /* FRAME__AS_BOOL reads a FRAME_TYPE_BOOL, the others a FRAME_TYPE_NUMBER. */
-    if (!frame__is(v, (frame_type)(FRAME_TYPE_NUMBER + (kind >> 1))) || !v->len)
+    if (!frame__is(v, FRAME_TYPE_NUMBER + (kind >> 1)) || !v->len)
         return FRAME_E_TYPE;
     p = (const frame__u8 *)v->json;
     if (kind == FRAME__AS_BOOL) {

@@ -178,16 +178,16 @@ frame_errno frame__escape(const frame__u8 *p, const frame__u8 *end, uint32_t *cp
 }
 
 int frame__siter_next(frame__siter *it) {
-    const frame__u8 *p = it->p;
+    const frame__u8 *p;
     uint32_t cp;
     frame_errno err;
-    size_t n;
+    size_t n = it->left;
     unsigned c;
-    if (it->left) {
-yield:
-        it->left--;
-        return *it->more++;
+    if (n) {
+        p = it->more;
+        goto yield;
     }
+    p = it->p;
     if (p >= it->end) return -1 - FRAME_E_JSON_SYNTAX;
     c = *p;
     if (c == '"') return -1;
@@ -208,9 +208,12 @@ yield:
         if (!n) return -1 - FRAME_E_BAD_UTF8;
         it->p = p + n;
     }
-    it->more = p;
-    it->left = n;
-    goto yield;
+    /* The first of the n bytes at p now, the others on the next calls (n
+     * in a register, not stored and read back). */
+yield:
+    it->more = p + 1;
+    it->left = n - 1;
+    return *p;
 }
 
 size_t frame__utf8_len(const frame__u8 *p, const frame__u8 *end) {
@@ -233,9 +236,11 @@ int frame__string_equals_bytes(const frame__u8 *a, const frame__u8 *a_end, const
     size_t i;
     if (a >= a_end || *a != '"') return 0;
     frame__siter_init(&it, a, a_end);
-    for (i = 0; i < len; i++)
-        if (frame__siter_next(&it) != s[i]) return 0;
-    return frame__siter_next(&it) == -1;
+    for (i = 0;; i++) {
+        int c = frame__siter_next(&it);
+        if (i == len) return c == -1;
+        if (c != s[i]) return 0;
+    }
 }
 
 int frame__string_equals_string(const frame__u8 *a, const frame__u8 *a_end, const frame__u8 *b,

@@ -32,7 +32,7 @@ frame_errno frame__json_validate(frame__json_job *job) {
     const char *lit;
     uint32_t hash;
     frame__u8 c;
-    frame_errno err = FRAME_OK;
+    unsigned err = FRAME_OK; /* a frame_errno; unsigned: no narrowing at each step */
 
     if (frame__too_long((size_t)(end - p))) {
         err = FRAME_E_HEADER_TOO_LARGE;
@@ -69,12 +69,13 @@ frame_errno frame__json_validate(frame__json_job *job) {
                     err = FRAME_E_TOO_MANY_MEMBERS;
                     goto fail;
                 }
-            } else if ((want & FRAME__WANT_TOP) && c != '{') {
-                if (frame__is_value_start(c)) err = FRAME_E_NOT_OBJECT;
-                goto syntax;
-            } else if ((want & FRAME__WANT_SIZE) && !FRAME__IS_DIGIT(c)) {
-                if (frame__is_value_start(c)) err = FRAME_E_SIZE_INVALID;
-                goto syntax;
+            } else if ((want & FRAME__WANT_TOP) ? c != '{' : (want & FRAME__WANT_SIZE) && !FRAME__IS_DIGIT(c)) {
+                /* Where only the top-level object or the size's digits may
+                 * stand, another value is that error, anything else a
+                 * syntax error (TOP and SIZE never come together). */
+                err = (want & FRAME__WANT_TOP) ? FRAME_E_NOT_OBJECT : FRAME_E_SIZE_INVALID;
+                if (!frame__is_value_start(c)) err = FRAME_E_JSON_SYNTAX;
+                goto fail;
             }
             if (c == '{' || c == '[') {
                 if (job->depth + level >= FRAME_MAX_DEPTH) {
@@ -89,8 +90,9 @@ frame_errno frame__json_validate(frame__json_job *job) {
             if (c == '"') { /* one call for names and values: one copy of the decoder */
                 int k = frame__decode(&p, end, &hash);
                 if (k != -1) {
-                    err = (frame_errno)(-1 - k);
-                    goto syntax_p;
+                    err = (unsigned)(-1 - k);
+                    at = p;
+                    goto fail;
                 }
                 p++;
                 if (!(want & FRAME__WANT_VALUE)) { /* a name: the same test, in fewer bytes here */
@@ -142,8 +144,8 @@ frame_errno frame__json_validate(frame__json_job *job) {
 syntax_p:
     at = p;
 syntax:
-    if (!err) err = FRAME_E_JSON_SYNTAX;
+    err = FRAME_E_JSON_SYNTAX; /* what comes here has no error of its own */
 fail:
     job->err_pos = (size_t)(at - job->start);
-    return err;
+    return (frame_errno)err;
 }
