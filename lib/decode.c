@@ -65,14 +65,40 @@ static uint32_t frame__swap32(uint32_t x) {
     return x << 24 | (x & 0xff00u) << 8 | (x >> 8 & 0xff00u) | x >> 24;
 }
 
+/* The body is complete, and so is the frame; returns 1 when the decoder
+ * must stop. */
+static FRAME__INLINE int frame__frame_end(frame_decoder *d) {
+    d->_state = FRAME__START;
+    /* No callbacks at all: the checking pass of a datagram, which stops
+     * here and leaves the frame to the pass that decodes it. */
+    if (!d->_cb) {
+        d->_errno = FRAME_E_PAUSED;
+        return 1;
+    }
+    if (frame__stop(d, d->_cb->on_frame_end ? d->_cb->on_frame_end(d) : FRAME_CONTINUE, 0) &&
+        d->_errno != FRAME_E_PAUSED)
+        return 1; /* an error belongs to the frame that ends; a pause does not */
+    d->_frame++;
+    return d->_errno != 0;
+}
+
+/* One #if: the straight path for frames that lie whole in the data (speed
+ * builds), or none (size builds). */
+#if FRAME__SMALL
+#include "decode_small.h"
+#else
+#include "decode_fast.h"
+#endif
+
 /*
  * The current part is complete; returns 1 when the decoder must stop. *pp
  * is what is left of the data fed, up to end; a header that arrived whole
  * ends at *pp. In speed builds, a header that lies whole in the data after
  * its prefix is taken here at once, *pp moving past it, instead of going
- * round frame_feed's loop.
+ * round frame_feed's loop, and so are the frames that lie whole in it
+ * (frame__whole_frames).
  */
-static int frame__part_done(frame_decoder *d, const frame__u8 **pp, const frame__u8 *end) {
+static FRAME__PART_OUT int frame__part_done(frame_decoder *d, const frame__u8 **pp, const frame__u8 *end) {
     frame_header h;
     frame_errno err = FRAME_OK;
     size_t pos;
@@ -128,22 +154,12 @@ static int frame__part_done(frame_decoder *d, const frame__u8 **pp, const frame_
         d->_state = FRAME__BODY;
         return d->_cb && d->_cb->on_header && frame__stop(d, d->_cb->on_header(d, &h), 1);
     default: /* the body: the frame is complete */
-        d->_state = FRAME__START;
-        /* No callbacks at all: the checking pass of a datagram, which stops
-         * here and leaves the frame to the pass that decodes it. */
-        if (!d->_cb) {
-            d->_errno = FRAME_E_PAUSED;
-            return 1;
-        }
-        if (frame__stop(d, d->_cb->on_frame_end ? d->_cb->on_frame_end(d) : FRAME_CONTINUE, 0) &&
-            d->_errno != FRAME_E_PAUSED)
-            return 1; /* an error belongs to the frame that ends; a pause does not */
-        d->_frame++;
-        if (d->_errno) return 1;
+        if (frame__frame_end(d)) return 1;
         /* The next frame may follow at once. */
         /* fall through */
     case FRAME__START:
         if (p == end) return 1; /* nothing of the next frame yet */
+        if (frame__whole_frames(d, pp, end)) return 1;
         d->_state = FRAME__PREFIX;
         d->_declared = 0;
         d->_remaining = d->_width;

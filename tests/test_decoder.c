@@ -3,6 +3,7 @@
 #define _DEFAULT_SOURCE 1
 #include <criterion/criterion.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -727,6 +728,282 @@ Test(decoder, every_negative_code_is_an_error_at_every_callback)
         }
     }
     sb_free(&s);
+}
+
+/* ---- frames that lie whole in the data ---------------------------------- */
+
+/* Speed builds take a frame whose prefix and header lie whole in the data
+ * fed by a path of their own, and leave the rest to the state machine. The
+ * tests below feed the same streams whole (that path), cut one byte into
+ * every frame (the machine for every frame) and a byte at a time, and
+ * want the same log, in which every callback notes what the decoder then
+ * reports (offset, needed, declared size, frame index). */
+
+typedef struct probe {
+    sbuf log;
+    size_t body;            /* body bytes since the last note: chunks depend on the cuts */
+    unsigned long calls;    /* on_header and on_frame_end calls so far (on_body's depend on the cuts) */
+    unsigned long reset_at; /* the one of them (from 1) that resets the decoder; 0: none */
+    int verdict;            /* on_header's: FRAME_CONTINUE or FRAME_SKIP */
+    int pause;              /* every callback pauses (after the verdict's effect) */
+} probe;
+
+static void probe_flush(probe *pr)
+{
+    if (pr->body)
+        sb_printf(&pr->log, "B %zu\n", pr->body);
+    pr->body = 0;
+}
+
+static void probe_note(frame_decoder *d, const char *what)
+{
+    probe *pr = d->data;
+    probe_flush(pr);
+    sb_printf(&pr->log, "%s off=%llu needed=%llu declared=%llu frame=%llu\n", what,
+              (unsigned long long)frame_decoder_offset(d),
+              (unsigned long long)frame_decoder_needed(d),
+              (unsigned long long)frame_decoder_declared_size(d),
+              (unsigned long long)frame_decoder_frame_index(d));
+}
+
+static int probe_verdict(frame_decoder *d, int verdict, int counts)
+{
+    probe *pr = d->data;
+    if (counts && ++pr->calls == pr->reset_at) {
+        frame_decoder_reset(d);
+        sb_adds(&pr->log, "reset\n");
+    }
+    return pr->pause ? FRAME_PAUSE : verdict;
+}
+
+static int probe_header(frame_decoder *d, const frame_header *h)
+{
+    probe *pr = d->data;
+    probe_note(d, "H");
+    sb_adds(&pr->log, "  ");
+    sb_hex(&pr->log, h->root.json, h->root.len);
+    sb_adds(&pr->log, "\n");
+    return probe_verdict(d, pr->verdict, 1);
+}
+
+static int probe_body(frame_decoder *d, const void *at, size_t len)
+{
+    probe *pr = d->data;
+    (void)at;
+    pr->body += len;
+    return probe_verdict(d, FRAME_CONTINUE, 0);
+}
+
+static int probe_end(frame_decoder *d)
+{
+    probe_note(d, "E");
+    return probe_verdict(d, FRAME_CONTINUE, 1);
+}
+
+static const frame_callbacks probe_callbacks = {probe_header, probe_body, probe_end};
+
+/* Decodes s fed in pieces that end at the cuts (each before the guard
+ * page), resuming after every pause; returns the log, ending with the
+ * status (free it). */
+static char *probe_run(const frame_config *c, const probe *how, const sbuf *s, const size_t *cuts,
+                       size_t ncuts)
+{
+    frame_decoder d;
+    unsigned char hbuf[200];
+    probe pr = *how;
+    guard g;
+    size_t pos = 0, ci;
+    memset(&pr.log, 0, sizeof pr.log);
+    pr.body = 0;
+    pr.calls = 0;
+    cr_assert_eq(frame_decoder_init(&d, c, &probe_callbacks, hbuf, sizeof hbuf, &pr), FRAME_OK);
+    guard_init(&g, s->len);
+    for (ci = 0; ci <= ncuts && !frame_decoder_errno(&d); ci++) {
+        size_t end = ci < ncuts && cuts[ci] < s->len ? cuts[ci] : s->len;
+        if (end < pos)
+            continue;
+        for (;;) {
+            const unsigned char *p = guard_place(&g, s->p + pos, end - pos);
+            pos += frame_feed(&d, p, end - pos);
+            if (frame_decoder_errno(&d) != FRAME_E_PAUSED)
+                break;
+            frame_decoder_resume(&d);
+        }
+    }
+    if (!frame_decoder_errno(&d))
+        frame_finish(&d, NULL);
+    probe_flush(&pr);
+    sb_printf(&pr.log, "%s off=%llu frame=%llu fed=%zu\n", frame_errname(frame_decoder_errno(&d)),
+              (unsigned long long)frame_decoder_offset(&d),
+              (unsigned long long)frame_decoder_frame_index(&d), pos);
+    guard_free(&g);
+    sb_str(&pr.log);
+    return pr.log.p;
+}
+
+/* Feeds s whole, cut one byte into each frame (`starts`, n of them) and a
+ * byte at a time: the three logs must be the same. */
+static void probe_expect_same(const frame_config *c, const probe *how, const sbuf *s,
+                              const size_t *starts, size_t n, const char *what)
+{
+    size_t i, *cuts = xmalloc((s->len + 1) * sizeof *cuts);
+    char *whole = probe_run(c, how, s, NULL, 0), *other;
+    for (i = 0; i < n; i++)
+        cuts[i] = starts[i] + 1;
+    other = probe_run(c, how, s, cuts, n);
+    cr_expect_str_eq(whole, other, "%s: whole vs cut into each frame", what);
+    free(other);
+    for (i = 0; i < s->len; i++)
+        cuts[i] = i;
+    other = probe_run(c, how, s, cuts, s->len);
+    cr_expect_str_eq(whole, other, "%s: whole vs a byte at a time", what);
+    free(other);
+    free(whole);
+    free(cuts);
+}
+
+/* Four good frames, then one of the endings below; *n frame starts. */
+static void probe_stream(sbuf *s, unsigned width, int be, unsigned ending, size_t *starts, size_t *n)
+{
+    static const char *const headers[] = {
+        "{\"size\":3}", " {\"size\":0}\r\n",
+        "{\"a\":[1,{\"b\":null}],\"size\":5,\"s\":\"caf\\u00e9\"}", "{\"size\":2}"};
+    static const char *const bodies[] = {"abc", "", "hello", "\0\1"};
+    static const size_t lens[] = {3, 0, 5, 2};
+    unsigned char prefix[8];
+    size_t i;
+    *n = 0;
+    for (i = 0; i < 4; i++) {
+        starts[(*n)++] = s->len;
+        sb_frame(s, width, be, headers[i], bodies[i], lens[i]);
+    }
+    starts[(*n)++] = s->len;
+    switch (ending) {
+    case 0: /* none: the stream ends at a frame boundary */
+        (*n)--;
+        break;
+    case 1: /* a JSON error */
+        sb_frame(s, width, be, "{\"size\":1,}", "x", 1);
+        break;
+    case 2: /* an empty header */
+        put_prefix(prefix, width, be, 0);
+        sb_add(s, prefix, width);
+        sb_adds(s, "{}");
+        break;
+    case 3: /* a header over max_header (200), valid and all there */
+        put_prefix(prefix, width, be, 201);
+        sb_add(s, prefix, width);
+        sb_adds(s, "{\"size\":0,\"pad\":\"");
+        for (i = 0; i < 201 - 19; i++)
+            sb_add(s, "x", 1);
+        sb_adds(s, "\"}");
+        break;
+    case 4: /* a body over max_body (1000) */
+        sb_frame(s, width, be, "{\"size\":1001}", "", 0);
+        break;
+    case 5: /* a header cut short */
+        put_prefix(prefix, width, be, 10);
+        sb_add(s, prefix, width);
+        sb_adds(s, "{\"siz");
+        break;
+    case 6: /* a body cut short */
+        sb_frame(s, width, be, "{\"size\":9}", "abcd", 4);
+        break;
+    case 7: /* a byte order mark */
+        sb_frame(s, width, be, "\xef\xbb\xbf{\"size\":0}", "", 0);
+        break;
+    default: /* a prefix cut short */
+        sb_add(s, "\x01", 1);
+        break;
+    }
+}
+
+Test(decoder, whole_frames_give_the_machine_log_for_every_width_and_ending)
+{
+    static const unsigned widths[] = {1, 2, 4, 8};
+    size_t wi, starts[8], n;
+    unsigned ending;
+    int be;
+    for (wi = 0; wi < 4; wi++) {
+        for (be = 0; be <= 1; be++) {
+            for (ending = 0; ending <= 8; ending++) {
+                frame_config c;
+                probe how;
+                sbuf s = {0};
+                char what[64];
+                memset(&c, 0, sizeof c);
+                c.prefix_width = widths[wi];
+                c.big_endian = be;
+                c.max_header = 200;
+                c.max_body = 1000;
+                memset(&how, 0, sizeof how);
+                probe_stream(&s, widths[wi], be, ending, starts, &n);
+                snprintf(what, sizeof what, "width %u %s, ending %u", widths[wi],
+                         be ? "big" : "little", ending);
+                probe_expect_same(&c, &how, &s, starts, n, what);
+                how.pause = 1;
+                probe_expect_same(&c, &how, &s, starts, n, what);
+                how.pause = 0;
+                how.verdict = FRAME_SKIP;
+                probe_expect_same(&c, &how, &s, starts, n, what);
+                sb_free(&s);
+            }
+        }
+    }
+}
+
+Test(decoder, whole_frames_keep_the_first_error_and_its_offset)
+{
+    /* The good frames are taken whole; the bad one is the machine's, with
+     * the offset and frame index it would give had every frame come in
+     * pieces. */
+    static const frame_errno want[] = {FRAME_OK, FRAME_E_JSON_SYNTAX, FRAME_E_HEADER_EMPTY,
+                                       FRAME_E_HEADER_TOO_LARGE, FRAME_E_BODY_TOO_LARGE,
+                                       FRAME_E_TRUNCATED, FRAME_E_TRUNCATED, FRAME_E_BOM,
+                                       FRAME_E_TRUNCATED};
+    unsigned ending;
+    for (ending = 0; ending <= 8; ending++) {
+        frame_config c;
+        probe how;
+        sbuf s = {0};
+        size_t starts[8], n;
+        char *log, status[64];
+        memset(&c, 0, sizeof c);
+        c.max_header = 200;
+        c.max_body = 1000;
+        memset(&how, 0, sizeof how);
+        probe_stream(&s, 4, 0, ending, starts, &n);
+        log = probe_run(&c, &how, &s, NULL, 0);
+        snprintf(status, sizeof status, "%s off=", frame_errname(want[ending]));
+        cr_expect(strstr(log, status) != NULL, "ending %u: %s", ending, log);
+        cr_expect(strstr(log, "frame=4 fed=") != NULL, "ending %u: four frames before it: %s",
+                  ending, log);
+        free(log);
+        sb_free(&s);
+    }
+}
+
+Test(decoder, reset_in_a_callback_gives_the_same_log_whole_or_split)
+{
+    /* Not a use anyone needs, but what a callback sees and what follows it
+     * must not depend on how the stream was cut. */
+    unsigned long k;
+    for (k = 1; k <= 8; k++) {
+        frame_config c;
+        probe how;
+        sbuf s = {0};
+        size_t starts[8], n;
+        char what[32];
+        memset(&c, 0, sizeof c);
+        c.max_header = 200;
+        c.max_body = 1000;
+        memset(&how, 0, sizeof how);
+        how.reset_at = k;
+        probe_stream(&s, 4, 0, 0, starts, &n);
+        snprintf(what, sizeof what, "reset at callback %lu", k);
+        probe_expect_same(&c, &how, &s, starts, n, what);
+        sb_free(&s);
+    }
 }
 
 /* ---- errors, reset, finish ---------------------------------------------- */
