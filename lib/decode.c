@@ -22,16 +22,10 @@ static void frame__fail(frame_decoder *d, frame_errno err, uint64_t offset) {
     d->_offset = offset;
 }
 
-/* Size builds inline it (GCC would not: three calls cost more than one
+/* Applies a callback's verdict; returns 1 when the decoder must stop.
+ * Size builds inline it (GCC would not: three calls cost more than one
  * body). */
-#if FRAME__SMALL && defined(__GNUC__)
-#define FRAME__STOP_INLINE inline __attribute__((always_inline))
-#else
-#define FRAME__STOP_INLINE
-#endif
-
-/* Applies a callback's verdict; returns 1 when the decoder must stop. */
-static FRAME__STOP_INLINE int frame__stop(frame_decoder *d, int rc, int may_skip) {
+static FRAME__SMALL_INLINE int frame__stop(frame_decoder *d, int rc, int may_skip) {
     if (rc == FRAME_CONTINUE) return 0;
     if (rc == FRAME_SKIP && may_skip) {
         d->_state = FRAME__SKIP_BODY;

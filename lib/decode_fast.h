@@ -25,11 +25,7 @@
 /* Out of line: frame__part_done (and frame__whole_frames in it) inside
  * frame_feed would cost the loop that takes a long body chunk by chunk a
  * few more instructions a chunk, for the registers they need. */
-#if defined(__GNUC__)
-#define FRAME__PART_OUT __attribute__((noinline))
-#else
-#define FRAME__PART_OUT
-#endif
+#define FRAME__PART_OUT FRAME__NOINLINE
 
 /* The prefix of `width` octets at p, in the byte order `big` says. */
 static FRAME__INLINE uint64_t frame__prefix_at(const frame__u8 *p, unsigned width, int big) {

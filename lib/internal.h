@@ -46,6 +46,18 @@ typedef unsigned char frame__u8;
 #define FRAME__INLINE FRAME__ALWAYS_INLINE
 #endif
 
+/* Where only size builds overrule the compiler: inlined (a function
+ * called from a few places whose body is smaller than the calls) or kept
+ * out of line (one that would compete for the few registers of the loop it
+ * sits in); speed builds let it choose. */
+#if FRAME__SMALL
+#define FRAME__SMALL_INLINE FRAME__ALWAYS_INLINE
+#define FRAME__SMALL_OUT FRAME__NOINLINE
+#else
+#define FRAME__SMALL_INLINE
+#define FRAME__SMALL_OUT
+#endif
+
 /* The config that every object keeps: cfg, or the defaults for NULL. So
  * that the code below never tests for NULL. */
 const frame_config *frame__config(const frame_config *cfg);

@@ -52,21 +52,14 @@ const frame__u8 *frame__plain_end(const frame__u8 *p, const frame__u8 *end) {
 #include "string_fast.h"
 #endif
 
-/* Size builds keep the number scanner out of line: inside the validator it
- * would compete with the token loop for the few registers there are. */
-#if FRAME__SMALL && defined(__GNUC__)
-#define FRAME__NUMBER_INLINE __attribute__((noinline))
-#else
-#define FRAME__NUMBER_INLINE
-#endif
-
 /* Scans a number by the RFC 8259 grammar and returns where it stops: past its
  * last digit when it is well-formed, else at the byte that should have been a
  * digit (or end), so a number is well-formed when it ends in a digit. *part
  * says how far it went: 0 integer, 1 fraction, 2 exponent. A leading zero
  * ends the integer part, so `01` stops at the `1`, which the caller then
- * refuses. */
-static FRAME__NUMBER_INLINE const frame__u8 *frame__number(const frame__u8 *p, const frame__u8 *end, unsigned *part) {
+ * refuses. Size builds keep it out of line: inside the validator it would
+ * compete with the token loop for the few registers there are. */
+static FRAME__SMALL_OUT const frame__u8 *frame__number(const frame__u8 *p, const frame__u8 *end, unsigned *part) {
     const frame__u8 *q;
     *part = 0;
     p += *p == '-';

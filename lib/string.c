@@ -7,12 +7,8 @@
 #include "utf8_seq.h"
 
 /* The parts of the string iterator that frame__escape and frame__put_utf8
- * share: inline even in size builds, which link only the iterator. */
-#ifdef __GNUC__
-#define FRAME__ITER_INLINE inline __attribute__((always_inline))
-#else
-#define FRAME__ITER_INLINE inline
-#endif
+ * share (FRAME__ALWAYS_INLINE): inline even in size builds, which link
+ * only the iterator. */
 
 int frame__decimal(const frame__u8 *p, const frame__u8 *end, uint64_t *out) {
 #if FRAME__SMALL
@@ -85,7 +81,7 @@ static size_t frame__utf8(const frame__u8 *p, const frame__u8 *end) {
  * where it starts. Continuation bytes go first, from the last, until the lead
  * byte has room for the rest: after k of them, 6 - k bits below its k + 1
  * high bits. */
-static FRAME__ITER_INLINE frame__u8 *frame__put_back(frame__u8 *end, uint32_t cp) {
+static FRAME__ALWAYS_INLINE frame__u8 *frame__put_back(frame__u8 *end, uint32_t cp) {
     uint32_t room = 0x3f;
     do {
         *--end = (frame__u8)((cp & 0x3f) + 0x80);
@@ -147,7 +143,7 @@ bad:
 
 /* The code point of the escape at it->p, a surrogate pair joined, with it->p
  * past it; or the error, with it->p at the offending byte (or end). */
-static FRAME__ITER_INLINE frame_errno frame__unescape(frame__siter *it, uint32_t *cp) {
+static FRAME__ALWAYS_INLINE frame_errno frame__unescape(frame__siter *it, uint32_t *cp) {
     const frame__u8 *p = it->p;
     uint32_t hi = frame__unit(it), lo;
     if (hi == FRAME__BAD) return FRAME_E_JSON_SYNTAX;
