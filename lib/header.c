@@ -8,11 +8,7 @@
 /* The end of the value starting at p (no validation, bounded by end), with
  * its type in *type; NULL (and FRAME_TYPE_INVALID) when no value starts there. */
 static const frame__u8 *frame__skip(const frame__u8 *p, const frame__u8 *end, frame_type *type) {
-    /* The literals, each at its first letter - 'f' and followed by a NUL and
-     * its type; no other letter from 'f' to 't' finds itself at its index. */
-    static const char lits[] = {'f', 'a', 'l', 's', 'e', 0, FRAME_TYPE_BOOL, 0,
-                                'n', 'u', 'l', 'l', 0, FRAME_TYPE_NULL,
-                                't', 'r', 'u', 'e', 0, FRAME_TYPE_BOOL};
+    static const char lits[20] = FRAME__LITERALS;
     const frame__u8 *q = p;
     const char *lit;
     size_t nest = 0;
@@ -21,7 +17,7 @@ static const frame__u8 *frame__skip(const frame__u8 *p, const frame__u8 *end, fr
     if (q >= end) return NULL;
     c = *q;
     if (c >= 'f' && c <= 't') {
-        lit = lits + (c - 'f');
+        lit = lits + (c - 'f'); /* from 'f' to 't': 0 to 14 */
         do
             if (q >= end || *q != (frame__u8)*lit) return NULL;
         while (q++, *++lit);

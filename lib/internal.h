@@ -123,6 +123,19 @@ frame_errno frame__escape(const frame__u8 *p, const frame__u8 *end, uint32_t *cp
  * or 0 if it is ill-formed (RFC 3629: no overlongs, surrogates or > U+10FFFF). */
 size_t frame__utf8_len(const frame__u8 *p, const frame__u8 *end);
 
+/* The literals true, false and null, each at (its first byte - 'f') % 16
+ * (false 0, null 8, true 14) and followed by a NUL and its frame_type:
+ * every other byte finds a byte unlike itself at its index (a letter's
+ * place, a NUL or a type below 0x20 that no byte mapped there equals), so
+ * that the validator and the accessors pick a literal with no comparisons
+ * and anything else fails at its first byte. 20 bytes: 4 can be read from
+ * any index up to 15. A table's initializer, for each file that reads it
+ * (a static table each: no data symbol to share between copies of the
+ * library). */
+#define FRAME__LITERALS                                                                                    \
+    {'f', 'a', 'l', 's', 'e', 0, FRAME_TYPE_BOOL, 0, 'n', 'u', 'l', 'l', 0, FRAME_TYPE_NULL, 't', 'r', 'u', \
+     'e', 0, FRAME_TYPE_BOOL}
+
 /* The first byte at or after p that is not JSON white space, or end. */
 const frame__u8 *frame__skip_ws(const frame__u8 *p, const frame__u8 *end);
 
