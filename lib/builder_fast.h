@@ -35,6 +35,21 @@
 
 #define FRAME__SIZE_NOINLINE
 
+/* The top bit of each byte of w that a string writer stops at: '"', '\\',
+ * a control or a byte >= 0x80 (FRAME__IS_SPECIAL). Exact where
+ * frame__special8 is exact for the first only, and two constants fewer:
+ * the tests run on the low 7 bits of each byte, so that no carry or borrow
+ * crosses a byte, and a byte with its top bit set is flagged whatever they
+ * say. */
+static FRAME__INLINE uint64_t frame__special8_exact(uint64_t w) {
+    uint64_t low = w & ~FRAME__HIGHS;
+    /* Each sum has its top bit clear exactly when the byte is a control,
+     * '"' or '\\' (the xor leaves 0 for these two). */
+    uint64_t plain = (low + FRAME__ONES * 0x60) & ((low ^ (FRAME__ONES * '"')) + ~FRAME__HIGHS) &
+                     ((low ^ (FRAME__ONES * '\\')) + ~FRAME__HIGHS);
+    return (w | ~plain) & FRAME__HIGHS;
+}
+
 /* Writes the bytes [p, end) (from a string that begins at start) at o as
  * the rest of a canonical JSON string, the closing quote included; returns
  * its end, or NULL if they are not UTF-8. The room for it is known (the caller
@@ -54,7 +69,7 @@ static FRAME__INLINE frame__u8 *frame__write_rest(frame__u8 *o, const frame__u8 
     if (m) goto stop;
     for (;;) {
         while (end - p >= 8) {
-            m = frame__special8(frame__load64(p));
+            m = frame__special8_exact(frame__load64(p));
             memcpy(o, p, 8);
             if (m) goto stop;
             p += 8;
@@ -65,7 +80,7 @@ static FRAME__INLINE frame__u8 *frame__write_rest(frame__u8 *o, const frame__u8 
             uint64_t w;
             if (!r) break;
             w = frame__load_tail(start, end, r);
-            m = frame__special8(w) & (FRAME__HIGHS >> (8 * (8 - r))); /* of the r bytes */
+            m = frame__special8_exact(w) & (FRAME__HIGHS >> (8 * (8 - r))); /* of the r bytes */
             frame__store8(o, w);
             if (!m) {
                 o += r;
@@ -134,25 +149,32 @@ static frame__u8 *frame__write_rest_slack(frame__u8 *o, const frame__u8 *start, 
 }
 
 /* The same with slack, inline for a string with nothing to escape or
- * check; the rest from the first word that has something. */
-static FRAME__INLINE frame__u8 *frame__write_string_slack(frame__u8 *o, const frame__u8 *p, size_t n) {
+ * check; the rest from the first word that has something, in a call, or
+ * inline too with `whole` (string values, the only strings of many
+ * headers that have something). */
+static FRAME__INLINE frame__u8 *frame__write_slack(frame__u8 *o, const frame__u8 *p, size_t n, int whole) {
     const frame__u8 *start = p, *end = p + n;
     uint64_t w, m;
     *o++ = '"';
     for (; n >= 8; n -= 8, p += 8, o += 8) {
         w = frame__load64(p);
         frame__store8(o, w);
-        if ((m = frame__special8(w)) != 0) return frame__write_rest_slack(o, start, p, end, m);
+        if ((m = frame__special8_exact(w)) != 0) goto rest;
     }
     if (n) {
         w = frame__load_tail(start, end, n);
         frame__store8(o, w);
-        if ((m = frame__special8(w) & (FRAME__HIGHS >> (8 * (8 - n)))) != 0)
-            return frame__write_rest_slack(o, start, p, end, m);
+        if ((m = frame__special8_exact(w) & (FRAME__HIGHS >> (8 * (8 - n)))) != 0) goto rest;
         o += n;
     }
     *o++ = '"';
     return o;
+rest:
+    return whole ? frame__write_rest(o, start, p, end, m, 1) : frame__write_rest_slack(o, start, p, end, m);
+}
+
+static FRAME__INLINE frame__u8 *frame__write_string_slack(frame__u8 *o, const frame__u8 *p, size_t n) {
+    return frame__write_slack(o, p, n, 0);
 }
 
 /* Appends `len` bytes of UTF-8 as a canonical JSON string; returns 1 if
@@ -615,7 +637,7 @@ static FRAME__INLINE frame_errno frame__add_named(frame_builder *b, const char *
     if (j == FRAME__FOUND) return frame__add(b, name, n, kind, value, len);
     b->_members = members + 1; /* ahead of the member, as in frame__add */
     o = b->_buf + mark + 1;
-    if (short_name && !(frame__special8(w) & (FRAME__HIGHS >> (8 * (8 - n))))) {
+    if (short_name && !(frame__special8_exact(w) & (FRAME__HIGHS >> (8 * (8 - n))))) {
         o[0] = '"';
         frame__store8(o + 1, w);
         o += n + 1;
@@ -626,7 +648,7 @@ static FRAME__INLINE frame_errno frame__add_named(frame_builder *b, const char *
     if (o) {
         *o++ = ':';
         /* A number or a literal (20 bytes at most) is written as it is. */
-        o = kind == FRAME__STRING ? frame__write_string_slack(o, (const frame__u8 *)value, len)
+        o = kind == FRAME__STRING ? frame__write_slack(o, (const frame__u8 *)value, len, 1)
                                   : frame__copy_text_slack(o, value, len);
     }
     if (!o) return frame__builder_fail(b, FRAME_E_BAD_UTF8);
