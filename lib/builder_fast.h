@@ -22,9 +22,10 @@
  *   frame__max_body_quick(cfg)     frame__max_body(cfg) (frame__body_limit here)
  *   FRAME__SIZE_NOINLINE           noinline in size builds only
  *
- * Here: strings written a word at a time, numbers two digits a step, a name
- * table at the tail of the buffer, and a lean path for the frame__add_named
- * members that surely fit, which writes them straight into the buffer.
+ * Here: strings written a word at a time, numbers 8 digits a step, a name
+ * table at the tail of the buffer (with two words above it for the lean
+ * path), and a lean path for the frame__add_named members that surely fit,
+ * which writes them straight into the buffer.
  * But for bad UTF-8 met while writing, every error is still decided by
  * frame__add and frame__check_member.
  */
@@ -143,16 +144,11 @@ static frame__u8 *frame__write_string(frame__u8 *o, const frame__u8 *p, size_t n
     return frame__write_rest(o, p, p, p + n, 0, 0);
 }
 
-static frame__u8 *frame__write_rest_slack(frame__u8 *o, const frame__u8 *start, const frame__u8 *p,
-                                          const frame__u8 *end, uint64_t m) {
-    return frame__write_rest(o, start, p, end, m, 1);
-}
-
-/* The same with slack, inline for a string with nothing to escape or
- * check; the rest from the first word that has something, in a call, or
- * inline too with `whole` (string values, the only strings of many
- * headers that have something). */
-static FRAME__INLINE frame__u8 *frame__write_slack(frame__u8 *o, const frame__u8 *p, size_t n, int whole) {
+/* The same with slack, inline: a call would cost more than most strings
+ * (names and values of a few words); a string with nothing to escape or
+ * check in a straight line, the rest from the first word that has
+ * something. */
+static FRAME__INLINE frame__u8 *frame__write_string_slack(frame__u8 *o, const frame__u8 *p, size_t n) {
     const frame__u8 *start = p, *end = p + n;
     uint64_t w, m;
     *o++ = '"';
@@ -170,11 +166,7 @@ static FRAME__INLINE frame__u8 *frame__write_slack(frame__u8 *o, const frame__u8
     *o++ = '"';
     return o;
 rest:
-    return whole ? frame__write_rest(o, start, p, end, m, 1) : frame__write_rest_slack(o, start, p, end, m);
-}
-
-static FRAME__INLINE frame__u8 *frame__write_string_slack(frame__u8 *o, const frame__u8 *p, size_t n) {
-    return frame__write_slack(o, p, n, 0);
+    return frame__write_rest(o, start, p, end, m, 1);
 }
 
 /* Appends `len` bytes of UTF-8 as a canonical JSON string; returns 1 if
@@ -648,7 +640,7 @@ static FRAME__INLINE frame_errno frame__add_named(frame_builder *b, const char *
     if (o) {
         *o++ = ':';
         /* A number or a literal (20 bytes at most) is written as it is. */
-        o = kind == FRAME__STRING ? frame__write_slack(o, (const frame__u8 *)value, len, 1)
+        o = kind == FRAME__STRING ? frame__write_string_slack(o, (const frame__u8 *)value, len)
                                   : frame__copy_text_slack(o, value, len);
     }
     if (!o) return frame__builder_fail(b, FRAME_E_BAD_UTF8);
