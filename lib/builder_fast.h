@@ -611,8 +611,10 @@ static FRAME__INLINE frame_errno frame__add_named(frame_builder *b, const char *
     memcpy(&bound, top + FRAME__SLOT, FRAME__SLOT);
     /* Escaping makes a byte 6 at most; a comma, a colon and 4 quotes make
      * 6 more, then 8 bytes for the last store. (Lengths of 64 KiB and
-     * more go to frame__add, which keeps the sum from wrapping.) */
-    if ((n | len) >> 16 || mark + 6 * (n + len) + 14 >= bound) return frame__add(b, name, n, kind, value, len);
+     * more go to frame__add, and the sum is in 64 bits: it cannot wrap,
+     * with a 32-bit size_t either.) */
+    if ((n | len) >> 16 || (uint64_t)mark + 6 * (n + len) + 14 >= bound)
+        return frame__add(b, name, n, kind, value, len);
     memcpy(&shape, top, FRAME__SLOT);
     /* A name of 1 to 8 bytes (most) is read once, as one word, for its
      * hash (frame__hash_bytes's) and for writing it. */
