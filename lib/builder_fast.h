@@ -22,9 +22,10 @@
  *   frame__max_body_quick(cfg)     frame__max_body(cfg) (frame__body_limit here)
  *   FRAME__SIZE_NOINLINE           noinline in size builds only
  *
- * Here: strings written a word at a time, numbers two digits a step, a name
- * table at the tail of the buffer, and a lean path for the frame__add_named
- * members that surely fit, which writes them straight into the buffer.
+ * Here: strings written a word at a time, numbers 8 digits a step, a name
+ * table at the tail of the buffer (with two words above it for the lean
+ * path), and a lean path for the frame__add_named members that surely fit,
+ * which writes them straight into the buffer.
  * But for bad UTF-8 met while writing, every error is still decided by
  * frame__add and frame__check_member.
  */
@@ -35,6 +36,21 @@
 
 #define FRAME__SIZE_NOINLINE
 
+/* The top bit of each byte of w that a string writer stops at: '"', '\\',
+ * a control or a byte >= 0x80 (FRAME__IS_SPECIAL). Exact where
+ * frame__special8 is exact for the first only, and two constants fewer:
+ * the tests run on the low 7 bits of each byte, so that no carry or borrow
+ * crosses a byte, and a byte with its top bit set is flagged whatever they
+ * say. */
+static FRAME__INLINE uint64_t frame__special8_exact(uint64_t w) {
+    uint64_t low = w & ~FRAME__HIGHS;
+    /* Each sum has its top bit clear exactly when the byte is a control,
+     * '"' or '\\' (the xor leaves 0 for these two). */
+    uint64_t plain = (low + FRAME__ONES * 0x60) & ((low ^ (FRAME__ONES * '"')) + ~FRAME__HIGHS) &
+                     ((low ^ (FRAME__ONES * '\\')) + ~FRAME__HIGHS);
+    return (w | ~plain) & FRAME__HIGHS;
+}
+
 /* Writes the bytes [p, end) (from a string that begins at start) at o as
  * the rest of a canonical JSON string, the closing quote included; returns
  * its end, or NULL if they are not UTF-8. The room for it is known (the caller
@@ -43,16 +59,18 @@
  * past the string's own text (at least 8 bytes of it are still to come).
  * With `slack`, the caller has room for 8 bytes more behind the string,
  * which holds nothing (not the name table: see frame__set_kept), and the
- * last bytes go in one store too. */
+ * last bytes go in one store too. A nonzero m is what the caller found:
+ * the flags (frame__special8) of the bytes at p, which it has stored at o
+ * already; it is not found twice. */
 static FRAME__INLINE frame__u8 *frame__write_rest(frame__u8 *o, const frame__u8 *start, const frame__u8 *p,
-                                                  const frame__u8 *end, int slack) {
+                                                  const frame__u8 *end, uint64_t m, int slack) {
     /* controls: their escape letter, or 'u' for \u00XX */
     static const char letter[33] = "uuuuuuuubtnufruuuuuuuuuuuuuuuuuu";
+    unsigned c, i;
+    if (m) goto stop;
     for (;;) {
-        unsigned c, i;
-        uint64_t m;
         while (end - p >= 8) {
-            m = frame__special8(frame__load64(p));
+            m = frame__special8_exact(frame__load64(p));
             memcpy(o, p, 8);
             if (m) goto stop;
             p += 8;
@@ -63,7 +81,7 @@ static FRAME__INLINE frame__u8 *frame__write_rest(frame__u8 *o, const frame__u8 
             uint64_t w;
             if (!r) break;
             w = frame__load_tail(start, end, r);
-            m = frame__special8(w) & (FRAME__HIGHS >> (8 * (8 - r))); /* of the r bytes */
+            m = frame__special8_exact(w) & (FRAME__HIGHS >> (8 * (8 - r))); /* of the r bytes */
             frame__store8(o, w);
             if (!m) {
                 o += r;
@@ -123,33 +141,32 @@ static FRAME__INLINE frame__u8 *frame__write_rest(frame__u8 *o, const frame__u8 
 
 static frame__u8 *frame__write_string(frame__u8 *o, const frame__u8 *p, size_t n) {
     *o++ = '"';
-    return frame__write_rest(o, p, p, p + n, 0);
+    return frame__write_rest(o, p, p, p + n, 0, 0);
 }
 
-static frame__u8 *frame__write_rest_slack(frame__u8 *o, const frame__u8 *start, const frame__u8 *p,
-                                          const frame__u8 *end) {
-    return frame__write_rest(o, start, p, end, 1);
-}
-
-/* The same with slack, inline for a string with nothing to escape or
- * check; the rest from the first word that has something. */
+/* The same with slack, inline: a call would cost more than most strings
+ * (names and values of a few words); a string with nothing to escape or
+ * check in a straight line, the rest from the first word that has
+ * something. */
 static FRAME__INLINE frame__u8 *frame__write_string_slack(frame__u8 *o, const frame__u8 *p, size_t n) {
     const frame__u8 *start = p, *end = p + n;
-    uint64_t w;
+    uint64_t w, m;
     *o++ = '"';
     for (; n >= 8; n -= 8, p += 8, o += 8) {
         w = frame__load64(p);
-        if (frame__special8(w)) return frame__write_rest_slack(o, start, p, end);
         frame__store8(o, w);
+        if ((m = frame__special8_exact(w)) != 0) goto rest;
     }
     if (n) {
         w = frame__load_tail(start, end, n);
-        if (frame__special8(w) & (FRAME__HIGHS >> (8 * (8 - n)))) return frame__write_rest_slack(o, start, p, end);
         frame__store8(o, w);
+        if ((m = frame__special8_exact(w) & (FRAME__HIGHS >> (8 * (8 - n)))) != 0) goto rest;
         o += n;
     }
     *o++ = '"';
     return o;
+rest:
+    return frame__write_rest(o, start, p, end, m, 1);
 }
 
 /* Appends `len` bytes of UTF-8 as a canonical JSON string; returns 1 if
@@ -182,54 +199,81 @@ static FRAME__INLINE int frame__put_string(frame_builder *b, const frame__u8 *p,
     return 0;
 }
 
-/* "00" to "99": two digits a step, half the divisions (by a constant: a
- * multiplication). */
-static const char frame__pairs[201] = "00010203040506070809101112131415161718192021222324"
-                                      "25262728293031323334353637383940414243444546474849"
-                                      "50515253545556575859606162636465666768697071727374"
-                                      "75767778798081828384858687888990919293949596979899";
+/* The 8 decimal digits of v (below 10^8) as the values 0 to 9, the first
+ * digit in the lowest byte: halves, quarters, then single digits, each
+ * split in all lanes of the word at once by multiplying with a reciprocal
+ * (exact for these ranges: x * 10486 >> 20 is x / 100 below 43,699, and
+ * x * 103 >> 10 is x / 10 below 179). Three multiplications where a digit a
+ * step takes eight divisions. */
+static FRAME__INLINE uint64_t frame__decimal8(uint32_t v) {
+    uint64_t halves = (uint64_t)(v / 10000) | (uint64_t)(v % 10000) << 32;
+    uint64_t hundreds = ((halves * 10486u) >> 20) & 0x0000007f0000007full;
+    uint64_t quarters = (halves - 100u * hundreds) << 16 | hundreds;
+    uint64_t tens = ((quarters * 103u) >> 10) & 0x000f000f000f000full;
+    return (quarters - 10u * tens) << 8 | tens;
+}
 
-/* Writes v in decimal, ending at end; returns its start. */
+/* Writes v in decimal, ending at end (which has 20 bytes before it); returns
+ * its start. 8 digits a store, leading zeros of the first group stored too,
+ * in front of the start. */
 static FRAME__INLINE char *frame__format(char *end, uint64_t v) {
-    while (v >= 100) {
-        uint64_t q = v / 100;
-        end -= 2;
-        memcpy(end, frame__pairs + 2 * (v - q * 100), 2);
+    uint64_t d;
+    if (v >= 100000000u) {
+        uint64_t q = v / 100000000u;
+        frame__store8((frame__u8 *)end - 8, frame__decimal8((uint32_t)(v - q * 100000000u)) | FRAME__ONES * '0');
+        end -= 8;
         v = q;
+        if (v >= 100000000u) {
+            /* Above 10^16, 4 digits at most are left: a store of 8 would
+             * go before the caller's 20 bytes. */
+            q = v / 100000000u;
+            frame__store8((frame__u8 *)end - 8, frame__decimal8((uint32_t)(v - q * 100000000u)) | FRAME__ONES * '0');
+            end -= 8;
+            do *--end = (char)('0' + q % 10);
+            while ((q /= 10) != 0);
+            return end;
+        }
     }
-    if (v < 10) {
-        *--end = (char)('0' + v);
-    } else {
-        end -= 2;
-        memcpy(end, frame__pairs + 2 * v, 2);
-    }
-    return end;
+    d = frame__decimal8((uint32_t)v);
+    frame__store8((frame__u8 *)end - 8, d | FRAME__ONES * '0');
+    /* Digits are at most 9: adding 0x7f sets a byte's top bit, with no
+     * carry, exactly when it is not 0. Zero itself keeps its last digit. */
+    return end - 8 + (d ? frame__first_flag((d + FRAME__ONES * 0x7f) & FRAME__HIGHS) : 7);
 }
 
 /*
  * The name set: finds a duplicate name in time that does not grow with the
  * member count. An open-addressing hash table (linear probing) of the
- * top-level names written so far, kept at the tail of the caller's buffer
- * and growing downward, slot j in the 8 bytes that end (j + 1) * 8 bytes
- * before buf + cap: {the name's offset in the header (its opening quote;
- * 0 = an empty slot), the name's hash}. The last 8 bytes of the buffer,
- * above the table, hold where the header must end (frame__set_stop), so
- * that adding a member does not ask frame__limit() again. frame_builder is
- * ABI, so nothing of the set lives there: its capacity is derived from
- * _members (a power of two, at least twice the count, so at most half
- * full), and whether it is kept is derived from _len: it is while the
- * header, the stop word and the table all fit. Both only grow, so once a
- * member crowds the table out, it stays out, and the scan below takes over
- * (slower, same answers; never an error of its own). Members may use the
- * whole buffer. The table is needed until finish only: after it the tail
- * is free for frame_write() to copy the body behind the head. Names of
- * objects nested in values are not members and are not in it; the size
- * member is not either (its name has a check of its own).
+ * top-level names written so far, the size member's included, kept at the
+ * tail of the caller's buffer and growing downward, slot j in the 8 bytes
+ * that end (j + 1) * 8 bytes before top = buf + cap - 16: {the name's
+ * offset in the header (its opening quote; 0 = an empty slot), the name's
+ * hash}. The 16 bytes above the table hold two words for the lean path
+ * (frame__add_named), so that it asks neither the config nor the count:
+ *
+ *   top:     the table's shape: its slots - 1, the prefix's width
+ *            (which header offsets are counted from) above them, and the
+ *            generation bit of its entries (frame__set_grow)
+ *   top + 8: its bound: a member that ends more than 8 bytes before it
+ *            fits the header's limit (frame__limit, or cap) and leaves the
+ *            table where it is; 0 while the table is not kept
+ *
+ * frame_builder is ABI, so nothing of the set lives there: its capacity is
+ * derived from _members (frame__set_slots), and whether it is kept is derived from _len: it is
+ * while the header, 8 bytes that a member's last store may go over, the
+ * table and the two words all fit. Both only grow, so once a member crowds
+ * the table out, it stays out, and the scan below takes over (slower, same
+ * answers; never an error of its own). Members may use the whole buffer.
+ * The table is needed until finish only: after it the tail is free for
+ * frame_write() to copy the body behind the head. Names of objects nested
+ * in values are not members and are not in it.
  *
  * A key is the hash of the decoded name, whether it came as bytes
  * (frame_builder_add_*) or as a JSON string (add_members), so "a" and
- * "\u0061" meet; a match is confirmed by comparing decoded names. Size
- * builds keep the scan: the table would cost code.
+ * "\u0061" meet; a match is confirmed by comparing decoded names. The size
+ * member's name is found too, so that the lean path hands it to frame__add
+ * (which tells RESERVED_NAME) without a check of its own. Size builds keep
+ * the scan: the table would cost code.
  */
 /* A slot: 8 bytes, host order, the name's hash above its offset (0: empty). */
 #define FRAME__SLOT 8u
@@ -271,30 +315,35 @@ static uint32_t frame__hash_string(const frame__u8 *q, const frame__u8 *end) {
 }
 
 /* The slots of the table for a builder of `members` members: a power of
- * 4 (fewer rehashes), at least 16 (128 bytes) and twice the count. */
-#if FRAME_MAX_MEMBERS > 512
-#error "frame__set_slots() needs a step more"
+ * 2, at least 32 (256 bytes: a header of up to 24 members, most, never has
+ * it grow) and enough to be at most three quarters full. */
+#if FRAME_MAX_MEMBERS > 768
+#error "frame__set_slots() must stop at 2048"
 #endif
 static FRAME__INLINE size_t frame__set_slots(unsigned members) {
     /* members: 1 to FRAME_MAX_MEMBERS (512) */
-    return members <= 8 ? 16 : members <= 32 ? 64 : members <= 128 ? 256 : 1024;
+    size_t slots = 32;
+    while (4 * (size_t)members > 3 * slots) slots *= 2;
+    return slots;
 }
 
 /* The generation bit of the entries of a table of `slots` slots: the
- * parity of log4(slots). */
+ * parity of log2(slots). */
 static FRAME__INLINE uint64_t frame__set_gen(size_t slots) {
-    return (slots & 0x44444444u) ? FRAME__GEN : 0;
+    return (slots & 0x55555555u) ? FRAME__GEN : 0;
 }
 
 /* Whether the table is kept: the header, 8 bytes that a member's last
- * store may go over (frame__write_string_slack), the table and the stop
- * word fit in the buffer. */
+ * store may go over (frame__write_string_slack), the table and the two
+ * words above it fit in the buffer. */
 static FRAME__INLINE int frame__set_kept(const frame_builder *b, unsigned members) {
-    return b->_cap - b->_len >= (frame__set_slots(members) + 2) * FRAME__SLOT;
+    return b->_cap - b->_len >= (frame__set_slots(members) + 3) * FRAME__SLOT;
 }
 
-/* The top of the table: the stop word is the 8 bytes above it. */
-static FRAME__INLINE frame__u8 *frame__set_top(const frame_builder *b) { return b->_buf + b->_cap - FRAME__SLOT; }
+/* The top of the table: the shape word, then the bound (see above). */
+static FRAME__INLINE frame__u8 *frame__set_top(const frame_builder *b) {
+    return b->_buf + b->_cap - 2 * FRAME__SLOT;
+}
 
 /* Where the header (the closing brace not counted) must end, as an offset
  * in the buffer: at cap, or before max_header, whichever comes first. */
@@ -306,6 +355,24 @@ static size_t frame__set_stop(const frame_builder *b) {
     uint64_t end = frame__width(cfg) + (!cfg->max_header && !(cfg->prefix_width & 3u) ? FRAME_DEFAULT_MAX_HEADER
                                                                                         : frame__limit(cfg, 0));
     return end < b->_cap ? (size_t)end : b->_cap;
+}
+
+/* Writes the two words above a kept table of `slots` slots; the header
+ * must end before `stop` (frame__set_stop). */
+static void frame__set_words(frame_builder *b, size_t slots, size_t stop) {
+    frame__u8 *top = frame__set_top(b);
+    uint64_t shape = frame__set_gen(slots) | (uint64_t)frame__width(b->_cfg) << 32 | (slots - 1);
+    uint64_t bound = b->_cap - (slots + 2) * FRAME__SLOT;
+    if (bound > stop) bound = stop;
+    memcpy(top, &shape, FRAME__SLOT);
+    memcpy(top + FRAME__SLOT, &bound, FRAME__SLOT);
+}
+
+/* Zeroes the bound, once the table is not kept, while it lies behind the
+ * header: then the lean path stays off for good (it reads the bound only
+ * there). */
+static void frame__set_drop(frame_builder *b) {
+    if (b->_cap - b->_len >= 2 * FRAME__SLOT) memset(frame__set_top(b) + FRAME__SLOT, 0, FRAME__SLOT);
 }
 
 /* Slot j ends j * 8 bytes before top. */
@@ -338,19 +405,32 @@ static FRAME__INLINE size_t frame__set_find(const frame_builder *b, size_t mask,
     return j;
 }
 
-/* Grows the table at top from `slots` slots to `want`, 4 times as many at
- * a step, rehashing it in place from its own entries. The new slots
- * [slots, 4 slots) start empty. An entry carries the generation bit of the
+/* The lean path's search of the table of the given shape word: the empty
+ * slot where the name hashed to `hash` would go, or FRAME__FOUND when an
+ * entry has the same hash (most likely the same name, which frame__add
+ * then compares). No call in its loop, so that it needs no registers
+ * saved. */
+static FRAME__INLINE size_t frame__set_probe(const frame__u8 *top, uint64_t shape, uint32_t hash) {
+    size_t mask = (uint32_t)shape, j = hash & mask;
+    uint64_t e;
+    for (; (e = frame__slot_get(top, j)) != 0; j = (j + 1) & mask)
+        if (((uint32_t)(e >> 32) & 0x7fffffffu) == hash) return FRAME__FOUND;
+    return j;
+}
+
+/* Grows the table at top from `slots` slots to `want`, twice as many at a
+ * step, rehashing it in place from its own entries. The new slots
+ * [slots, 2 slots) start empty. An entry carries the generation bit of the
  * table it was placed in, and the bit flips at each step: the old entries
  * are the ones still to place. Each goes to the first slot of its probe
  * run that is empty or holds one still to place (which then takes its old
  * slot, and is placed next). A placed entry only ever passes placed ones,
  * so no slot it passed is emptied later: every search finds it. */
 static void frame__set_grow(frame__u8 *top, size_t slots, size_t want) {
-    for (; slots < want; slots *= 4) {
-        size_t mask = 4 * slots - 1, i, j;
-        uint64_t gen = frame__set_gen(4 * slots), e, f;
-        memset(top - 4 * slots * FRAME__SLOT, 0, 3 * slots * FRAME__SLOT);
+    for (; slots < want; slots *= 2) {
+        size_t mask = 2 * slots - 1, i, j;
+        uint64_t gen = frame__set_gen(2 * slots), e, f;
+        memset(top - 2 * slots * FRAME__SLOT, 0, slots * FRAME__SLOT);
         for (i = 0; i < slots; i++) {
             e = frame__slot_get(top, i);
             while (e && (e & FRAME__GEN) != gen) {
@@ -369,26 +449,44 @@ static void frame__set_grow(frame__u8 *top, size_t slots, size_t want) {
 
 /* Puts the name at offset `off` of the header, hash `hash`, in the table,
  * which held `before` members' names: grown first to the capacity the count
- * now asks for, when that is more. Nothing when the header has crowded it
- * out. */
+ * now asks for, when that is more. Nothing but the bound's end when the
+ * header has crowded it out. */
 static void frame__set_put(frame_builder *b, unsigned before, uint32_t off, uint32_t hash) {
-    size_t slots = frame__set_slots(b->_members), mask = slots - 1, j;
+    size_t slots = frame__set_slots(b->_members), mask = slots - 1, j, old = frame__set_slots(before);
     frame__u8 *top = frame__set_top(b);
-    if (!frame__set_kept(b, b->_members)) return;
-    frame__set_grow(top, frame__set_slots(before), slots);
+    if (!frame__set_kept(b, b->_members)) {
+        frame__set_drop(b);
+        return;
+    }
+    if (old < slots) {
+        frame__set_grow(top, old, slots);
+        frame__set_words(b, slots, frame__set_stop(b));
+    }
     for (j = hash & mask; frame__slot_get(top, j); j = (j + 1) & mask)
         ;
     frame__slot_set(top, j, frame__set_gen(slots) | (uint64_t)hash << 32 | off);
 }
 
-/* Starts the table empty with its stop word, when there is room for them
- * (by init, once the size member is written). */
+/* The hash of the size member's name, the default's without a call. */
+static FRAME__INLINE uint32_t frame__size_hash(const frame_config *cfg) {
+    const char *name = cfg->size_name;
+    return name ? frame__hash_bytes((const frame__u8 *)name, strlen(name)) : frame__hash_bytes((const frame__u8 *)"size", 4);
+}
+
+/* Starts the table with the size member's name, which init has written
+ * (its opening quote is the header's second byte), when there is room for
+ * it; else only zeroes the bound. */
 static void frame__set_start(frame_builder *b, size_t stop) {
-    uint64_t word = stop;
     frame__u8 *top = frame__set_top(b);
-    if (!frame__set_kept(b, 1)) return;
-    memcpy(top, &word, FRAME__SLOT);
-    memset(top - 16 * FRAME__SLOT, 0, 16 * FRAME__SLOT); /* frame__set_slots(1) */
+    uint32_t hash;
+    if (!frame__set_kept(b, 1)) {
+        frame__set_drop(b);
+        return;
+    }
+    memset(top - 32 * FRAME__SLOT, 0, 32 * FRAME__SLOT); /* frame__set_slots(1) */
+    frame__set_words(b, 32, stop);
+    hash = frame__size_hash(b->_cfg);
+    frame__slot_set(top, hash & 31, frame__set_gen(32) | (uint64_t)hash << 32 | 1);
 }
 
 static void frame__set_clear(frame_builder *b) { frame__set_start(b, frame__set_stop(b)); }
@@ -417,7 +515,8 @@ static int frame__check_quick(frame_builder *b, const char *name, size_t n, int 
     }
     if (b->_members >= FRAME_MAX_MEMBERS) return (int)frame__builder_fail(b, FRAME_E_TOO_MANY_MEMBERS);
     if (frame__set_kept(b, b->_members)) {
-        /* A fresh name is put in the table all the same. */
+        /* A fresh name is put in the table all the same. The size member's
+         * name, there too, is not met: it was told apart above. */
         *hash = json ? frame__hash_string(u, u + n) : frame__hash_bytes(u, n);
         if (kind != FRAME__FRESH &&
             frame__set_find(b, frame__set_slots(b->_members) - 1, *hash, u, n, json) == FRAME__FOUND)
@@ -485,35 +584,38 @@ static FRAME__INLINE frame__u8 *frame__copy_text_slack(frame__u8 *o, const void 
 /*
  * frame__add for a NUL-terminated name and a value of kind FRAME__TEXT,
  * FRAME__INT64 (text as it is, read as frame__copy_text_slack reads it) or
- * FRAME__STRING: a member that surely fits
- * while the name table is kept is checked the same way, with the table,
- * and written straight into the buffer. Anything else - an argument or
- * earlier error, init's size member, a member that has to be measured
- * first, the reserved name, a duplicate - goes to frame__add. Same checks,
- * same order, same answers.
+ * FRAME__STRING: a member that surely ends more than 8 bytes before the
+ * bound (so while the name table is kept) is checked with the table and
+ * written straight into the buffer. Anything else - an argument or earlier
+ * error, init's size member, a member that has to be measured first or
+ * needs the table to move, the size member's name, a duplicate - goes to
+ * frame__add. Same checks, same order, same answers.
  */
 static FRAME__INLINE frame_errno frame__add_named(frame_builder *b, const char *name, int kind, const void *value,
                                                   size_t len) {
-    size_t n, mark, slots, j;
-    uint64_t stop, w = 0;
+    size_t n, mark, j;
+    uint64_t bound, shape, w = 0;
     int short_name;
     unsigned members;
     uint32_t hash, off;
     frame__u8 *o, *top;
-    const char *size;
     if (!b || !name || !value || b->_errno || b->_finished) return frame__add(b, name, (size_t)-1, kind, value, len);
     n = strlen(name);
     mark = b->_len;
     members = b->_members; /* 0: the raw profile, or init's size member */
-    slots = frame__set_slots(members);
-    if (members - 1u >= FRAME_MAX_MEMBERS - 1u || !frame__set_kept(b, members))
+    /* The words above the table are read only where they are: with
+     * members (else there is no table), and behind the header. */
+    if (members - 1u >= FRAME_MAX_MEMBERS - 1u || b->_cap - mark < 2 * FRAME__SLOT)
         return frame__add(b, name, n, kind, value, len);
     top = frame__set_top(b);
-    memcpy(&stop, top, FRAME__SLOT);
-    size = frame__size_name(b->_cfg);
-    if (!frame__surely_fits((size_t)stop - mark, n, len) ||
-        (name[0] == size[0] && name[1] == size[1] && strcmp(name, size) == 0))
+    memcpy(&bound, top + FRAME__SLOT, FRAME__SLOT);
+    /* Escaping makes a byte 6 at most; a comma, a colon and 4 quotes make
+     * 6 more, then 8 bytes for the last store. (Lengths of 64 KiB and
+     * more go to frame__add, and the sum is in 64 bits: it cannot wrap,
+     * with a 32-bit size_t either.) */
+    if ((n | len) >> 16 || (uint64_t)mark + 6 * (n + len) + 14 >= bound)
         return frame__add(b, name, n, kind, value, len);
+    memcpy(&shape, top, FRAME__SLOT);
     /* A name of 1 to 8 bytes (most) is read once, as one word, for its
      * hash (frame__hash_bytes's) and for writing it. */
     short_name = n - 1 < 8;
@@ -525,12 +627,11 @@ static FRAME__INLINE frame_errno frame__add_named(frame_builder *b, const char *
     } else {
         hash = frame__hash_bytes((const frame__u8 *)name, n);
     }
-    j = frame__set_find(b, slots - 1, hash, (const frame__u8 *)name, n, 0);
+    j = frame__set_probe(top, shape, hash);
     if (j == FRAME__FOUND) return frame__add(b, name, n, kind, value, len);
     b->_members = members + 1; /* ahead of the member, as in frame__add */
-    /* The bound leaves more than 8 bytes of room behind the member. */
     o = b->_buf + mark + 1;
-    if (short_name && !(frame__special8(w) & (FRAME__HIGHS >> (8 * (8 - n))))) {
+    if (short_name && !(frame__special8_exact(w) & (FRAME__HIGHS >> (8 * (8 - n))))) {
         o[0] = '"';
         frame__store8(o + 1, w);
         o += n + 1;
@@ -547,18 +648,18 @@ static FRAME__INLINE frame_errno frame__add_named(frame_builder *b, const char *
     if (!o) return frame__builder_fail(b, FRAME_E_BAD_UTF8);
     b->_buf[mark] = ',';
     b->_len = (size_t)(o - b->_buf);
-    off = (uint32_t)(mark + 1 - frame__width(b->_cfg));
-    /* Into the slot found empty, unless the table must grow (or is crowded
-     * out by this member: frame__set_put sees to both). */
-    if (2 * (size_t)(members + 1) <= slots && frame__set_kept(b, members))
-        frame__slot_set(top, j, frame__set_gen(slots) | (uint64_t)hash << 32 | off);
+    off = (uint32_t)(mark + 1 - (size_t)(shape >> 32 & 0xff));
+    /* Into the slot found empty, unless the table must grow (frame__set_put
+     * sees to that, and to the words above it). */
+    if (4 * (size_t)(members + 1) <= 3 * ((size_t)(uint32_t)shape + 1))
+        frame__slot_set(top, j, (shape & FRAME__GEN) | (uint64_t)hash << 32 | off);
     else
         frame__set_put(b, members, off, hash);
     return FRAME_OK;
 }
 
 /* NULL stands for the defaults, which need no check. */
-#define frame__config_check_quick(given, cfg) frame_config_check(given)
+#define frame__config_check_quick(given, cfg) ((given) ? frame_config_check(given) : FRAME_OK)
 
 #define frame__max_body_quick frame__body_limit
 
@@ -579,18 +680,25 @@ static FRAME__INLINE void frame__put_prefix_quick(frame__u8 *out, const frame_co
  * (the size name needs no escaping: frame_config_check); else writes
  * nothing and returns 0, and init adds the size member with frame__add. */
 static int frame__start_quick(frame_builder *b, uint64_t body_size) {
-    const char *name = frame__size_name(b->_cfg);
-    size_t n = strlen(name), mark = b->_len, stop = frame__set_stop(b), len;
+    const char *name = b->_cfg->size_name;
+    size_t n = name ? strlen(name) : 4, mark = b->_len, stop = frame__set_stop(b), len;
     char t[20], *d = frame__format(t + sizeof t, body_size);
     frame__u8 *o = b->_buf + mark;
     len = (size_t)(t + sizeof t - d);
     if (!frame__surely_fits(stop - mark, n, len)) return 0;
-    o[0] = '{';
-    o[1] = '"';
-    o = frame__copy_slack(o + 2, name, n);
-    o[0] = '"';
-    o[1] = ':';
-    o = frame__copy_text_slack(o + 2, d, len);
+    if (name) {
+        o[0] = '{';
+        o[1] = '"';
+        o = frame__copy_slack(o + 2, name, n);
+        o[0] = '"';
+        o[1] = ':';
+        o += 2;
+    } else {
+        /* The default's {"size": is 8 bytes: one store. */
+        frame__store8(o, frame__load64((const frame__u8 *)"{\"size\":"));
+        o += 8;
+    }
+    o = frame__copy_text_slack(o, d, len);
     b->_len = (size_t)(o - b->_buf);
     b->_members = 1;
     frame__set_start(b, stop);
