@@ -12,6 +12,7 @@
 /* Included here, outside the #if below, by every build: the single header
  * inlines a private header where it is first included, and builder.c comes
  * first. */
+#include "utf8_seq.h"
 #include "words.h"
 
 /* How frame__add() writes a member. FRAME__SIZE is the size member, written

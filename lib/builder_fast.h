@@ -36,21 +36,6 @@
 
 #define FRAME__SIZE_NOINLINE
 
-/* The top bit of each byte of w that a string writer stops at: '"', '\\',
- * a control or a byte >= 0x80 (FRAME__IS_SPECIAL). Exact where
- * frame__special8 is exact for the first only, and two constants fewer:
- * the tests run on the low 7 bits of each byte, so that no carry or borrow
- * crosses a byte, and a byte with its top bit set is flagged whatever they
- * say. */
-static FRAME__INLINE uint64_t frame__special8_exact(uint64_t w) {
-    uint64_t low = w & ~FRAME__HIGHS;
-    /* Each sum has its top bit clear exactly when the byte is a control,
-     * '"' or '\\' (the xor leaves 0 for these two). */
-    uint64_t plain = (low + FRAME__ONES * 0x60) & ((low ^ (FRAME__ONES * '"')) + ~FRAME__HIGHS) &
-                     ((low ^ (FRAME__ONES * '\\')) + ~FRAME__HIGHS);
-    return (w | ~plain) & FRAME__HIGHS;
-}
-
 /* Writes the bytes [p, end) (from a string that begins at start) at o as
  * the rest of a canonical JSON string, the closing quote included; returns
  * its end, or NULL if they are not UTF-8. The room for it is known (the caller
@@ -100,17 +85,9 @@ static FRAME__INLINE frame__u8 *frame__write_rest(frame__u8 *o, const frame__u8 
         o += i;
         c = *p;
         if (c >= 0x80) {
-            /* Valid UTF-8 goes as it is; two-byte sequences (most accented
-             * letters) and three-byte ones that are neither overlong nor
-             * surrogates (E1-EC, EE, EF: most other scripts) are checked
-             * here, the rest by frame__utf8_len. */
-            size_t k = 0, left = (size_t)(end - p);
-            if (c - 0xc2u < 0x1eu) {
-                if (left >= 2 && (p[1] & 0xc0) == 0x80) k = 2;
-            } else if (c - 0xe1u < 0x0fu && c != 0xed) {
-                if (left >= 3 && (p[1] & 0xc0) == 0x80 && (p[2] & 0xc0) == 0x80) k = 3;
-            }
-            if (!k && (k = frame__utf8_len(p, end)) == 0) return NULL;
+            /* Valid UTF-8 goes as it is (the rule inline: utf8_seq.h). */
+            size_t k = frame__utf8_seq(p, end);
+            if (!k) return NULL;
             o[0] = p[0];
             o[1] = p[1];
             if (k > 2) o[2] = p[2];
@@ -185,7 +162,7 @@ static FRAME__INLINE int frame__put_string(frame_builder *b, const frame__u8 *p,
         const frame__u8 *q = frame__plain_end(p, end);
         if (q < end && *q >= 0x80) {
             /* Valid UTF-8 goes as it is, in the run of plain bytes. */
-            size_t n = frame__utf8_len(q, end);
+            size_t n = frame__utf8_seq(q, end);
             if (!n) return 1;
             p = q + n;
             continue;

@@ -16,15 +16,7 @@ static FRAME__INLINE const frame__u8 *frame__kernel_special(const frame__u8 *p, 
     return frame__special_tail(p, end);
 }
 
-/* The special bytes of a word, exactly (frame__special8 may flag bytes
- * after the first wrongly): bytes below 0x20 among those under 0x80 (no
- * carry leaves a byte), those from 0x80 on, '"' and '\\'. */
-static FRAME__INLINE unsigned frame__special8_exact(uint64_t w) {
-    uint64_t low = w & ~FRAME__HIGHS;
-    return frame__gather8(((~(low + FRAME__ONES * 0x60) | w) & FRAME__HIGHS) | frame__equal8(w, '"') |
-                          frame__equal8(w, '\\'));
-}
-
 static FRAME__INLINE unsigned frame__kernel_special16(const frame__u8 *p) {
-    return frame__special8_exact(frame__load64(p)) | frame__special8_exact(frame__load64(p + 8)) << 8;
+    return frame__gather8(frame__special8_exact(frame__load64(p))) |
+           frame__gather8(frame__special8_exact(frame__load64(p + 8))) << 8;
 }

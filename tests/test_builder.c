@@ -936,28 +936,33 @@ static uint32_t mirror_hash(const char *s)
 
 Test(builder, names_that_wrap_around_the_table_survive_its_growth)
 {
-    /* Three names whose slot is the last of the 16-slot table and stays
+    /* Three names whose slot is the last of the 32-slot table and stays
      * that in the 64-slot one: the second and third wrap around to the
-     * first slots, and when the table grows (at the 8th added member) they
-     * must be moved past the first, which is still to be moved itself.
-     * Then every name is still a duplicate. */
-    static unsigned char buf[4096];
-    char names[8][16];
-    unsigned found = 0, fill = 0, k, i;
+     * first slots, and when the table grows (at the 25th member, the size
+     * member included: more than three quarters full) they must be moved
+     * past the first, which is still to be moved itself. 21 more names fill
+     * slots of their own, none of the first four, the last three or the
+     * size name's. Then every name is still a duplicate. */
+    static unsigned char buf[8192];
+    char names[24][16];
+    unsigned found = 0, fill = 0, k, i, size_slot = mirror_hash("size") & 31;
+    uint32_t taken = 1u << size_slot;
     frame_builder b;
-    for (k = 0; found < 3 || fill < 5; k++) {
+    for (k = 0; found < 3 || fill < 21; k++) {
         char s[16];
         uint32_t h;
         snprintf(s, sizeof s, "w%u", k);
         h = mirror_hash(s);
-        if ((h & 63) == 15 && found < 3)
+        if ((h & 63) == 63 && found < 3) {
             memcpy(names[found++], s, sizeof s);
-        else if ((h & 15) > 3 && (h & 15) < 14 && fill < 5)
+        } else if ((h & 31) > 3 && (h & 31) < 29 && !(taken >> (h & 31) & 1) && fill < 21) {
+            taken |= 1u << (h & 31);
             memcpy(names[3 + fill++], s, sizeof s);
+        }
     }
-    for (i = 0; i < 8; i++) {
+    for (i = 0; i < 24; i++) {
         cr_assert_eq(frame_builder_init(&b, NULL, buf, sizeof buf, 0), FRAME_OK);
-        for (k = 0; k < 8; k++)
+        for (k = 0; k < 24; k++)
             cr_assert_eq(frame_builder_add_uint64(&b, names[k], k), FRAME_OK, "%s", names[k]);
         cr_expect_eq(frame_builder_add_null(&b, names[i]), FRAME_E_DUPLICATE_NAME, "%s after the growth",
                      names[i]);
