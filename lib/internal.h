@@ -119,10 +119,6 @@ size_t frame__put_utf8(frame__u8 *out, uint32_t cp);
 frame_errno frame__escape(const frame__u8 *p, const frame__u8 *end, uint32_t *cp,
                           const frame__u8 **next);
 
-/* Length of the well-formed UTF-8 sequence whose lead byte (>= 0x80) is at p,
- * or 0 if it is ill-formed (RFC 3629: no overlongs, surrogates or > U+10FFFF). */
-size_t frame__utf8_len(const frame__u8 *p, const frame__u8 *end);
-
 /* The literals true, false and null, each at (its first byte - 'f') % 16
  * (false 0, null 8, true 14) and followed by a NUL and its frame_type:
  * every other byte finds a byte unlike itself at its index (a letter's

@@ -212,20 +212,6 @@ yield:
     return *p;
 }
 
-size_t frame__utf8_len(const frame__u8 *p, const frame__u8 *end) {
-#if FRAME__SMALL
-    /* Through the iterator, which has the check inline: no second copy. */
-    frame__siter it;
-    it.p = p;
-    it.end = end;
-    it.more = NULL;
-    it.left = 0;
-    return frame__siter_next(&it) < 0 ? 0 : (size_t)(it.p - p);
-#else
-    return frame__utf8(p, end);
-#endif
-}
-
 int frame__string_equals_bytes(const frame__u8 *a, const frame__u8 *a_end, const frame__u8 *s,
                                size_t len) {
     frame__siter it;
