@@ -447,7 +447,8 @@ static void frame__set_put(frame_builder *b, unsigned before, uint32_t off, uint
 /* The hash of the size member's name, the default's without a call. */
 static FRAME__INLINE uint32_t frame__size_hash(const frame_config *cfg) {
     const char *name = cfg->size_name;
-    return name ? frame__hash_bytes((const frame__u8 *)name, strlen(name)) : frame__hash_bytes((const frame__u8 *)"size", 4);
+    return name ? frame__hash_bytes((const frame__u8 *)name, strlen(name))
+                : frame__hash_bytes((const frame__u8 *)"size", 4);
 }
 
 /* Starts the table with the size member's name, which init has written

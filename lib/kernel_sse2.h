@@ -27,7 +27,9 @@ static FRAME__INLINE const frame__u8 *frame__kernel_special(const frame__u8 *p, 
 
 static FRAME__INLINE unsigned frame__kernel_special16(const frame__u8 *p) {
     __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-    __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+    /* As in frame__kernel_special: controls and bytes >= 0x80 in one. */
+    __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                                          _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
                              _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
     return (unsigned)_mm_movemask_epi8(m);
 }
