@@ -456,15 +456,16 @@ static FRAME__INLINE uint32_t frame__size_hash(const frame_config *cfg) {
  * it; else only zeroes the bound. */
 static void frame__set_start(frame_builder *b, size_t stop) {
     frame__u8 *top = frame__set_top(b);
+    size_t slots = frame__set_slots(1);
     uint32_t hash;
     if (!frame__set_kept(b, 1)) {
         frame__set_drop(b);
         return;
     }
-    memset(top - 32 * FRAME__SLOT, 0, 32 * FRAME__SLOT); /* frame__set_slots(1) */
-    frame__set_words(b, 32, stop);
+    memset(top - slots * FRAME__SLOT, 0, slots * FRAME__SLOT);
+    frame__set_words(b, slots, stop);
     hash = frame__size_hash(b->_cfg);
-    frame__slot_set(top, hash & 31, frame__set_gen(32) | (uint64_t)hash << 32 | 1);
+    frame__slot_set(top, hash & (slots - 1), frame__set_gen(slots) | (uint64_t)hash << 32 | 1);
 }
 
 static void frame__set_clear(frame_builder *b) { frame__set_start(b, frame__set_stop(b)); }
