@@ -246,6 +246,12 @@ void *big_alloc(size_t n)
     return m == MAP_FAILED ? NULL : m;
 }
 
+void *big_reserve(size_t n)
+{
+    void *m = mmap(NULL, n ? n : 1, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    return m == MAP_FAILED ? NULL : m;
+}
+
 void big_free(void *p, size_t n)
 {
     if (p)

@@ -80,6 +80,9 @@ void guard_free(guard *g);
  * configured max_header. Returns NULL if it cannot be mapped. */
 void *big_alloc(size_t n);
 void big_free(void *p, size_t n);
+/* n bytes of address space that no byte may be read from (PROT_NONE):
+ * NULL when it cannot be had; big_free releases it. */
+void *big_reserve(size_t n);
 
 /* ---- recorder: decoder callbacks -> event log --------------------------- */
 

@@ -239,6 +239,24 @@ Test(header, err_pos_may_be_null)
     cr_expect_eq(frame_header_parse(&h, NULL, "[", 1, NULL), FRAME_E_NOT_OBJECT);
 }
 
+/* Offsets within a header are 32-bit: a text over 4 GiB is refused at
+ * offset 0 before a byte of it is read (big_reserve: a read would crash the
+ * test). */
+Test(header, text_over_4_gib_is_refused_unread)
+{
+    frame_header h;
+    size_t pos = 777, len = (size_t)UINT32_MAX + 2;
+    void *m;
+    if (SIZE_MAX <= UINT32_MAX)
+        cr_skip_test("size_t is 32-bit: no text can be that long");
+    m = big_reserve(len);
+    cr_assert(m != NULL, "cannot reserve %zu bytes of address space", len);
+    cr_expect_eq(frame_header_parse(&h, NULL, m, len, &pos), FRAME_E_HEADER_TOO_LARGE);
+    cr_expect_eq(pos, 0);
+    cr_expect_eq(frame_header_parse(&h, NULL, m, len - 1, &pos), FRAME_E_HEADER_TOO_LARGE);
+    big_free(m, len);
+}
+
 /* ---- find and next ------------------------------------------------------ */
 
 Test(header, find_returns_values_of_every_type)
