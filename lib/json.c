@@ -4,25 +4,10 @@
  * hostile `[[[[...` costs neither stack nor more than FRAME_MAX_DEPTH levels.
  * Strings, digits and white space are scanned by the kernel of the target
  * (scan.h). This file holds the rules the walks share (strings, numbers,
- * literals) and picks the walk (below); the string scans of each build are
- * in string_fast.h or string_small.h.
+ * literals); walk.h picks the walk and the string scans of the build
+ * (string_fast.h or string_small.h).
  */
 #include "scan.h"
-
-#if FRAME__SMALL
-#define FRAME__SPECIAL(c) FRAME__IS_SPECIAL(c)
-#else
-/* The same test as a table, derived from it: one load per byte where speed
- * counts. */
-#define FRAME__S4(c) FRAME__IS_SPECIAL(c), FRAME__IS_SPECIAL((c) + 1), FRAME__IS_SPECIAL((c) + 2), FRAME__IS_SPECIAL((c) + 3)
-#define FRAME__S16(c) FRAME__S4(c), FRAME__S4((c) + 4), FRAME__S4((c) + 8), FRAME__S4((c) + 12)
-#define FRAME__S64(c) FRAME__S16(c), FRAME__S16((c) + 16), FRAME__S16((c) + 32), FRAME__S16((c) + 48)
-static const frame__u8 frame__special[256] = {FRAME__S64(0), FRAME__S64(64), FRAME__S64(128), FRAME__S64(192)};
-#undef FRAME__S64
-#undef FRAME__S16
-#undef FRAME__S4
-#define FRAME__SPECIAL(c) frame__special[c]
-#endif
 
 /* A run of plain string bytes: the string kernel's (scan.h). */
 static FRAME__INLINE const frame__u8 *frame__plain_run(const frame__u8 *p, const frame__u8 *end) {
@@ -38,19 +23,11 @@ const frame__u8 *frame__plain_end(const frame__u8 *p, const frame__u8 *end) {
     return frame__plain_run(p, end);
 }
 
-/* The rules the string scans share with string.c, included outside the #if
- * below: the single-header generator inlines a file where it first sees it,
- * and size builds need them too. */
+/* The rules the string scans share with string.c (the single-header
+ * generator inlines a file where it first sees it, and every build needs
+ * them). */
 #include "string_escapes.h"
 #include "utf8_seq.h"
-
-/* frame__scan_string, and in speed builds a check for values' strings
- * that decodes nothing. */
-#if FRAME__SMALL
-#include "string_small.h"
-#else
-#include "string_fast.h"
-#endif
 
 /* Scans a number by the RFC 8259 grammar and returns where it stops: past its
  * last digit when it is well-formed, else at the byte that should have been a
@@ -93,17 +70,13 @@ static int frame__is_value_start(frame__u8 c) {
 /* Name offsets are 32-bit: a longer text is refused (where size_t is no
  * wider, none can be longer). */
 static FRAME__INLINE int frame__too_long(size_t n) {
-#if SIZE_MAX > UINT32_MAX
-    return n > UINT32_MAX;
-#else
-    (void)n;
-    return 0;
-#endif
+    return (n >> 16 >> 16) != 0; /* two shifts: also where size_t is 32-bit */
 }
 
 /*
  * The walk over the tokens, in two variants that agree on every verdict and
- * offset (the test suite runs both; fuzz/fuzz_kernels compares them):
+ * offset (the test suite runs both; fuzz/fuzz_kernels compares them), with
+ * the string scans of the same build; walk.h picks them:
  *   walk_states.h  a label per state: each token is compared only with
  *                  what may come there (speed builds);
  *   walk_small.h   one loop over a set of what may come next: the least
@@ -118,11 +91,7 @@ static FRAME__INLINE int frame__too_long(size_t n) {
  * name of the same object; names are numbered in the order they come, and
  * an object's are first .. count - 1.
  */
-#if FRAME__KERNEL == 4 || FRAME__SMALL
-#include "walk_small.h"
-#else
-#include "walk_states.h"
-#endif
+#include "walk.h"
 
 frame_errno frame__parse_header(const frame_config *cfg, const void *json, size_t len,
                                 frame_header *out, size_t *err_pos) {

@@ -14,6 +14,17 @@
 #include "string_escapes.h"
 #include "utf8_seq.h"
 
+/* A byte that stops a run of plain string bytes (FRAME__IS_SPECIAL) as a
+ * table derived from it: one load per byte. */
+#define FRAME__S4(c) FRAME__IS_SPECIAL(c), FRAME__IS_SPECIAL((c) + 1), FRAME__IS_SPECIAL((c) + 2), FRAME__IS_SPECIAL((c) + 3)
+#define FRAME__S16(c) FRAME__S4(c), FRAME__S4((c) + 4), FRAME__S4((c) + 8), FRAME__S4((c) + 12)
+#define FRAME__S64(c) FRAME__S16(c), FRAME__S16((c) + 16), FRAME__S16((c) + 32), FRAME__S16((c) + 48)
+static const frame__u8 frame__special[256] = {FRAME__S64(0), FRAME__S64(64), FRAME__S64(128), FRAME__S64(192)};
+#undef FRAME__S64
+#undef FRAME__S16
+#undef FRAME__S4
+#define FRAME__SPECIAL(c) frame__special[c]
+
 #define FRAME__T4(F, c) F(c), F((c) + 1), F((c) + 2), F((c) + 3)
 #define FRAME__T16(F, c) FRAME__T4(F, c), FRAME__T4(F, (c) + 4), FRAME__T4(F, (c) + 8), FRAME__T4(F, (c) + 12)
 #define FRAME__T64(F, c) FRAME__T16(F, c), FRAME__T16(F, (c) + 16), FRAME__T16(F, (c) + 32), FRAME__T16(F, (c) + 48)
