@@ -14,8 +14,9 @@
  *    of the data and to ends up to 80 bytes on (the first '"', '\\', control
  *    or byte >= 0x80, or end), never reading past end (the input is
  *    libFuzzer's exact-size copy: ASan reports an over-read);
- *  - frame__kernel_special16() of every 16-byte window (of the first
- *    1 KiB; then 16 bytes apart): the special bytes' bits.
+ *  - frame__kernel_special16() and frame__kernel_quotes16() of every
+ *    16-byte window (of the first 1 KiB; then 16 bytes apart): the special
+ *    bytes' and the quotes' bits.
  * Controls (fuzz_common.h bytes 4-7): ctl[2] split (0 whole, 1 byte by byte,
  * else random chunks of up to ctl[2] bytes), ctl[3] the seed of the splits;
  * ctl[0..1] unused. The rest of the input is the data.
@@ -99,14 +100,19 @@ static void check_special(const fzk_kernel *k, const char *name, const uint8_t *
     FZ_CHECK(k->special(d + n, d + n) == d + n);
 }
 
-static void check_special16(const fzk_kernel *k, const char *name, const uint8_t *d, size_t n) {
+/* special16 and quotes16 of every 16-byte window (of the first 1 KiB;
+ * then 16 bytes apart) against their definitions. */
+static void check_windows(const fzk_kernel *k, const char *name, const uint8_t *d, size_t n) {
     size_t at, step;
     for (at = 0; at + 16 <= n; at += step) {
-        unsigned got = k->special16(d + at), want = 0, b;
-        for (b = 0; b < 16; b++)
-            if (is_special(d[at + b])) want |= 1u << b;
-        if (got != want) {
-            fprintf(stderr, "fuzz_kernels: %s special16(p+%zu): %04x, want %04x\n", name, at, got, want);
+        unsigned special = k->special16(d + at), quotes = k->quotes16(d + at), want_s = 0, want_q = 0, b;
+        for (b = 0; b < 16; b++) {
+            if (is_special(d[at + b])) want_s |= 1u << b;
+            if (d[at + b] == '"') want_q |= 1u << b;
+        }
+        if (special != want_s || quotes != want_q) {
+            fprintf(stderr, "fuzz_kernels: %s special16(p+%zu): %04x, want %04x; quotes16: %04x, want %04x\n",
+                    name, at, special, want_s, quotes, want_q);
             abort();
         }
         step = at < 1024 ? 1 : 16;
@@ -125,7 +131,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     for (i = 0; i < NK; i++) {
         FZ_CHECK(strcmp(kernels[i].k->name, kernels[i].name) == 0); /* built with its kernel */
         check_special(kernels[i].k, kernels[i].name, data, n);
-        check_special16(kernels[i].k, kernels[i].name, data, n);
+        check_windows(kernels[i].k, kernels[i].name, data, n);
     }
 
     for (i = 0; i < NK; i++) {

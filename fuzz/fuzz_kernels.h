@@ -39,6 +39,7 @@ typedef struct fzk_kernel {
     /* The kernel's primitives, as lib/scan.h declares them. */
     const unsigned char *(*special)(const unsigned char *p, const unsigned char *end);
     unsigned (*special16)(const unsigned char *p);
+    unsigned (*quotes16)(const unsigned char *p);
 } fzk_kernel;
 
 extern const fzk_kernel fzk_sse2, fzk_neon, fzk_word, fzk_small;

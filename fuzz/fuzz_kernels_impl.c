@@ -188,6 +188,10 @@ static unsigned special16(const unsigned char *p) {
     return frame__kernel_special16(p);
 }
 
+static unsigned quotes16(const unsigned char *p) {
+    return frame__kernel_quotes16(p);
+}
+
 /* The name is the kernel's own (scan.h): the harness checks that each copy
  * has the kernel it was meant to have. */
-const fzk_kernel FZK_PASTE(fzk_, FZK_NAME) = {FRAME__KERNEL_NAME, parse, decode, special, special16};
+const fzk_kernel FZK_PASTE(fzk_, FZK_NAME) = {FRAME__KERNEL_NAME, parse, decode, special, special16, quotes16};

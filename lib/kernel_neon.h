@@ -40,3 +40,7 @@ static FRAME__INLINE unsigned frame__kernel_special16(const frame__u8 *p) {
                             vcltq_s8(vreinterpretq_s8_u8(v), vdupq_n_s8(0x20)));
     return (unsigned)frame__bits16(m);
 }
+
+static FRAME__INLINE unsigned frame__kernel_quotes16(const frame__u8 *p) {
+    return (unsigned)frame__bits16(vceqq_u8(vld1q_u8(p), vdupq_n_u8('"')));
+}

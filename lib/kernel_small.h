@@ -15,6 +15,12 @@ static FRAME__INLINE unsigned frame__kernel_special16(const frame__u8 *p) {
     return bits;
 }
 
+static FRAME__INLINE unsigned frame__kernel_quotes16(const frame__u8 *p) {
+    unsigned i, bits = 0;
+    for (i = 0; i < 16; i++) bits |= (unsigned)(p[i] == '"') << i;
+    return bits;
+}
+
 static FRAME__INLINE const frame__u8 *frame__kernel_digits(const frame__u8 *p, const frame__u8 *end) {
     while (p < end && FRAME__IS_DIGIT(*p)) p++;
     return p;

@@ -33,3 +33,8 @@ static FRAME__INLINE unsigned frame__kernel_special16(const frame__u8 *p) {
                              _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
     return (unsigned)_mm_movemask_epi8(m);
 }
+
+static FRAME__INLINE unsigned frame__kernel_quotes16(const frame__u8 *p) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')));
+}

@@ -20,3 +20,8 @@ static FRAME__INLINE unsigned frame__kernel_special16(const frame__u8 *p) {
     return frame__gather8(frame__special8_exact(frame__load64(p))) |
            frame__gather8(frame__special8_exact(frame__load64(p + 8))) << 8;
 }
+
+static FRAME__INLINE unsigned frame__kernel_quotes16(const frame__u8 *p) {
+    return frame__gather8(frame__equal8(frame__load64(p), '"')) |
+           frame__gather8(frame__equal8(frame__load64(p + 8), '"')) << 8;
+}

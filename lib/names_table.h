@@ -92,6 +92,18 @@ static FRAME__INLINE int frame__names_lane(frame__names *s, const frame__u8 *quo
     return 0;
 }
 
+/* Records in lane[] the names first .. count - 1, whose keys are in keys[]
+ * and are not alike (frame__lane_short told them apart): what
+ * frame__names_lane would have recorded. */
+static FRAME__INLINE void frame__names_lane_index(frame__names *s, unsigned first, unsigned count) {
+    unsigned k, i;
+    for (k = first; k < count; k++) {
+        i = frame__lane_find(s, s->keys[k]);
+        s->used |= 1ull << i;
+        s->lane[i] = (frame__u8)k;
+    }
+}
+
 /* The slot for a name of this hash in the table; *dup set when it holds an
  * earlier name of the open object (first .. count - 1) with the same bytes. */
 static FRAME__INLINE unsigned frame__names_slot(const frame__names *s, const frame__u8 *at, uint32_t hash,

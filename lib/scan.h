@@ -26,6 +26,12 @@
  *   bit each (bit i for p[i]), exactly: the marks of a window of the
  *   string scans (string_fast.h). Reads exactly those 16 bytes.
  *
+ *   unsigned frame__kernel_quotes16(const frame__u8 *p);
+ *
+ *   The quotes ('"') of p[0..15], a bit each in the same way: with
+ *   special16, the marks of a short header (walk_states.h). Reads exactly
+ *   those 16 bytes.
+ *
  * The kernels, one file each:
  *   kernel_sse2.h   16 bytes per step; x86-64, whose baseline has SSE2 (no
  *                   run-time dispatch)

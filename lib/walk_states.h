@@ -187,6 +187,113 @@ static FRAME__NOINLINE unsigned frame__lane_full(frame__json_job *job, frame__na
     return from_value ? frame__lane(job, names, l, end, 1, 1) : frame__lane(job, names, l, end, 1, 0);
 }
 
+/* A short header: 16 to 64 bytes, most headers on the wire. */
+static FRAME__INLINE int frame__is_short(const frame__u8 *start, const frame__u8 *end) {
+    return (size_t)(end - start) - 16u <= 48u;
+}
+
+/*
+ * Stage one for a short header of n bytes at p: its quotes, a bit each (bit
+ * i for p[i]), into *quotes, from four windows of 16 bytes, the last ending
+ * at p + n, so that no byte outside is read. Returns its other special
+ * bytes ('\\', controls, non-ASCII) the same way: 0 when every string in it
+ * is plain.
+ */
+static FRAME__INLINE uint64_t frame__short_marks(const frame__u8 *p, size_t n, uint64_t *quotes) {
+    size_t last = n - 16, mid1 = last < 16 ? last : 16, mid2 = last < 32 ? last : 32;
+    uint64_t q = (uint64_t)frame__kernel_quotes16(p) | (uint64_t)frame__kernel_quotes16(p + mid1) << mid1 |
+                 (uint64_t)frame__kernel_quotes16(p + mid2) << mid2 |
+                 (uint64_t)frame__kernel_quotes16(p + last) << last;
+    uint64_t s = (uint64_t)frame__kernel_special16(p) | (uint64_t)frame__kernel_special16(p + mid1) << mid1 |
+                 (uint64_t)frame__kernel_special16(p + mid2) << mid2 |
+                 (uint64_t)frame__kernel_special16(p + last) << last;
+    *quotes = q;
+    return s & ~q;
+}
+
+/*
+ * The lane for a short header whose strings are all plain (stage one says
+ * so): the plain tier's members, each string's end found as the next quote
+ * of stage one's marks, not by a scan of its bytes, and each name told
+ * apart from the earlier ones by comparing keys, not through lane[]: a
+ * member takes 5 bytes at least, so fewer than 13 fit, far from
+ * FRAME__LANE. Where the plain tier would hand over, or at a
+ * name whose key an earlier one has, it stops, and records its names in
+ * lane[] for the lane or the walk to go on from there (a header it takes
+ * to the end needs no lane[]). Returns what frame__lane returns;
+ * FRAME__TO_NAME: the plain tier goes on from l->p.
+ */
+static FRAME__INLINE unsigned frame__lane_short(frame__json_job *job, frame__names *names, frame__lane_state *l,
+                                                const frame__u8 *end) {
+    const frame__u8 *start = job->start, *p = l->p, *q, *at = l->at;
+    unsigned first = l->nnames, nnames = first, go = FRAME__TO_NAME, is_size = 0, size_level = l->size_level, k;
+    uint64_t quotes, key;
+    size_t len;
+    /* Only white space and '{' before p: its quotes are the header's. */
+    if (frame__short_marks(start, (size_t)(end - start), &quotes)) return FRAME__TO_NAME;
+    for (;;) {
+        /* A name: its quote is the first of the marks left, and its end
+         * the next (none: it never ends, which the walk reports). */
+        if (*p != '"' || !(quotes &= quotes - 1)) break;
+        q = start + frame__lowest_bit64(quotes);
+        len = (size_t)(q - p - 1);
+        key = frame__name_key(p + 1, len, end);
+        k = first;
+        while (k < nnames && names->keys[k] != key) k++;
+        if (k < nnames) break;
+        names->keys[nnames] = key;
+        names->off[nnames] = (uint32_t)(p - start);
+        is_size = size_level && key == l->size_key && (len < 8 || memcmp(p + 1, l->size_name, len) == 0);
+        nnames++;
+        quotes &= quotes - 1;
+        at = p;
+        p = q + 1;
+        if (*p != ':') {
+            go = FRAME__TO_COLON;
+            break;
+        }
+        at = ++p;
+        if (is_size) {
+            if (!(q = frame__lane_size(job, p, end))) {
+                go = FRAME__TO_SIZE;
+                break;
+            }
+            is_size = size_level = 0;
+        } else if (*p == '"') {
+            q = (quotes &= quotes - 1) ? start + frame__lowest_bit64(quotes) + 1 : NULL;
+            quotes &= quotes - 1;
+        } else if (*p >= '1' && *p <= '9') {
+            q = frame__lane_integer(start, p + 1, end);
+        } else {
+            go = FRAME__TO_FULL_VALUE;
+            break;
+        }
+        if (!q) {
+            go = FRAME__TO_VALUE;
+            break;
+        }
+        p = q;
+        if (*p != ',') {
+            go = FRAME__TO_NEXT;
+            /* The header's end, when it ends here */
+            if (p + 1 == end) {
+                p = end;
+                go = FRAME__TO_DONE;
+            }
+            break;
+        }
+        p++;
+    }
+    if (go != FRAME__TO_DONE) frame__names_lane_index(names, first, nnames);
+    job->members += nnames - first;
+    l->p = p;
+    l->at = at;
+    l->nnames = nnames;
+    l->is_size = is_size;
+    l->size_level = size_level;
+    return go;
+}
+
 /*
  * A walk over the tokens, each state a label that knows what may come
  * next, so that a token is compared only with what may stand there. Each
@@ -212,11 +319,18 @@ frame_errno frame__json_validate(frame__json_job *job) {
     frame__u8 c;
     frame_errno err = FRAME_OK;
 
+    frame__names_init(&names, p, end);
+    /* A short header that starts with its '{' (so neither a BOM nor white
+     * space comes first) goes straight to the lane. */
+    if (job->header && frame__is_short(p, end) && *p == '{') {
+        open[level = 1] = 0;
+        p++;
+        goto lane;
+    }
     if (frame__too_long((size_t)(end - p))) {
         err = FRAME_E_HEADER_TOO_LARGE;
         goto fail;
     }
-    frame__names_init(&names, p, end);
     if (!job->header) goto value;
     if (end - p >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0) {
         err = FRAME_E_BOM;
@@ -311,7 +425,8 @@ lane: /* just past a header's '{' */
     lane.size_key = job->cfg->size_name ? frame__name_key_of(size_name, size_len) : FRAME__SIZE_KEY;
     lane.size_name = size_name;
     lane.at = p;
-    go = frame__lane(job, &names, &lane, end, 0, 0);
+    go = frame__is_short(job->start, end) ? frame__lane_short(job, &names, &lane, end) : FRAME__TO_NAME;
+    if (go == FRAME__TO_NAME) go = frame__lane(job, &names, &lane, end, 0, 0);
     if (go >= FRAME__TO_FULL_NAME) {
         frame__lane_state full = lane;
         go = frame__lane_full(job, &names, &full, end, go == FRAME__TO_FULL_VALUE);

@@ -111,6 +111,17 @@ static FRAME__INLINE unsigned frame__lowest_bit(unsigned mask) {
 #endif
 }
 
+/* The index of the lowest set bit of a nonzero 64-bit mask. */
+static FRAME__INLINE unsigned frame__lowest_bit64(uint64_t mask) {
+#if defined(__GNUC__)
+    return (unsigned)__builtin_ctzll(mask);
+#else
+    unsigned k = 0;
+    while (!(mask & 1)) mask >>= 1, k++;
+    return k;
+#endif
+}
+
 /* The top bit of each byte of w that equals c (exact: no borrow crosses
  * bytes, as the high bits are taken off first). */
 static FRAME__INLINE uint64_t frame__equal8(uint64_t w, frame__u8 c) {

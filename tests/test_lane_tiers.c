@@ -103,3 +103,84 @@ Test(lane, the_size_member_in_the_full_tier) {
     expect("{\"n\\u0061me\":\"x\",\"size\":\"1\"}", FRAME_E_SIZE_INVALID, "\"1\"");
     expect("{\"n\\u0061me\":\"x\",\"siz\\u0065\":1,\"size\":2}", FRAME_E_DUPLICATE_NAME, "\"size\"");
 }
+
+/*
+ * Headers of 16 to 64 bytes whose first byte is '{' take a lane of their
+ * own: stage one marks the text's quotes, and each string ends at the next
+ * mark. Below, each header is also parsed after 64 spaces, where the text
+ * is too long for that lane and the plain lane and the walk take it: the
+ * two must agree on the verdict and, 64 bytes on, on the offset; and so
+ * must every prefix of it (unterminated strings, names cut short, ends
+ * where a value should be).
+ */
+static void agree_with_the_long_lanes(const char *json) {
+    char padded[256];
+    size_t len = strlen(json), cut, pos, pos_long;
+    frame_header h, h_long;
+    frame_errno e, e_long;
+    cr_assert(len + 64 < sizeof padded, "bad test: %s", json);
+    memset(padded, ' ', 64);
+    for (cut = 0; cut <= len; cut++) {
+        memcpy(padded + 64, json, cut);
+        pos = pos_long = 777;
+        e = frame_header_parse(&h, NULL, json, cut, &pos);
+        e_long = frame_header_parse(&h_long, NULL, padded, 64 + cut, &pos_long);
+        cr_expect_eq(e, e_long, "%.*s: %s, but %s after 64 spaces", (int)cut, json, frame_errname(e),
+                     frame_errname(e_long));
+        cr_expect_eq(e ? pos + 64 : 0, e_long ? pos_long : 0, "%.*s: %s at %zu, after 64 spaces at %zu", (int)cut,
+                     json, frame_errname(e), pos, pos_long);
+        if (!e && !e_long) cr_expect_eq(h.body_size, h_long.body_size, "%.*s: body size", (int)cut, json);
+        check(json, cut, e, e ? pos : 0); /* and the same before a guard page */
+    }
+}
+
+Test(lane, short_headers_agree_with_the_long_lanes_at_every_length) {
+    static const char *const headers[] = {
+        "{\"size\":12,\"name\":\"abcdefghijk.bin\",\"seq\":1234567}",
+        "{\"name\":\"a.bin\",\"size\":0}",
+        "{\"a\":\"\",\"b\":\"\",\"size\":3,\"c\":\"x\"}",
+        "{\"size\":1,\"abcdefgh1\":1,\"abcdefgh2\":2}",   /* keys alike, names not */
+        "{\"size\":1,\"abcdefgh1\":1,\"abcdefgh1\":2}",   /* keys and names alike */
+        "{\"size\":1,\"ab\":1,\"ab\":2,\"cd\":3}",
+        "{\"ab\":1,\"size\":1,\"\\u0061b\":2}",             /* an escape: stage one refuses */
+        "{\"size\":1,\"a\":\"\xc3\xa9\"}",                  /* UTF-8: stage one refuses */
+        "{\"size\":1,\"a\":\"\x01\"}",                      /* a control byte */
+        "{\"size\":1,\"a\":-1,\"b\":true,\"c\":null}",       /* values the lane hands over */
+        "{\"size\":1,\"a\":1.5e3,\"b\":[1,2],\"c\":{}}",
+        "{\"size\":1,\"a\" :1,\"b\": 2 }",
+        "{\"size\":01,\"a\":1}",
+        "{\"size\":1.5,\"a\":1}",
+        "{\"size\":\"1\",\"a\":1}",
+        "{\"size\":99999999999999999999}",
+        "{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,\"size\":8}",
+        "{\"size\":1,\"a\":1,,\"b\":2}",
+        "{\"size\":1,\"a\":1\"b\":2}",
+        "{\"size\":1,\"a\"\"b\":2}",
+        "{\"size\":1,\"a\":\"b\"\"c\"}",
+        "{\"size\":1,\"a\":\"bb}",
+        "{\"size\":1}}",
+        "{\"size\":1,\"a\":1}x",
+    };
+    size_t i;
+    for (i = 0; i < sizeof headers / sizeof headers[0]; i++) agree_with_the_long_lanes(headers[i]);
+}
+
+Test(lane, short_headers_of_every_length_from_16_to_64_bytes) {
+    char json[80];
+    size_t n, pad;
+    for (n = 14; n <= 66; n++) {
+        /* {"size":7,"a":"<pad x>"}: 16 bytes with no padding */
+        pad = n >= 24 ? n - 24 : 0;
+        snprintf(json, sizeof json, "{\"size\":7,\"a\":\"%.*s\"}", (int)pad,
+                 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+        expect(json, FRAME_OK, NULL);
+        /* The same with its closing quote taken off: unterminated, which
+         * is found at the end */
+        json[strlen(json) - 2] = 'x';
+        check(json, strlen(json), FRAME_E_JSON_SYNTAX, strlen(json));
+        /* A duplicate name at the end */
+        snprintf(json, sizeof json, "{\"size\":7,\"a\":\"%.*s\",\"a\":1}", (int)(pad > 6 ? pad - 6 : 0),
+                 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+        expect(json, FRAME_E_DUPLICATE_NAME, "\"a\":1");
+    }
+}
