@@ -23,7 +23,7 @@
  * header, not validated again; FRAME__MEMBER's name is a view too (a JSON
  * string), and FRAME__FRESH is a member of a validated object copied into a
  * builder that held only the size member: its name cannot collide, so it is
- * compared with the size member's only. */
+ * compared with the size member's only (speed builds: frame__copy_kind). */
 enum { FRAME__TEXT, FRAME__SIZE, FRAME__STRING, FRAME__INT64 = 4, FRAME__RAW,
        FRAME__COPY, FRAME__MEMBER, FRAME__FRESH };
 
@@ -118,12 +118,7 @@ enum { FRAME__AS_JSON, FRAME__AS_STRING, FRAME__AS_IS, FRAME__BAD = 0x10000 };
 static unsigned frame__put_text(frame_builder *b, unsigned sep, const frame__u8 *p, size_t n, int how) {
     frame__put_char(b, sep);
     if (how == FRAME__AS_STRING) return frame__put_string(b, p, n) ? FRAME__BAD : 0;
-    if (!FRAME__SMALL && how == FRAME__AS_IS) {
-        frame__put(b, p, n);
-        return 0;
-    }
-    /* Size builds copy literals and numbers as JSON text too: byte by
-     * byte, the same bytes (no white space, no string, no member). */
+    if (how == FRAME__AS_IS && frame__put_as_is(b, p, n)) return 0;
     return frame__put_canonical(b, p, p + n);
 }
 
@@ -159,7 +154,7 @@ static frame_errno frame__check_member(frame_builder *b, const char *name, size_
             err = first ? FRAME_E_RESERVED_NAME : FRAME_E_DUPLICATE_NAME;
             break;
         }
-        if (!FRAME__SMALL && kind == FRAME__FRESH) cursor = obj.len; /* no more names (speed builds) */
+        if (kind == FRAME__FRESH) cursor = obj.len; /* no more names */
         first = 0;
     }
     if (err != FRAME_E_RESERVED_NAME && b->_members >= FRAME_MAX_MEMBERS) err = FRAME_E_TOO_MANY_MEMBERS;
@@ -209,9 +204,7 @@ static frame_errno frame__add(frame_builder *b, const char *name, size_t n, int 
             err = frame__json_validate(&job);
             if (err) return frame__builder_fail(b, err);
         }
-        /* Objects inside the value bring names the quick duplicate
-         * search of speed builds would mistake for members. */
-        if (!FRAME__SMALL && kind != FRAME__STRING && memchr(s, '{', len)) b->_nested = 1;
+        frame__note_nested(b, kind, s, len);
     }
     mark = b->_len;
     b->_dry = (unsigned char)frame__dry_needed(b, mark, n, len);
@@ -223,9 +216,9 @@ static frame_errno frame__add(frame_builder *b, const char *name, size_t n, int 
                                   kind >= FRAME__MEMBER ? FRAME__AS_JSON : FRAME__AS_STRING);
         /* Literals and numbers are canonical as they are. */
         members += frame__put_text(b, ':', s, len,
-                                   kind == FRAME__STRING                ? FRAME__AS_STRING
-                                   : !FRAME__SMALL && kind < FRAME__RAW ? FRAME__AS_IS
-                                                                        : FRAME__AS_JSON);
+                                   kind == FRAME__STRING ? FRAME__AS_STRING
+                                   : kind < FRAME__RAW   ? FRAME__AS_LITERAL
+                                                         : FRAME__AS_JSON);
         /* A copied value's members count as the validator counts them. */
         err = members >= FRAME__BAD ? FRAME_E_BAD_UTF8
               : b->_members + members > FRAME_MAX_MEMBERS ? FRAME_E_TOO_MANY_MEMBERS : FRAME_OK;
@@ -347,11 +340,7 @@ FRAME_API frame_errno frame_builder_add_members(frame_builder *b, const frame_va
     /* An earlier error stays the builder's error. */
     if (!b->_errno && (!obj || !obj->json || obj->type != FRAME_TYPE_OBJECT))
         frame__builder_fail(b, obj && obj->json ? FRAME_E_TYPE : FRAME_E_ARGUMENT);
-    /* The names of a validated object differ from each other and, but for
-     * the size member (left out), from a builder's that holds only that.
-     * Size builds search all the same: the answer is the one the shortcut
-     * gives. */
-    kind = !FRAME__SMALL && b->_members == 1 ? FRAME__FRESH : FRAME__MEMBER;
+    kind = frame__copy_kind(b);
     while (!b->_errno && frame_value_next(obj, &cursor, &m)) {
         /* The size member's name first, then those of omit. */
         const char *const *o = omit;
@@ -390,3 +379,5 @@ FRAME_API frame_errno frame_builder_finish(frame_builder *b, const void **out, s
 #undef frame__put_prefix_quick
 #undef frame__config_check_quick
 #undef frame__max_body_quick
+#undef FRAME__AS_LITERAL
+#undef frame__put_as_is

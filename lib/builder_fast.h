@@ -21,6 +21,12 @@
  *                                  frame__config(given)
  *   frame__max_body_quick(cfg)     frame__max_body(cfg) (frame__body_limit here)
  *   FRAME__SIZE_NOINLINE           noinline in size builds only
+ *   FRAME__AS_LITERAL              how frame__put_text writes a literal or
+ *                                  a number
+ *   frame__put_as_is(b, p, n)      writes FRAME__AS_IS (0: not done)
+ *   frame__note_nested(b, ...)     notes a value that may hold objects
+ *   frame__copy_kind(b)            the kind of the members add_members
+ *                                  copies (FRAME__FRESH or FRAME__MEMBER)
  *
  * Here: strings written a word at a time, numbers 8 digits a step, a name
  * table at the tail of the buffer (with two words above it for the lean
@@ -682,6 +688,28 @@ static int frame__start_quick(frame_builder *b, uint64_t body_size) {
     b->_members = 1;
     frame__set_start(b, stop);
     return 1;
+}
+
+/* How frame__add writes a literal or a number: as it is (it is canonical),
+ * copied whole. */
+#define FRAME__AS_LITERAL FRAME__AS_IS
+static FRAME__INLINE int frame__put_as_is(frame_builder *b, const frame__u8 *p, size_t n) {
+    frame__put(b, p, n);
+    return 1;
+}
+
+/* Notes a value of the given kind that may hold objects: their names would
+ * look like members to frame__check_quick's search of the header. */
+static FRAME__INLINE void frame__note_nested(frame_builder *b, int kind, const frame__u8 *s, size_t len) {
+    if (kind != FRAME__STRING && memchr(s, '{', len)) b->_nested = 1;
+}
+
+/* The names of a validated object differ from each other and, but for the
+ * size member (left out), from a builder's that holds only that: copied
+ * into such a builder, they are FRAME__FRESH, and frame__check_quick
+ * compares them with the size member's name only. */
+static FRAME__INLINE int frame__copy_kind(const frame_builder *b) {
+    return b->_members == 1 ? FRAME__FRESH : FRAME__MEMBER;
 }
 
 #endif /* FRAME_BUILDER_FAST_H */

@@ -11,6 +11,18 @@
 
 #include <limits.h>
 
+/* Takes what the transport took off the pending spans (below); the quick
+ * path of speed builds ends with it too. */
+static frame_errno frame__took(frame_encoder *e, long r, size_t left);
+
+/* One #if: frame_write()'s quick path (speed builds), or none (size
+ * builds). */
+#if FRAME__SMALL
+#include "encode_small.h"
+#else
+#include "encode_fast.h"
+#endif
+
 /* The encoder's states: the streaming form's STREAM is the only one with
  * something to remember. A frame_write() that could not finish leaves IDLE
  * with bytes pending, which only resume takes. A failed encoder is told by
@@ -186,12 +198,6 @@ static frame_errno frame__op(frame_encoder *e, int op, const void *data, size_t 
     e->_held = 0;
     return frame__flush(e);
 }
-
-#if FRAME__SMALL
-#include "encode_small.h"
-#else
-#include "encode_fast.h"
-#endif
 
 FRAME_API frame_errno frame_write(frame_encoder *e, frame_builder *b, const void *body, size_t len) {
     frame_errno err;

@@ -5,6 +5,13 @@
  */
 #include "internal.h"
 
+/* One #if: how frame_value_string() decodes a string, by build. */
+#if FRAME__SMALL
+#include "header_small.h"
+#else
+#include "header_fast.h"
+#endif
+
 /* The end of the value starting at p (no validation, bounded by end), with
  * its type in *type; NULL (and FRAME_TYPE_INVALID) when no value starts there. */
 static const frame__u8 *frame__skip(const frame__u8 *p, const frame__u8 *end, frame_type *type) {
@@ -158,38 +165,15 @@ FRAME_API frame_errno frame_value_bool(const frame_value *v, int *out) {
 FRAME_API int frame_value_is_null(const frame_value *v) { return frame__is(v, FRAME_TYPE_NULL); }
 
 FRAME_API frame_errno frame_value_string(const frame_value *v, char *buf, size_t cap, size_t *len) {
-#if FRAME__SMALL
-    /* Straight through the string iterator, no sink: the least code. */
-    frame__siter it;
-    size_t n;
-    int c;
-    char *out = NULL;
-#else
-    const frame__u8 *p;
     frame__sink sink;
     frame_errno err;
-#endif
     if (!frame__is(v, FRAME_TYPE_STRING) || !v->len || v->json[0] != '"') return FRAME_E_TYPE;
     /* Two passes: the length first, so a short buffer is left untouched;
      * then the bytes, which over the same text cannot fail (so the NUL may
      * go first). */
-#if FRAME__SMALL
+    frame__sink_clear(&sink);
     for (;;) {
-        frame__siter_init(&it, (const frame__u8 *)v->json, (const frame__u8 *)v->json + v->len);
-        for (n = 0; (c = frame__siter_next(&it)) >= 0; n++)
-            if (out) out[n] = (char)c;
-        if (c != -1) return (frame_errno)(-1 - c);
-        if (out) return FRAME_OK;
-        if (len) *len = n;
-        if (!buf || cap <= n) return FRAME_E_BUFFER_TOO_SMALL;
-        buf[n] = '\0';
-        out = buf;
-    }
-#else
-    memset(&sink, 0, sizeof sink);
-    for (;;) {
-        p = (const frame__u8 *)v->json;
-        err = frame__scan_string(&p, p + v->len, &sink);
+        err = frame__decode_string(v, &sink);
         if (err || sink.buf) return err;
         if (len) *len = sink.len;
         if (!buf || cap <= sink.len) return FRAME_E_BUFFER_TOO_SMALL;
@@ -198,7 +182,6 @@ FRAME_API frame_errno frame_value_string(const frame_value *v, char *buf, size_t
         sink.cap = cap;
         sink.len = 0;
     }
-#endif
 }
 
 FRAME_API int frame_value_string_equals(const frame_value *v, const char *s, size_t len) {

@@ -6,76 +6,18 @@
 #include "string_escapes.h"
 #include "utf8_seq.h"
 
+/* One #if: how characters are read, by build: frame__decimal (declared
+ * in internal.h), and for the string iterator frame__utf8 and
+ * frame__yield_ascii. */
+#if FRAME__SMALL
+#include "chars_small.h"
+#else
+#include "chars_fast.h"
+#endif
+
 /* The parts of the string iterator that frame__escape and frame__put_utf8
  * share (FRAME__ALWAYS_INLINE): inline even in size builds, which link
  * only the iterator. */
-
-int frame__decimal(const frame__u8 *p, const frame__u8 *end, uint64_t *out) {
-#if FRAME__SMALL
-    /* In 16-bit limbs, least significant first: a 64-bit multiplication
-     * would call a library function that small targets do not otherwise
-     * need, and a limb times 10 plus a carry fits in 32 bits. */
-    uint16_t w[4];
-    unsigned i;
-    uint32_t c;
-    w[0] = w[1] = w[2] = w[3] = 0;
-    for (; p < end; p++) {
-        c = (unsigned)(*p - '0');
-        for (i = 0; i < 4; i++) {
-            c += w[i] * 10u;
-            w[i] = (uint16_t)c;
-            c >>= 16;
-        }
-        if (c) {
-            *out = UINT64_MAX;
-            return 0;
-        }
-    }
-    *out = (uint64_t)((uint32_t)w[3] << 16 | w[2]) << 32 | ((uint32_t)w[1] << 16 | w[0]);
-#else
-    uint64_t n = 0, m;
-    for (; p < end; p++) {
-        /* Above 0x19999999_ffffffff, n * 10 overflows; at or below it, it
-         * wraps at most once, to far below n, so the high words tell (no
-         * 64-bit division, which small targets call a library for). */
-        uint32_t hi = (uint32_t)(n >> 32);
-        m = n * 10 + (unsigned)(*p - '0');
-        if (hi > 0x19999999u || (uint32_t)(m >> 32) < hi) {
-            *out = UINT64_MAX;
-            return 0;
-        }
-        n = m;
-    }
-    *out = n;
-#endif
-    return 1;
-}
-
-/* The length of the well-formed UTF-8 sequence at p (*p >= 0x80), or 0. */
-static size_t frame__utf8(const frame__u8 *p, const frame__u8 *end) {
-#if FRAME__SMALL
-    /* Decodes the code point and checks it: less code, more instructions. */
-    unsigned c = p[0], n, i;
-    uint32_t cp, min = 2;
-    if (c < 0xc2 || c > 0xf7) return 0;
-    n = c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
-    if ((size_t)(end - p) < n) return 0;
-    cp = c & (0x7fu >> n);
-    for (i = 1; i < n; i++) {
-        unsigned d = p[i] - 0x80u; /* continuation bytes are 10xxxxxx */
-        if (d > 0x3f) return 0;
-        cp = cp << 6 | d;
-        min <<= 5;
-    }
-    /* n bytes must be needed (cp has more than 5n - 4 bits, at least the
-     * min it was shifted to; from 0xc2 on, two always are), and cp no
-     * surrogate nor above U+10FFFF. */
-    if (cp < min || cp >> 11 == 0x1b || cp > 0x10ffff) return 0;
-    return n;
-#else
-    return frame__utf8_seq(p, end);
-#endif
-}
 
 /* Writes code point cp >= 0x80 as UTF-8 ending just before end; returns
  * where it starts. Continuation bytes go first, from the last, until the lead
@@ -194,8 +136,7 @@ int frame__siter_next(frame__siter *it) {
         if (cp < 0x80) return (int)cp;
         p = frame__put_back(it->buf + sizeof it->buf, cp);
         n = (size_t)(it->buf + sizeof it->buf - p);
-    } else if (!FRAME__SMALL && c < 0x80) {
-        it->p = p + 1; /* at once: faster, but more code */
+    } else if (c < 0x80 && frame__yield_ascii(it, p)) {
         return (int)c;
     } else {
         /* A UTF-8 sequence (or a byte of ASCII) is checked whole, then

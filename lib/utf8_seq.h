@@ -1,8 +1,8 @@
 /*
  * lib/utf8_seq.h: the UTF-8 rule of speed builds (RFC 3629: no overlongs,
- * surrogates or code points above U+10FFFF), once: string.c's checks, the
- * validator's string scan (string_fast.h) and the builder's string writer
- * (builder_fast.h) inline it. Private.
+ * surrogates or code points above U+10FFFF), once: string.c's checks
+ * (chars_fast.h), the validator's string scan (string_fast.h) and the
+ * builder's string writer (builder_fast.h) inline it. Private.
  */
 #ifndef FRAME_UTF8_SEQ_H
 #define FRAME_UTF8_SEQ_H
