@@ -193,4 +193,31 @@ frame_errno frame__json_validate(frame__json_job *job);
 frame_errno frame__parse_header(const frame_config *cfg, const void *json, size_t len,
                                 frame_header *out, size_t *err_pos);
 
+/* Fills *out for the header [start, end) that frame__json_validate checked
+ * with verdict err, its size member's value being size: the root view is
+ * the object itself, without the white space around it (a valid header
+ * holds nothing else), or the whole text (FRAME_TYPE_INVALID) on an error.
+ * The one filling of a header view, for frame__parse_header and the
+ * decoder's straight path, which calls the validator itself. */
+static FRAME__INLINE void frame__header_view(frame_header *out, const frame__u8 *start, const frame__u8 *end,
+                                             uint64_t size, frame_errno err) {
+    if (!err) {
+        while (*start != '{') start++;
+        while (end[-1] != '}') end--;
+    }
+    out->root.json = (const char *)start;
+    out->root.len = (size_t)(end - start);
+    out->root.type = err ? FRAME_TYPE_INVALID : FRAME_TYPE_OBJECT;
+    out->body_size = size;
+}
+
+/* Unrolls the loop that follows it in full where its count is a constant
+ * (GCC 8 and later, Clang; elsewhere nothing): a loop over the octets of a
+ * prefix of known width then becomes a load. */
+#if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 8)
+#define FRAME__UNROLL _Pragma("GCC unroll 8")
+#else
+#define FRAME__UNROLL
+#endif
+
 #endif /* FRAME_INTERNAL_H */

@@ -1352,6 +1352,36 @@ Test(decoder, small_prefixes_are_never_text_or_tls)
     fx_free(&f);
 }
 
+Test(decoder, foreign_prefix_octets_are_classified_in_wire_order_for_every_width_and_order)
+{
+    /* SPEC.md 7.3 looks at the octets as they come, whatever the byte
+     * order: 16 03 first is TLS, 03 16 first is not. Whole and one octet
+     * at a time (the straight path leaves them to the machine). */
+    static const unsigned char in[3][8] = {{0x16, 0x03, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff},
+                                           {0x03, 0x16, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff},
+                                           {'G', 'E', 'T', ' ', '/', ' ', 'H', 'T'}};
+    static const frame_errno want[3] = {FRAME_E_LOOKS_LIKE_TLS, FRAME_E_HEADER_TOO_LARGE,
+                                        FRAME_E_LOOKS_LIKE_TEXT};
+    unsigned run, k;
+    size_t i;
+    /* run: bit 0 big-endian, bit 1 one octet at a time, bits 2-3 width 2, 4, 8 */
+    for (run = 0; run < 12; run++)
+        for (k = 0; k < 3; k++) {
+            frame_config c;
+            fx f;
+            memset(&c, 0, sizeof c);
+            c.prefix_width = 2u << (run >> 2);
+            c.big_endian = (int)(run & 1);
+            c.max_header = 2; /* every prefix here is over it */
+            fx_init(&f, &c);
+            for (i = 0; i < c.prefix_width; i += (run & 2) ? 1 : c.prefix_width)
+                frame_feed(&f.d, in[k] + i, (run & 2) ? 1 : c.prefix_width);
+            cr_expect_eq(frame_decoder_errno(&f.d), want[k], "run %u, input %u", run, k);
+            cr_expect_eq(frame_decoder_offset(&f.d), 0u);
+            fx_free(&f);
+        }
+}
+
 /* ---- datagrams ----------------------------------------------------------- */
 
 Test(datagram, one_frame_runs_all_callbacks_in_place)
