@@ -104,16 +104,7 @@ frame_errno frame__parse_header(const frame_config *cfg, const void *json, size_
     job.header = 1;
     job.cfg = cfg;
     err = frame__json_validate(&job);
-    /* The root view is the object itself, without the white space around
-     * it: a valid header holds nothing else. */
-    if (!err) {
-        while (*start != '{') start++;
-        while (end[-1] != '}') end--;
-    }
-    out->root.json = (const char *)start;
-    out->root.len = (size_t)(end - start);
-    out->root.type = err ? FRAME_TYPE_INVALID : FRAME_TYPE_OBJECT;
-    out->body_size = job.size;
+    frame__header_view(out, start, end, job.size, err);
     *err_pos = job.err_pos; /* 0 unless an error set it */
     return err;
 }
