@@ -66,6 +66,50 @@ typedef struct frame__lane_state {
     const char *size_name;
 } frame__lane_state;
 
+/* Past a name at p that ends at q (its closing quote): 1 with p and at
+ * past its colon, else 0 with p past the name and at at its quote, where
+ * the walk's colon state reports what stands there. */
+static FRAME__INLINE int frame__lane_colon(const frame__u8 **p, const frame__u8 **at, const frame__u8 *q) {
+    *at = *p;
+    *p = q + 1;
+    if (q[1] != ':') return 0;
+    *at = *p = q + 2;
+    return 1;
+}
+
+/* Whether a plain name at p, of len bytes and key `key`, is the size
+ * member's: its key is (and, past 8 bytes, its bytes are). */
+static FRAME__INLINE int frame__lane_is_size(const frame__lane_state *l, const frame__u8 *p, size_t len,
+                                             uint64_t key) {
+    return key == l->size_key && (len < 8 || memcmp(p + 1, l->size_name, len) == 0);
+}
+
+/* Past a member's value, which ends at q: FRAME__TO_NAME with p past its
+ * comma when a member follows, else the walk's state after a value, or
+ * the header's end (p past its closing brace) when that brace is its last
+ * byte. */
+static FRAME__INLINE unsigned frame__lane_next(const frame__u8 **p, const frame__u8 *q, const frame__u8 *end) {
+    if (*q == ',') {
+        *p = q + 1;
+        return FRAME__TO_NAME;
+    }
+    *p = q + 1 == end ? end : q;
+    return q + 1 == end ? FRAME__TO_DONE : FRAME__TO_NEXT;
+}
+
+/* What a lane leaves for the walk (the walk's variables of these names),
+ * having counted its members (no more than FRAME__LANE). */
+static FRAME__INLINE void frame__lane_leave(frame__json_job *job, frame__lane_state *l, const frame__u8 *p,
+                                            const frame__u8 *at, unsigned first, unsigned nnames, unsigned is_size,
+                                            unsigned size_level) {
+    job->members += nnames - first;
+    l->p = p;
+    l->at = at;
+    l->nnames = nnames;
+    l->is_size = is_size;
+    l->size_level = size_level;
+}
+
 /*
  * The fast lane, from just past a header's '{': members as compact text
  * commonly has them (no white space), with no state per token. At
@@ -98,9 +142,7 @@ static FRAME__INLINE unsigned frame__lane(frame__json_job *job, frame__names *na
         if (q < end && *q == '"') {
             key = frame__name_key(p + 1, len, end);
             if (frame__names_lane(names, p, key, nnames)) break;
-            /* A plain name is the size member's when its key is (and, past
-             * 8 bytes, its bytes are). */
-            is_size = size_level && key == l->size_key && (len < 8 || memcmp(p + 1, l->size_name, len) == 0);
+            is_size = size_level && frame__lane_is_size(l, p, len, key);
         } else if (!full) {
             go = FRAME__TO_FULL_NAME;
             break;
@@ -115,13 +157,10 @@ static FRAME__INLINE unsigned frame__lane(frame__json_job *job, frame__names *na
                       frame__string_equals_bytes(p, end, (const frame__u8 *)l->size_name, strlen(l->size_name));
         }
         nnames++;
-        at = p;
-        p = q + 1;
-        if (*p != ':') {
+        if (!frame__lane_colon(&p, &at, q)) {
             go = FRAME__TO_COLON;
             break;
         }
-        at = ++p;
     value: /* at == p */
         c = *p;
         if (is_size) {
@@ -158,24 +197,9 @@ static FRAME__INLINE unsigned frame__lane(frame__json_job *job, frame__names *na
             go = full ? FRAME__TO_VALUE : FRAME__TO_FULL_VALUE;
             break;
         }
-        p = q;
-        if (*p != ',') {
-            go = FRAME__TO_NEXT;
-            /* The header's end, when it ends here */
-            if (p + 1 == end) {
-                p = end;
-                go = FRAME__TO_DONE;
-            }
-            break;
-        }
-        p++;
+        if ((go = frame__lane_next(&p, q, end)) != FRAME__TO_NAME) break;
     }
-    job->members += nnames - first; /* no more than FRAME__LANE here */
-    l->p = p;
-    l->at = at;
-    l->nnames = nnames;
-    l->is_size = is_size;
-    l->size_level = size_level;
+    frame__lane_leave(job, l, p, at, first, nnames, is_size, size_level);
     return go;
 }
 
@@ -235,7 +259,7 @@ static FRAME__INLINE unsigned frame__lane_short(frame__json_job *job, frame__nam
         /* A name: its quote is the first of the marks left, and its end
          * the next (none: it never ends, which the walk reports). */
         if (*p != '"' || !(quotes &= quotes - 1)) break;
-        q = start + frame__lowest_bit64(quotes);
+        q = start + frame__lowest_bit(quotes);
         len = (size_t)(q - p - 1);
         key = frame__name_key(p + 1, len, end);
         k = first;
@@ -243,16 +267,13 @@ static FRAME__INLINE unsigned frame__lane_short(frame__json_job *job, frame__nam
         if (k < nnames) break;
         names->keys[nnames] = key;
         names->off[nnames] = (uint32_t)(p - start);
-        is_size = size_level && key == l->size_key && (len < 8 || memcmp(p + 1, l->size_name, len) == 0);
+        is_size = size_level && frame__lane_is_size(l, p, len, key);
         nnames++;
         quotes &= quotes - 1;
-        at = p;
-        p = q + 1;
-        if (*p != ':') {
+        if (!frame__lane_colon(&p, &at, q)) {
             go = FRAME__TO_COLON;
             break;
         }
-        at = ++p;
         if (is_size) {
             if (!(q = frame__lane_size(job, p, end))) {
                 go = FRAME__TO_SIZE;
@@ -260,7 +281,7 @@ static FRAME__INLINE unsigned frame__lane_short(frame__json_job *job, frame__nam
             }
             is_size = size_level = 0;
         } else if (*p == '"') {
-            q = (quotes &= quotes - 1) ? start + frame__lowest_bit64(quotes) + 1 : NULL;
+            q = (quotes &= quotes - 1) ? start + frame__lowest_bit(quotes) + 1 : NULL;
             quotes &= quotes - 1;
         } else if (*p >= '1' && *p <= '9') {
             q = frame__lane_integer(start, p + 1, end);
@@ -272,25 +293,10 @@ static FRAME__INLINE unsigned frame__lane_short(frame__json_job *job, frame__nam
             go = FRAME__TO_VALUE;
             break;
         }
-        p = q;
-        if (*p != ',') {
-            go = FRAME__TO_NEXT;
-            /* The header's end, when it ends here */
-            if (p + 1 == end) {
-                p = end;
-                go = FRAME__TO_DONE;
-            }
-            break;
-        }
-        p++;
+        if ((go = frame__lane_next(&p, q, end)) != FRAME__TO_NAME) break;
     }
     if (go != FRAME__TO_DONE) frame__names_lane_index(names, first, nnames);
-    job->members += nnames - first;
-    l->p = p;
-    l->at = at;
-    l->nnames = nnames;
-    l->is_size = is_size;
-    l->size_level = size_level;
+    frame__lane_leave(job, l, p, at, first, nnames, is_size, size_level);
     return go;
 }
 

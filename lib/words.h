@@ -101,18 +101,7 @@ static FRAME__INLINE unsigned frame__first_flag(uint64_t mask) {
 }
 
 /* The index of the lowest set bit of a nonzero mask. */
-static FRAME__INLINE unsigned frame__lowest_bit(unsigned mask) {
-#if defined(__GNUC__)
-    return (unsigned)__builtin_ctz(mask);
-#else
-    unsigned k = 0;
-    while (!(mask & 1)) mask >>= 1, k++;
-    return k;
-#endif
-}
-
-/* The index of the lowest set bit of a nonzero 64-bit mask. */
-static FRAME__INLINE unsigned frame__lowest_bit64(uint64_t mask) {
+static FRAME__INLINE unsigned frame__lowest_bit(uint64_t mask) {
 #if defined(__GNUC__)
     return (unsigned)__builtin_ctzll(mask);
 #else
