@@ -15,9 +15,14 @@
 #ifndef FRAME_CHARS_FAST_H
 #define FRAME_CHARS_FAST_H
 
+#include "words.h"
+
 int frame__decimal(const frame__u8 *p, const frame__u8 *end, uint64_t *out) {
-    uint64_t n = 0, m;
-    for (; p < end; p++) {
+    /* Up to 19 digits cannot overflow (frame__digits_value); past them,
+     * each step is checked. */
+    const frame__u8 *safe = end - p > 19 ? p + 19 : end;
+    uint64_t n = frame__digits_value(p, safe), m;
+    for (p = safe; p < end; p++) {
         /* Above 0x19999999_ffffffff, n * 10 overflows; at or below it, it
          * wraps at most once, to far below n, so the high words tell (no
          * 64-bit division, which small targets call a library for). */

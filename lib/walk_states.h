@@ -39,7 +39,7 @@ static FRAME__INLINE const frame__u8 *frame__lane_size(frame__json_job *job, con
     if (*p < '0' || *p > '9' || !(q = frame__lane_integer(job->start, p + 1, end)) || q - p > 16 ||
         (*p == '0' && q != p + 1))
         return NULL;
-    frame__decimal(p, q, &job->size);
+    job->size = frame__digits_value(p, q);
     return job->size > frame__body_limit(job->cfg) ? NULL : q;
 }
 

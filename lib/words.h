@@ -145,6 +145,14 @@ static FRAME__INLINE uint64_t frame__digit8(uint64_t w) {
     return (x + FRAME__ONES * 0x50) & ~(x + FRAME__ONES * 0x46) & ~w & FRAME__HIGHS;
 }
 
+/* The value of the ASCII digits in [p, end), at most 19 of them: below
+ * 10^19, so no overflow (frame__decimal checks longer ones). */
+static FRAME__INLINE uint64_t frame__digits_value(const frame__u8 *p, const frame__u8 *end) {
+    uint64_t n = 0;
+    for (; p < end; p++) n = n * 10 + (unsigned)(*p - '0');
+    return n;
+}
+
 /* The first byte in [p, end) that is not an ASCII digit, or end: 8 bytes
  * per step. */
 static FRAME__INLINE const frame__u8 *frame__digits8(const frame__u8 *p, const frame__u8 *end) {
