@@ -2,7 +2,12 @@
  * lib/walk_states.h: the header validator's walk over the tokens, speed
  * variant (see json.c): one label per state, so that each token is only
  * compared with what may come there. Names go to a hash table
- * (names_table.h).
+ * (names_table.h). A header's top-level members go first through a fast
+ * lane: for a short header (16 to 64 bytes) whose strings are all plain,
+ * stage one marks its quotes and frame__lane_short walks from mark to mark;
+ * otherwise, or where that stops, frame__lane's plain tier, then its full
+ * tier, then the general states, each going on where the one before
+ * stopped.
  */
 #include "names_table.h"
 
