@@ -436,7 +436,8 @@ lane: /* just past a header's '{' */
     lane.size_key = job->cfg->size_name ? frame__name_key_of(size_name, size_len) : FRAME__SIZE_KEY;
     lane.size_name = size_name;
     lane.at = p;
-    go = frame__is_short(job->start, end) ? frame__lane_short(job, &names, &lane, end) : FRAME__TO_NAME;
+    go = FRAME__TO_NAME;
+    if (frame__is_short(job->start, end)) go = frame__lane_short(job, &names, &lane, end);
     if (go == FRAME__TO_NAME) go = frame__lane(job, &names, &lane, end, 0, 0);
     if (go >= FRAME__TO_FULL_NAME) {
         frame__lane_state full = lane;
