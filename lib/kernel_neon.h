@@ -44,3 +44,19 @@ static FRAME__INLINE unsigned frame__kernel_special16(const frame__u8 *p) {
 static FRAME__INLINE unsigned frame__kernel_quotes16(const frame__u8 *p) {
     return (unsigned)frame__bits16(vceqq_u8(vld1q_u8(p), vdupq_n_u8('"')));
 }
+
+static FRAME__INLINE void frame__kernel_marks16(const frame__u8 *p, unsigned m[4]) {
+    uint8x16_t v = vld1q_u8(p);
+    m[0] = (unsigned)frame__bits16(vceqq_u8(v, vdupq_n_u8('"')));
+    m[1] = (unsigned)frame__bits16(vceqq_u8(v, vdupq_n_u8('\\')));
+    m[2] = (unsigned)frame__bits16(vcltq_u8(v, vdupq_n_u8(0x20)));
+    m[3] = (unsigned)frame__bits16(vcgeq_u8(v, vdupq_n_u8(0x80)));
+}
+
+static FRAME__INLINE void frame__kernel_utf8_16(const frame__u8 *p, unsigned m[4]) {
+    uint8x16_t v = vld1q_u8(p);
+    m[0] = (unsigned)frame__bits16(vandq_u8(vcgeq_u8(v, vdupq_n_u8(0x80)), vcltq_u8(v, vdupq_n_u8(0xc0))));
+    m[1] = (unsigned)frame__bits16(vcgeq_u8(v, vdupq_n_u8(0xe0)));
+    m[2] = (unsigned)frame__bits16(vcgeq_u8(v, vdupq_n_u8(0xf0)));
+    m[3] = (unsigned)frame__bits16(vandq_u8(vcgeq_u8(v, vdupq_n_u8(0x80)), vcltq_u8(v, vdupq_n_u8(0xc2))));
+}

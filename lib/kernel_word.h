@@ -25,3 +25,27 @@ static FRAME__INLINE unsigned frame__kernel_quotes16(const frame__u8 *p) {
     return frame__gather8(frame__equal8(frame__load64(p), '"')) |
            frame__gather8(frame__equal8(frame__load64(p + 8), '"')) << 8;
 }
+
+static FRAME__INLINE void frame__kernel_marks16(const frame__u8 *p, unsigned m[4]) {
+    uint64_t a = frame__load64(p), b = frame__load64(p + 8);
+    /* A control: its top bit clear, and adding 0x60 to its low 7 bits
+     * leaves the top bit clear too. */
+    m[0] = frame__gather8(frame__equal8(a, '"')) | frame__gather8(frame__equal8(b, '"')) << 8;
+    m[1] = frame__gather8(frame__equal8(a, '\\')) | frame__gather8(frame__equal8(b, '\\')) << 8;
+    m[2] = frame__gather8(~(a | ((a & ~FRAME__HIGHS) + FRAME__ONES * 0x60)) & FRAME__HIGHS) |
+           frame__gather8(~(b | ((b & ~FRAME__HIGHS) + FRAME__ONES * 0x60)) & FRAME__HIGHS) << 8;
+    m[3] = frame__gather8(a & FRAME__HIGHS) | frame__gather8(b & FRAME__HIGHS) << 8;
+}
+
+static FRAME__INLINE void frame__kernel_utf8_16(const frame__u8 *p, unsigned m[4]) {
+    uint64_t a = frame__load64(p), b = frame__load64(p + 8);
+    /* Bit 7 of each byte: with bit 6 clear, 0x80..0xbf; with bits 6 and 5
+     * (and 4) set, from 0xe0 (0xf0) on. */
+    m[0] = frame__gather8(a & ~(a << 1) & FRAME__HIGHS) | frame__gather8(b & ~(b << 1) & FRAME__HIGHS) << 8;
+    m[1] = frame__gather8(a & a << 1 & a << 2 & FRAME__HIGHS) | frame__gather8(b & b << 1 & b << 2 & FRAME__HIGHS) << 8;
+    m[2] = frame__gather8(a & a << 1 & a << 2 & a << 3 & FRAME__HIGHS) |
+           frame__gather8(b & b << 1 & b << 2 & b << 3 & FRAME__HIGHS) << 8;
+    /* 0x80..0xc1: the low 7 bits plus 0x3e stay below 0x80. */
+    m[3] = frame__gather8(a & ~((a & ~FRAME__HIGHS) + FRAME__ONES * 0x3e) & FRAME__HIGHS) |
+           frame__gather8(b & ~((b & ~FRAME__HIGHS) + FRAME__ONES * 0x3e) & FRAME__HIGHS) << 8;
+}

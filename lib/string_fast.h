@@ -61,6 +61,22 @@ static FRAME__INLINE uint32_t frame__hex4(const frame__u8 *p) {
     return (uint32_t)(a << 12 | b << 8 | c << 4 | d) | (uint32_t)((a | b | c | d) & 0x80) << 9;
 }
 
+/* The length of the well-formed \uXXXX escape at p (its backslash), 6, or
+ * 12 for a surrogate pair; 0 for anything else, or when fewer than 7 bytes
+ * (the escape and a closing quote) are left. Only whether it is a
+ * surrogate matters: its first digit d, its second 8 or more. */
+static FRAME__INLINE size_t frame__u_escape(const frame__u8 *p, const frame__u8 *end) {
+    if (end - p < 7 || p[1] != 'u' || frame__hex4_bad(p + 2)) return 0;
+    if (frame__hex[p[2]] == 0xd && frame__hex[p[3]] >= 8) {
+        /* A high surrogate (second digit below c), then a low one at once. */
+        if (frame__hex[p[3]] >= 0xc || end - p < 13 || p[6] != '\\' || p[7] != 'u' || frame__hex4_bad(p + 8) ||
+            frame__hex[p[8]] != 0xd || frame__hex[p[9]] < 0xc)
+            return 0;
+        return 12;
+    }
+    return 6;
+}
+
 /* A window of 16 bytes of a string, its special bytes marked a bit each
  * (frame__kernel_special16): a string with escapes or UTF-8 has special
  * bytes close together, and finds the next in the marks it has rather than
@@ -167,6 +183,7 @@ frame_errno frame__scan_string(const frame__u8 **pp, const frame__u8 *end, frame
 static FRAME__INLINE frame_errno frame__string_check(const frame__u8 **pp, const frame__u8 *end) {
     frame__window w;
     const frame__u8 *p, *q;
+    size_t n;
     w.at = *pp + 1;
     w.marks = 0;
     p = frame__window_next(&w, w.at, end);
@@ -180,19 +197,8 @@ static FRAME__INLINE frame_errno frame__string_check(const frame__u8 **pp, const
             if (end - p >= 2 && frame__escaped[p[1]] > 1) {
                 p += 2;
             } else {
-                /* 7 bytes: a \uXXXX escape and the closing quote. Only
-                 * whether it is a surrogate matters: its first digit d,
-                 * its second 8 or more. */
-                if (end - p < 7 || p[1] != 'u' || frame__hex4_bad(p + 2)) break;
-                if (frame__hex[p[2]] == 0xd && frame__hex[p[3]] >= 8) {
-                    /* A high surrogate (second digit below c), then a low
-                     * one at once. */
-                    if (frame__hex[p[3]] >= 0xc || end - p < 13 || p[6] != '\\' || p[7] != 'u' ||
-                        frame__hex4_bad(p + 8) || frame__hex[p[8]] != 0xd || frame__hex[p[9]] < 0xc)
-                        break;
-                    p += 6;
-                }
-                p += 6;
+                if (!(n = frame__u_escape(p, end))) break;
+                p += n;
             }
         } else if (*p >= 0x80) {
             q = frame__utf8_run(p, end);

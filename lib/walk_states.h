@@ -10,6 +10,7 @@
  * stopped.
  */
 #include "names_table.h"
+#include "walk_blocks.h"
 
 /* The key of "size", the default size name, as frame__name_key_of makes
  * it: its bytes from the lowest, its length in the top byte. */
@@ -132,7 +133,7 @@ static FRAME__INLINE void frame__lane_leave(frame__json_job *job, frame__lane_st
  * integers and literals too.
  */
 static FRAME__INLINE unsigned frame__lane(frame__json_job *job, frame__names *names, frame__lane_state *l,
-                                          const frame__u8 *end, int full, int from_value) {
+                                          const frame__u8 *end, int full, int from_value, frame__blocks *blocks) {
     const frame__u8 *p = l->p, *q, *at = l->at, *special;
     unsigned first = l->nnames, nnames = first, go = FRAME__TO_NAME, is_size = 0, size_level = l->size_level;
     uint64_t key = 0;
@@ -142,7 +143,11 @@ static FRAME__INLINE unsigned frame__lane(frame__json_job *job, frame__names *na
     if (from_value) goto value;
     for (;;) {
         if (nnames == FRAME__LANE || *p != '"') break;
-        q = frame__plain_run(p + 1, end);
+        q = blocks ? frame__blocks_find(blocks, p + 1, 1) : frame__plain_run(p + 1, end);
+        if (!q) {
+            go = FRAME__TO_FULL_NAME;
+            break;
+        }
         len = (size_t)(q - p - 1);
         if (q < end && *q == '"') {
             key = frame__name_key(p + 1, len, end);
@@ -175,7 +180,10 @@ static FRAME__INLINE unsigned frame__lane(frame__json_job *job, frame__names *na
             }
             is_size = size_level = 0;
         } else if (c == '"') {
-            if (full) {
+            if (blocks) {
+                q = frame__blocks_find(blocks, p + 1, 0);
+                if (q) q++;
+            } else if (full) {
                 q = p;
                 if (frame__string_check(&q, end)) q = NULL;
             } else {
@@ -199,7 +207,7 @@ static FRAME__INLINE unsigned frame__lane(frame__json_job *job, frame__names *na
                     : NULL;
         }
         if (!q) { /* a value this tier does not take */
-            go = full ? FRAME__TO_VALUE : FRAME__TO_FULL_VALUE;
+            go = full && !blocks ? FRAME__TO_VALUE : FRAME__TO_FULL_VALUE;
             break;
         }
         if ((go = frame__lane_next(&p, q, end)) != FRAME__TO_NAME) break;
@@ -213,7 +221,18 @@ static FRAME__INLINE unsigned frame__lane(frame__json_job *job, frame__names *na
  * registers. */
 static FRAME__NOINLINE unsigned frame__lane_full(frame__json_job *job, frame__names *names, frame__lane_state *l,
                                                  const frame__u8 *end, int from_value) {
-    return from_value ? frame__lane(job, names, l, end, 1, 1) : frame__lane(job, names, l, end, 1, 0);
+    return from_value ? frame__lane(job, names, l, end, 1, 1, NULL) : frame__lane(job, names, l, end, 1, 0, NULL);
+}
+
+/* The lane's block tier, for a header of more than 64 bytes: the full
+ * tier's members, each string's end its next quote of stage one's marks
+ * (walk_blocks.h). Out of line, as the full tier. FRAME__TO_NAME when
+ * stage one does not take its first block. */
+static FRAME__NOINLINE unsigned frame__lane_blocks(frame__json_job *job, frame__names *names, frame__lane_state *l,
+                                                   const frame__u8 *end) {
+    frame__blocks b;
+    if (!frame__blocks_start(&b, l->p, end)) return FRAME__TO_NAME;
+    return frame__lane(job, names, l, end, 1, 0, &b);
 }
 
 /* A short header: 16 to 64 bytes, most headers on the wire. */
@@ -437,8 +456,14 @@ lane: /* just past a header's '{' */
     lane.size_name = size_name;
     lane.at = p;
     go = FRAME__TO_NAME;
-    if (frame__is_short(job->start, end)) go = frame__lane_short(job, &names, &lane, end);
-    if (go == FRAME__TO_NAME) go = frame__lane(job, &names, &lane, end, 0, 0);
+    if (frame__is_short(job->start, end)) {
+        go = frame__lane_short(job, &names, &lane, end);
+    } else if (end - job->start > 64) {
+        frame__lane_state blocks = lane;
+        go = frame__lane_blocks(job, &names, &blocks, end);
+        lane = blocks;
+    }
+    if (go == FRAME__TO_NAME) go = frame__lane(job, &names, &lane, end, 0, 0, NULL);
     if (go >= FRAME__TO_FULL_NAME) {
         frame__lane_state full = lane;
         go = frame__lane_full(job, &names, &full, end, go == FRAME__TO_FULL_VALUE);

@@ -1,0 +1,151 @@
+/*
+ * lib/walk_blocks.h: stage one of the validator for headers of more than 64
+ * bytes (speed builds; walk_states.h is stage two). It reads the text a
+ * block of 64 bytes at a time through the kernel (frame__kernel_marks16,
+ * frame__kernel_utf8_16), and marks in each a bit per byte:
+ *   quotes  the quotes that open or close a string (not escaped ones);
+ *   marks   those and backslashes: a name with none but its quotes is
+ *           its own decoded bytes (its UTF-8 is well-formed), and has its
+ *           key taken from them as they stand.
+ * At once it checks, for the whole block, every rule of strings that needs
+ * no structure: no control byte, every escape well-formed (string_fast.h's
+ * table and frame__u_escape), every UTF-8 sequence well-formed (utf8_seq.h's
+ * rule: continuation bytes exactly where leads want them, and each lead's
+ * second byte in its range). So stage two finds a string's end as its next
+ * quote mark and never looks at its bytes. A block that breaks a rule is
+ * not used: the lane hands over where it is, and the full tier or the walk
+ * reports the error where it lies. Outside strings the rules are stricter
+ * than the text needs (no white space): such headers go to the walk.
+ */
+
+/* The cursor: the marks of one block, and what it passes to the next. */
+typedef struct frame__blocks {
+    const frame__u8 *base, *end; /* the block's first byte; the text's end */
+    uint64_t quotes;             /* bit i: base[i] opens or closes a string */
+    uint64_t marks;              /* those quotes, and backslashes */
+    uint64_t taken;              /* bytes of the next block an escape here took */
+    uint64_t wanted;             /* continuation bytes the next block starts with */
+} frame__blocks;
+
+/* The marks of four windows of 16 bytes as those of their 64. */
+#define FRAME__JOIN64(a, b, c, d) ((uint64_t)(a) | (uint64_t)(b) << 16 | (uint64_t)(c) << 32 | (uint64_t)(d) << 48)
+
+/* After lead c (0xc0..0xff), the second byte's lowest value, and how far
+ * above it the highest is; no byte is in range after a byte that leads no
+ * well-formed sequence (utf8_seq.h). */
+#define FRAME__UL(c) (frame__u8)(FRAME__UTF8_IS_LEAD(c) ? FRAME__UTF8_LO(c) : 0xffu)
+#define FRAME__US(c) (frame__u8)(FRAME__UTF8_IS_LEAD(c) ? FRAME__UTF8_HI(c) - FRAME__UTF8_LO(c) : 0u)
+#define FRAME__U4(F, c) F(c), F((c) + 1), F((c) + 2), F((c) + 3)
+#define FRAME__U16(F, c) FRAME__U4(F, c), FRAME__U4(F, (c) + 4), FRAME__U4(F, (c) + 8), FRAME__U4(F, (c) + 12)
+#define FRAME__U64(F) FRAME__U16(F, 0xc0), FRAME__U16(F, 0xd0), FRAME__U16(F, 0xe0), FRAME__U16(F, 0xf0)
+static const frame__u8 frame__utf8_low[64] = {FRAME__U64(FRAME__UL)};
+static const frame__u8 frame__utf8_span[64] = {FRAME__U64(FRAME__US)};
+#undef FRAME__U64
+#undef FRAME__U16
+#undef FRAME__U4
+#undef FRAME__US
+#undef FRAME__UL
+
+/* Whether the UTF-8 of the block is well-formed, given its bytes >= 0x80
+ * (highs), read from `at` (its bytes shifted down by `shift`, as the
+ * block's marks are). */
+static int frame__blocks_utf8(frame__blocks *b, const frame__u8 *at, unsigned shift, uint64_t highs) {
+    const frame__u8 *base = b->base;
+    uint64_t cont, ge3, ge4, lead, want;
+    unsigned a[4], b1[4], c[4], d[4], i, bad = 0;
+    frame__kernel_utf8_16(at, a);
+    frame__kernel_utf8_16(at + 16, b1);
+    frame__kernel_utf8_16(at + 32, c);
+    frame__kernel_utf8_16(at + 48, d);
+    cont = FRAME__JOIN64(a[0], b1[0], c[0], d[0]) >> shift;
+    ge3 = FRAME__JOIN64(a[1], b1[1], c[1], d[1]) >> shift;
+    ge4 = FRAME__JOIN64(a[2], b1[2], c[2], d[2]) >> shift;
+    /* A lead wants one continuation byte after it, two from 0xe0, three
+     * from 0xf0: exactly the continuation bytes there are. A sequence that
+     * would run past the text's end wants its last byte, the '}'. */
+    lead = highs & ~cont;
+    want = lead << 1 | ge3 << 2 | ge4 << 3 | b->wanted;
+    if (want != cont) return 0;
+    b->wanted = lead >> 63 | ge3 >> 62 | ge4 >> 61;
+    /* The second byte's range matters after leads from 0xe0 on (and
+     * 0xc0, 0xc1, which lead none). */
+    if (FRAME__JOIN64(a[3], b1[3], c[3], d[3]) >> shift & ~cont) return 0;
+    for (lead &= ge3; lead; lead &= lead - 1) {
+        i = frame__lowest_bit(lead);
+        bad |= (unsigned)(frame__u8)(base[i + 1] - frame__utf8_low[base[i] - 0xc0]) >
+               frame__utf8_span[base[i] - 0xc0];
+    }
+    return !bad;
+}
+
+/* Stage one for the block at b->base (before b->end, which is preceded by
+ * 64 bytes of text at least): 0 when it breaks a rule. */
+static int frame__blocks_load(frame__blocks *b) {
+    const frame__u8 *base = b->base, *end = b->end, *at = base, *p;
+    size_t left = (size_t)(end - base), n;
+    uint64_t quotes, backslashes, highs, taken = b->taken, next = 0;
+    unsigned m0[4], m1[4], m2[4], m3[4], i, k, shift = 0;
+    /* The last block is read as the text's last 64 bytes, its marks then
+     * shifted down: no byte outside the text is read. */
+    if (left < 64) {
+        shift = 64 - (unsigned)left;
+        at = end - 64;
+    }
+    frame__kernel_marks16(at, m0);
+    frame__kernel_marks16(at + 16, m1);
+    frame__kernel_marks16(at + 32, m2);
+    frame__kernel_marks16(at + 48, m3);
+    if (FRAME__JOIN64(m0[2], m1[2], m2[2], m3[2]) >> shift) return 0; /* a control byte */
+    quotes = FRAME__JOIN64(m0[0], m1[0], m2[0], m3[0]) >> shift;
+    backslashes = FRAME__JOIN64(m0[1], m1[1], m2[1], m3[1]) >> shift;
+    highs = FRAME__JOIN64(m0[3], m1[3], m2[3], m3[3]) >> shift;
+    if ((highs | b->wanted) && !frame__blocks_utf8(b, at, shift, highs)) return 0;
+    b->marks = backslashes;
+    /* Escapes, from the first backslash that no escape took: each takes
+     * the byte after it (a quote or backslash there is no mark), a
+     * surrogate pair the backslash of its low half. A backslash is never
+     * the text's last byte (that is the '}'). */
+    for (backslashes &= ~taken; backslashes; backslashes &= ~taken & (backslashes - 1)) {
+        i = frame__lowest_bit(backslashes);
+        p = base + i;
+        if (frame__escaped[p[1]] > 1) {
+            k = i + 1;
+        } else {
+            if (!(n = frame__u_escape(p, end))) return 0;
+            if (n < 12) continue;
+            k = i + 6; /* the low half's backslash */
+        }
+        if (k < 64)
+            taken |= 1ull << k;
+        else /* in the next block */
+            next |= 1ull << (k - 64);
+    }
+    b->quotes = quotes & ~taken;
+    b->marks |= b->quotes;
+    b->taken = next;
+    return 1;
+}
+
+/* Starts the cursor at p, before end (64 bytes of text at least lie before
+ * end): 0 when the first block breaks a rule. */
+static FRAME__INLINE int frame__blocks_start(frame__blocks *b, const frame__u8 *p, const frame__u8 *end) {
+    b->base = p;
+    b->end = end;
+    b->taken = b->wanted = 0;
+    return frame__blocks_load(b);
+}
+
+/* The first byte at or after p (not before the cursor's block) whose bit
+ * is set in the blocks' quotes (or, with any = 1, marks); NULL when none is
+ * before a block that breaks a rule, or before the text's end. */
+static FRAME__INLINE const frame__u8 *frame__blocks_find(frame__blocks *b, const frame__u8 *p, int any) {
+    size_t off;
+    uint64_t m;
+    for (;;) {
+        off = (size_t)(p - b->base);
+        if (off < 64 && (m = (any ? b->marks : b->quotes) >> off) != 0) return p + frame__lowest_bit(m);
+        b->base += 64;
+        if (b->base >= b->end || !frame__blocks_load(b)) return NULL;
+        if (p < b->base) p = b->base;
+    }
+}
