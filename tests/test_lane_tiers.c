@@ -184,3 +184,78 @@ Test(lane, short_headers_of_every_length_from_16_to_64_bytes) {
         expect(json, FRAME_E_DUPLICATE_NAME, "\"a\":1");
     }
 }
+
+/*
+ * Headers of more than 64 bytes go first through stage one by blocks of 64
+ * bytes (lib/walk_blocks.h), which checks escapes, UTF-8 and control bytes
+ * for a whole block, carrying what crosses into the next. Each piece below
+ * is put into a string (a value, a name, the last value) at every offset
+ * across the first blocks; the header must get the verdict and offset that
+ * the walk alone gives it (the same text with a space after its '}', which
+ * keeps the lane out), and the same before a guard page.
+ */
+static void agree_with_the_walk(const char *json, size_t len) {
+    char spaced[512];
+    size_t pos = 777, pos_walk = 777;
+    frame_header h, h_walk;
+    frame_errno e, e_walk;
+    cr_assert(len + 1 < sizeof spaced, "bad test");
+    memcpy(spaced, json, len);
+    spaced[len] = ' ';
+    e = frame_header_parse(&h, NULL, json, len, &pos);
+    e_walk = frame_header_parse(&h_walk, NULL, spaced, len + 1, &pos_walk);
+    cr_expect_eq(e, e_walk, "%.*s: %s, but the walk says %s", (int)len, json, frame_errname(e), frame_errname(e_walk));
+    cr_expect_eq(e ? pos : 0, e_walk ? pos_walk : 0, "%.*s: %s at %zu, the walk at %zu", (int)len, json,
+                 frame_errname(e), pos, pos_walk);
+    check(json, len, e, e ? pos : 0);
+}
+
+Test(lane, stage_one_by_blocks_agrees_with_the_walk_at_every_offset) {
+    static const char *const pieces[] = {
+        /* well-formed */
+        "\\n", "\\\"", "\\\\", "\\\\\\\"", "\\\\\\\\", "\\/", "\\u00e9", "\\ud83d\\ude00", "\xc3\xa9",
+        "\xe6\x97\xa5", "\xf0\x9f\x98\x80", "\xed\x9f\xbf", "\xe0\xa0\x80", "\xf0\x90\x80\x80", "\xf4\x8f\xbf\xbf",
+        "\xe2\x80\xa8",
+        /* ill-formed escapes */
+        "\\x", "\\u12g4", "\\udc00", "\\ud83d", "\\ud83dx", "\\ud83d\\u0041", "\\ud83d\\n", "\\u00",
+        /* ill-formed UTF-8 */
+        "\xc0\x80", "\xc1\xbf", "\xe0\x80\x80", "\xe0\x9f\xbf", "\xed\xa0\x80", "\xf0\x80\x80\x80",
+        "\xf0\x8f\xbf\xbf", "\xf4\x90\x80\x80", "\xf5\x80\x80\x80", "\xff", "\x80", "\xbf\xbf", "\xc3",
+        "\xe6\x97", "\xf0\x9f\x98", "\xc3\xa9\xa9", "\xc3\xc3\xa9",
+        /* control bytes and a quote that ends the string early */
+        "\x01", "\x1f", "\t", "\n", "\"",
+    };
+    static const char *const forms[] = {
+        "{\"size\":1,\"name\":\"%.*s%s\",\"z\":1}", /* a value */
+        "{\"size\":1,\"n%.*s%s\":1,\"z\":1}",       /* a name */
+        "{\"size\":1,\"name\":\"%.*s%s\"}",         /* the last value */
+    };
+    char json[512];
+    size_t i, f, pad;
+    int n;
+    for (i = 0; i < sizeof pieces / sizeof pieces[0]; i++)
+        for (f = 0; f < sizeof forms / sizeof forms[0]; f++)
+            for (pad = 40; pad < 180; pad++) {
+                n = snprintf(json, sizeof json, forms[f], (int)pad,
+                             "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz"
+                             "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz"
+                             "abcdefghijklmnopqrstuvwxyz",
+                             pieces[i]);
+                agree_with_the_walk(json, (size_t)n);
+            }
+}
+
+Test(lane, stage_one_by_blocks_takes_escapes_and_utf8_in_every_member) {
+    /* Each accepted through the block tier: a string's escapes and UTF-8
+     * in names and values, literals and negative numbers, across blocks. */
+    static const char *const good =
+        "{\"size\":5,\"gr\xc3\xb6\xc3\x9f" "e\":\"\\u00e9t\xc3\xa9\",\"tab\\tname\":true,\"quote\\\"d\":-12,"
+        "\"emoji_\xf0\x9f\x98\x80\":\"\\ud83d\\ude00\\\\\",\"n\":null,\"f\":false,\"long name of a member\":\"x\"}";
+    char json[512];
+    expect(good, FRAME_OK, NULL);
+    /* and a duplicate: the escaped name is the plain one */
+    snprintf(json, sizeof json, "%.*s,\"tab\\u0009name\":1}", (int)strlen(good) - 1, good);
+    expect(json, FRAME_E_DUPLICATE_NAME, "\"tab\\u0009name\":1");
+    snprintf(json, sizeof json, "%.*s,\"gr\\u00f6\\u00dfe\":1}", (int)strlen(good) - 1, good);
+    expect(json, FRAME_E_DUPLICATE_NAME, "\"gr\\u00f6\\u00dfe\":1");
+}
