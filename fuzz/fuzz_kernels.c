@@ -14,9 +14,11 @@
  *    of the data and to ends up to 80 bytes on (the first '"', '\\', control
  *    or byte >= 0x80, or end), never reading past end (the input is
  *    libFuzzer's exact-size copy: ASan reports an over-read);
- *  - frame__kernel_special16() and frame__kernel_quotes16() of every
- *    16-byte window (of the first 1 KiB; then 16 bytes apart): the special
- *    bytes' and the quotes' bits.
+ *  - frame__kernel_special16(), frame__kernel_quotes16(),
+ *    frame__kernel_marks16() and frame__kernel_utf8_16() of every 16-byte
+ *    window (of the first 1 KiB; then 16 bytes apart): the bits of the
+ *    special bytes, the quotes, the backslashes, controls and bytes >= 0x80,
+ *    and of continuation bytes, bytes >= 0xe0, >= 0xf0 and 0x80..0xc1.
  * Controls (fuzz_common.h bytes 4-7): ctl[2] split (0 whole, 1 byte by byte,
  * else random chunks of up to ctl[2] bytes), ctl[3] the seed of the splits;
  * ctl[0..1] unused. The rest of the input is the data.
@@ -100,8 +102,42 @@ static void check_special(const fzk_kernel *k, const char *name, const uint8_t *
     FZ_CHECK(k->special(d + n, d + n) == d + n);
 }
 
-/* special16 and quotes16 of every 16-byte window (of the first 1 KiB;
- * then 16 bytes apart) against their definitions. */
+/* Bit b of each of want[0..3] for the classes of byte c: the marks16 ones
+ * (m = 0) or the utf8_16 ones (m = 1). */
+static void classes_of(unsigned c, unsigned b, int m, unsigned want[4]) {
+    int is[4];
+    unsigned k;
+    if (!m) {
+        is[0] = c == '"';
+        is[1] = c == '\\';
+        is[2] = c < 0x20;
+        is[3] = c >= 0x80;
+    } else {
+        is[0] = c >= 0x80 && c <= 0xbf;
+        is[1] = c >= 0xe0;
+        is[2] = c >= 0xf0;
+        is[3] = c >= 0x80 && c <= 0xc1;
+    }
+    for (k = 0; k < 4; k++)
+        if (is[k]) want[k] |= 1u << b;
+}
+
+/* The four classes of a window, from marks16 (m = 0) or utf8_16. */
+static void check_classes(const fzk_kernel *k, const char *name, const uint8_t *p, size_t at, int m) {
+    unsigned got[4], want[4] = {0, 0, 0, 0}, b;
+    if (!m) k->marks16(p, got);
+    else k->utf8_16(p, got);
+    for (b = 0; b < 16; b++) classes_of(p[b], b, m, want);
+    for (b = 0; b < 4; b++)
+        if (got[b] != want[b]) {
+            fprintf(stderr, "fuzz_kernels: %s %s(p+%zu)[%u]: %04x, want %04x\n", name, m ? "utf8_16" : "marks16", at,
+                    b, got[b], want[b]);
+            abort();
+        }
+}
+
+/* special16, quotes16, marks16 and utf8_16 of every 16-byte window (of the
+ * first 1 KiB; then 16 bytes apart) against their definitions. */
 static void check_windows(const fzk_kernel *k, const char *name, const uint8_t *d, size_t n) {
     size_t at, step;
     for (at = 0; at + 16 <= n; at += step) {
@@ -115,6 +151,8 @@ static void check_windows(const fzk_kernel *k, const char *name, const uint8_t *
                     name, at, special, want_s, quotes, want_q);
             abort();
         }
+        check_classes(k, name, d + at, at, 0);
+        check_classes(k, name, d + at, at, 1);
         step = at < 1024 ? 1 : 16;
     }
 }

@@ -40,6 +40,8 @@ typedef struct fzk_kernel {
     const unsigned char *(*special)(const unsigned char *p, const unsigned char *end);
     unsigned (*special16)(const unsigned char *p);
     unsigned (*quotes16)(const unsigned char *p);
+    void (*marks16)(const unsigned char *p, unsigned m[4]);
+    void (*utf8_16)(const unsigned char *p, unsigned m[4]);
 } fzk_kernel;
 
 extern const fzk_kernel fzk_sse2, fzk_neon, fzk_word, fzk_small;

@@ -192,6 +192,15 @@ static unsigned quotes16(const unsigned char *p) {
     return frame__kernel_quotes16(p);
 }
 
+static void marks16(const unsigned char *p, unsigned m[4]) {
+    frame__kernel_marks16(p, m);
+}
+
+static void utf8_16(const unsigned char *p, unsigned m[4]) {
+    frame__kernel_utf8_16(p, m);
+}
+
 /* The name is the kernel's own (scan.h): the harness checks that each copy
  * has the kernel it was meant to have. */
-const fzk_kernel FZK_PASTE(fzk_, FZK_NAME) = {FRAME__KERNEL_NAME, parse, decode, special, special16, quotes16};
+const fzk_kernel FZK_PASTE(fzk_, FZK_NAME) = {FRAME__KERNEL_NAME, parse, decode, special, special16, quotes16,
+                                                  marks16, utf8_16};

@@ -50,8 +50,8 @@ static FRAME__INLINE const frame__u8 *frame__lane_size(frame__json_job *job, con
 }
 
 /* Where the walk goes on after the fast lane: a state of the walk, or
- * (from the lane's plain tier only) the full tier, at a name or at a
- * value. */
+ * (from the lane's plain and block tiers) the full tier, at a name or at a
+ * value; or, for a header of more than 64 bytes, the block tier. */
 enum {
     FRAME__TO_NAME,
     FRAME__TO_COLON,
@@ -60,7 +60,8 @@ enum {
     FRAME__TO_NEXT,
     FRAME__TO_DONE,
     FRAME__TO_FULL_NAME,
-    FRAME__TO_FULL_VALUE
+    FRAME__TO_FULL_VALUE,
+    FRAME__TO_BLOCKS
 };
 
 /* What the fast lane starts from and leaves for the walk: the walk's
@@ -226,12 +227,12 @@ static FRAME__NOINLINE unsigned frame__lane_full(frame__json_job *job, frame__na
 
 /* The lane's block tier, for a header of more than 64 bytes: the full
  * tier's members, each string's end its next quote of stage one's marks
- * (walk_blocks.h). Out of line, as the full tier. FRAME__TO_NAME when
- * stage one does not take its first block. */
+ * (walk_blocks.h). Out of line, as the full tier. When stage one does not
+ * take its first block, the full tier takes the header. */
 static FRAME__NOINLINE unsigned frame__lane_blocks(frame__json_job *job, frame__names *names, frame__lane_state *l,
                                                    const frame__u8 *end) {
     frame__blocks b;
-    if (!frame__blocks_start(&b, l->p, end)) return FRAME__TO_NAME;
+    if (!frame__blocks_start(&b, l->p, end)) return FRAME__TO_FULL_NAME;
     return frame__lane(job, names, l, end, 1, 0, &b);
 }
 
@@ -456,17 +457,13 @@ lane: /* just past a header's '{' */
     lane.size_name = size_name;
     lane.at = p;
     go = FRAME__TO_NAME;
-    if (frame__is_short(job->start, end)) {
-        go = frame__lane_short(job, &names, &lane, end);
-    } else if (end - job->start > 64) {
-        frame__lane_state blocks = lane;
-        go = frame__lane_blocks(job, &names, &blocks, end);
-        lane = blocks;
-    }
+    if (frame__is_short(job->start, end)) go = frame__lane_short(job, &names, &lane, end);
+    else if (end - job->start > 64) go = FRAME__TO_BLOCKS;
     if (go == FRAME__TO_NAME) go = frame__lane(job, &names, &lane, end, 0, 0, NULL);
     if (go >= FRAME__TO_FULL_NAME) {
         frame__lane_state full = lane;
-        go = frame__lane_full(job, &names, &full, end, go == FRAME__TO_FULL_VALUE);
+        if (go == FRAME__TO_BLOCKS) go = frame__lane_blocks(job, &names, &full, end);
+        if (go >= FRAME__TO_FULL_NAME) go = frame__lane_full(job, &names, &full, end, go == FRAME__TO_FULL_VALUE);
         lane = full;
     }
     p = lane.p;
