@@ -32,6 +32,18 @@
  *   special16, the marks of a short header (walk_states.h). Reads exactly
  *   those 16 bytes.
  *
+ *   void frame__kernel_marks16(const frame__u8 *p, unsigned m[4]);
+ *
+ *   The classes of p[0..15] that stage one (walk_blocks.h) marks in a
+ *   block, a bit each in the same way: m[0] quotes, m[1] backslashes, m[2]
+ *   controls (below 0x20), m[3] bytes >= 0x80. Reads exactly those 16 bytes.
+ *
+ *   void frame__kernel_utf8_16(const frame__u8 *p, unsigned m[4]);
+ *
+ *   The UTF-8 classes of p[0..15], for a block with bytes >= 0x80: m[0]
+ *   continuation bytes (0x80..0xbf), m[1] bytes >= 0xe0, m[2] bytes >=
+ *   0xf0, m[3] bytes 0x80..0xc1. Reads exactly those 16 bytes.
+ *
  * The kernels, one file each:
  *   kernel_sse2.h   16 bytes per step; x86-64, whose baseline has SSE2 (no
  *                   run-time dispatch)

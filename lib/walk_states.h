@@ -5,9 +5,11 @@
  * (names_table.h). A header's top-level members go first through a fast
  * lane: for a short header (16 to 64 bytes) whose strings are all plain,
  * stage one marks its quotes and frame__lane_short walks from mark to mark;
- * otherwise, or where that stops, frame__lane's plain tier, then its full
- * tier, then the general states, each going on where the one before
- * stopped.
+ * otherwise, or where that stops, frame__lane's plain tier. A longer header
+ * goes to its block tier instead: stage one by blocks of 64 bytes
+ * (walk_blocks.h) marks its string ends and checks escapes and UTF-8 in
+ * bulk. Where those stop, the full tier, then the general states, each
+ * going on where the one before stopped.
  */
 #include "names_table.h"
 #include "walk_blocks.h"
