@@ -18,7 +18,7 @@
  *    frame__kernel_marks16() and frame__kernel_utf8_16() of every 16-byte
  *    window (of the first 1 KiB; then 16 bytes apart): the bits of the
  *    special bytes, the quotes, the backslashes, controls and bytes >= 0x80,
- *    and of continuation bytes, bytes >= 0xe0, >= 0xf0 and 0x80..0xc1.
+ *    and of continuation bytes, bytes >= 0xe0, >= 0xf0, and 0xc0 or 0xc1.
  * Controls (fuzz_common.h bytes 4-7): ctl[2] split (0 whole, 1 byte by byte,
  * else random chunks of up to ctl[2] bytes), ctl[3] the seed of the splits;
  * ctl[0..1] unused. The rest of the input is the data.
@@ -116,7 +116,7 @@ static void classes_of(unsigned c, unsigned b, int m, unsigned want[4]) {
         is[0] = c >= 0x80 && c <= 0xbf;
         is[1] = c >= 0xe0;
         is[2] = c >= 0xf0;
-        is[3] = c >= 0x80 && c <= 0xc1;
+        is[3] = c == 0xc0 || c == 0xc1;
     }
     for (k = 0; k < 4; k++)
         if (is[k]) want[k] |= 1u << b;

@@ -58,5 +58,5 @@ static FRAME__INLINE void frame__kernel_utf8_16(const frame__u8 *p, unsigned m[4
     m[0] = (unsigned)frame__bits16(vandq_u8(vcgeq_u8(v, vdupq_n_u8(0x80)), vcltq_u8(v, vdupq_n_u8(0xc0))));
     m[1] = (unsigned)frame__bits16(vcgeq_u8(v, vdupq_n_u8(0xe0)));
     m[2] = (unsigned)frame__bits16(vcgeq_u8(v, vdupq_n_u8(0xf0)));
-    m[3] = (unsigned)frame__bits16(vandq_u8(vcgeq_u8(v, vdupq_n_u8(0x80)), vcltq_u8(v, vdupq_n_u8(0xc2))));
+    m[3] = (unsigned)frame__bits16(vceqq_u8(vandq_u8(v, vdupq_n_u8(0xfe)), vdupq_n_u8(0xc0)));
 }

@@ -47,6 +47,6 @@ static FRAME__INLINE void frame__kernel_utf8_16(const frame__u8 *p, unsigned m[4
         m[0] |= (unsigned)(p[i] >= 0x80 && p[i] < 0xc0) << i;
         m[1] |= (unsigned)(p[i] >= 0xe0) << i;
         m[2] |= (unsigned)(p[i] >= 0xf0) << i;
-        m[3] |= (unsigned)(p[i] >= 0x80 && p[i] < 0xc2) << i;
+        m[3] |= (unsigned)(p[i] == 0xc0 || p[i] == 0xc1) << i;
     }
 }

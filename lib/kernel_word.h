@@ -45,7 +45,5 @@ static FRAME__INLINE void frame__kernel_utf8_16(const frame__u8 *p, unsigned m[4
     m[1] = frame__gather8(a & a << 1 & a << 2 & FRAME__HIGHS) | frame__gather8(b & b << 1 & b << 2 & FRAME__HIGHS) << 8;
     m[2] = frame__gather8(a & a << 1 & a << 2 & a << 3 & FRAME__HIGHS) |
            frame__gather8(b & b << 1 & b << 2 & b << 3 & FRAME__HIGHS) << 8;
-    /* 0x80..0xc1: the low 7 bits plus 0x3e stay below 0x80. */
-    m[3] = frame__gather8(a & ~((a & ~FRAME__HIGHS) + FRAME__ONES * 0x3e) & FRAME__HIGHS) |
-           frame__gather8(b & ~((b & ~FRAME__HIGHS) + FRAME__ONES * 0x3e) & FRAME__HIGHS) << 8;
+    m[3] = frame__gather8(frame__equal8(a | FRAME__ONES, 0xc1)) | frame__gather8(frame__equal8(b | FRAME__ONES, 0xc1)) << 8;
 }

@@ -42,7 +42,7 @@
  *
  *   The UTF-8 classes of p[0..15], for a block with bytes >= 0x80: m[0]
  *   continuation bytes (0x80..0xbf), m[1] bytes >= 0xe0, m[2] bytes >=
- *   0xf0, m[3] bytes 0x80..0xc1. Reads exactly those 16 bytes.
+ *   0xf0, m[3] bytes 0xc0 and 0xc1. Reads exactly those 16 bytes.
  *
  * The kernels, one file each:
  *   kernel_sse2.h   16 bytes per step; x86-64, whose baseline has SSE2 (no

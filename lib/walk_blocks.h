@@ -67,9 +67,11 @@ static int frame__blocks_utf8(frame__blocks *b, const frame__u8 *at, unsigned sh
     want = lead << 1 | ge3 << 2 | ge4 << 3 | b->wanted;
     if (want != cont) return 0;
     b->wanted = lead >> 63 | ge3 >> 62 | ge4 >> 61;
-    /* The second byte's range matters after leads from 0xe0 on (and
-     * 0xc0, 0xc1, which lead none). */
-    if (FRAME__JOIN64(a[3], b1[3], c[3], d[3]) >> shift & ~cont) return 0;
+    /* 0xc0 and 0xc1 lead no well-formed sequence; after leads from 0xe0
+     * on, the second byte's range matters. (Bytes of the window before
+     * the block, the last block's, passed an earlier block: none is 0xc0
+     * or 0xc1, nor below, a control.) */
+    if (a[3] | b1[3] | c[3] | d[3]) return 0;
     for (lead &= ge3; lead; lead &= lead - 1) {
         i = frame__lowest_bit(lead);
         bad |= (unsigned)(frame__u8)(base[i + 1] - frame__utf8_low[base[i] - 0xc0]) >
@@ -95,7 +97,7 @@ static int frame__blocks_load(frame__blocks *b) {
     frame__kernel_marks16(at + 16, m1);
     frame__kernel_marks16(at + 32, m2);
     frame__kernel_marks16(at + 48, m3);
-    if (FRAME__JOIN64(m0[2], m1[2], m2[2], m3[2]) >> shift) return 0; /* a control byte */
+    if (m0[2] | m1[2] | m2[2] | m3[2]) return 0; /* a control byte (see frame__blocks_utf8) */
     quotes = FRAME__JOIN64(m0[0], m1[0], m2[0], m3[0]) >> shift;
     backslashes = FRAME__JOIN64(m0[1], m1[1], m2[1], m3[1]) >> shift;
     highs = FRAME__JOIN64(m0[3], m1[3], m2[3], m3[3]) >> shift;
