@@ -23,18 +23,19 @@ static FRAME__INLINE const frame__u8 *frame__name_token(const frame__u8 *p, cons
  * table is never more than half full. The table is made when a name first
  * needs it: the first FRAME__LANE names of a header (the walker's fast
  * lane) are told apart by 8-byte keys of their decoded bytes, found
- * through a small table of their own (lane[], twice as many slots as
- * names, each taken slot a bit of `used`), and a header that needs no more
+ * through a small table of their own (lane[], four times as many slots as
+ * names, so that a name seldom finds its slot taken; each taken slot a bit
+ * of `used`), and a header that needs no more
  * never hashes a name whole. */
 #define FRAME__LANE 32u
-#define FRAME__LANE_SLOTS (2 * FRAME__LANE) /* a power of two */
+#define FRAME__LANE_SLOTS (4 * FRAME__LANE) /* a power of two: 128 */
 
 typedef struct frame__names {
     const frame__u8 *start, *end;
     unsigned mask; /* 0: no table yet */
     uint32_t off[FRAME_MAX_MEMBERS];
     uint64_t keys[FRAME__LANE];
-    uint64_t used;                     /* the slots of lane[] in use, a bit each (frame__lane_index) */
+    uint64_t used[FRAME__LANE_SLOTS / 64]; /* the slots of lane[] in use, a bit each (frame__lane_find) */
     frame__u8 lane[FRAME__LANE_SLOTS]; /* the lane's names by key: their numbers */
     uint16_t table[2 * FRAME_MAX_MEMBERS];
 } frame__names;
@@ -43,7 +44,7 @@ static FRAME__INLINE void frame__names_init(frame__names *s, const frame__u8 *st
     s->start = start;
     s->end = end;
     s->mask = 0;
-    s->used = 0;
+    s->used[0] = s->used[1] = 0;
 }
 
 /* A plain name's key: its first 8 bytes with its length in the top byte; a
@@ -72,8 +73,8 @@ static FRAME__INLINE uint64_t frame__name_key_of(const char *s, size_t n) {
 /* The free slot of lane[] for a key, or FRAME__LANE_SLOTS when a name
  * recorded there has that key. */
 static FRAME__INLINE unsigned frame__lane_find(const frame__names *s, uint64_t key) {
-    unsigned i = (unsigned)((key * 0x9e3779b97f4a7c15ull) >> 58); /* FRAME__LANE_SLOTS: 64 */
-    while (s->used >> i & 1) {
+    unsigned i = (unsigned)((key * 0x9e3779b97f4a7c15ull) >> 57); /* FRAME__LANE_SLOTS: 128 */
+    while (s->used[i >> 6] >> (i & 63) & 1) {
         if (s->keys[s->lane[i]] == key) return FRAME__LANE_SLOTS;
         i = (i + 1) & (FRAME__LANE_SLOTS - 1);
     }
@@ -89,7 +90,7 @@ static FRAME__INLINE unsigned frame__lane_find(const frame__names *s, uint64_t k
 static FRAME__INLINE int frame__names_lane(frame__names *s, const frame__u8 *quote, uint64_t key, unsigned count) {
     unsigned i = frame__lane_find(s, key);
     if (i == FRAME__LANE_SLOTS) return 1;
-    s->used |= 1ull << i;
+    s->used[i >> 6] |= 1ull << (i & 63);
     s->lane[i] = (frame__u8)count;
     s->keys[count] = key;
     s->off[count] = (uint32_t)(quote - s->start);
@@ -103,7 +104,7 @@ static FRAME__INLINE void frame__names_lane_index(frame__names *s, unsigned firs
     unsigned k, i;
     for (k = first; k < count; k++) {
         i = frame__lane_find(s, s->keys[k]);
-        s->used |= 1ull << i;
+        s->used[i >> 6] |= 1ull << (i & 63);
         s->lane[i] = (frame__u8)k;
     }
 }
