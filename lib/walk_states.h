@@ -133,7 +133,11 @@ static FRAME__INLINE void frame__lane_leave(frame__json_job *job, frame__lane_st
  * strings and positive integers, and hands anything else to the full tier
  * (full = 1, out of line: frame__lane_full), which goes on from that name
  * or value (from_value) with strings with escapes or UTF-8, negative
- * integers and literals too.
+ * integers and literals too. The block tier (full = 1 with blocks, out of
+ * line: frame__lane_blocks) takes what the full tier takes, each string's
+ * end found in stage one's marks; it hands the full tier a string that
+ * runs into a block stage one did not take, and any value it does not
+ * take.
  */
 static FRAME__INLINE unsigned frame__lane(frame__json_job *job, frame__names *names, frame__lane_state *l,
                                           const frame__u8 *end, int full, int from_value, frame__blocks *blocks) {
