@@ -48,7 +48,8 @@ static FRAME__INLINE void frame__names_init(frame__names *s, const frame__u8 *st
 }
 
 /* A plain name's key: its first 8 bytes with its length in the top byte; a
- * name of up to 7 bytes is its key. */
+ * name of up to 7 bytes is its key. The name and its closing quote lie
+ * before end: with fewer than 8 bytes left, it has fewer than 7. */
 static FRAME__INLINE uint64_t frame__name_key(const frame__u8 *name, size_t len, const frame__u8 *end) {
     /* The low bytes of a word: as many as a name has, 8 at most. */
     static const uint64_t low[9] = {0, 0xff, 0xffff, 0xffffff, 0xffffffff, 0xffffffffffull, 0xffffffffffffull,
@@ -57,7 +58,6 @@ static FRAME__INLINE uint64_t frame__name_key(const frame__u8 *name, size_t len,
     size_t i;
     /* Below 8 bytes a key's top byte is 0 but for the length: ^ is |. */
     if (end - name >= 8) return (frame__load64(name) & low[len < 8 ? len : 8]) ^ (uint64_t)len << 56;
-    if (len >= 8) return frame__load64(name) ^ ((uint64_t)len << 56);
     for (i = 0; i < len; i++) w |= (uint64_t)name[i] << (8 * i);
     return w | (uint64_t)len << 56;
 }

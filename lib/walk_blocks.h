@@ -30,17 +30,18 @@ typedef struct frame__blocks {
 /* The marks of four windows of 16 bytes as those of their 64. */
 #define FRAME__JOIN64(a, b, c, d) ((uint64_t)(a) | (uint64_t)(b) << 16 | (uint64_t)(c) << 32 | (uint64_t)(d) << 48)
 
-/* After lead c (0xc0..0xff), the second byte's lowest value, and how far
+/* After lead c (0xe0..0xff), the second byte's lowest value, and how far
  * above it the highest is; no byte is in range after a byte that leads no
- * well-formed sequence (utf8_seq.h). */
+ * well-formed sequence (utf8_seq.h). Leads below 0xe0 need no look-up:
+ * any continuation byte follows them, and 0xc0, 0xc1 are refused by mask. */
 #define FRAME__UL(c) (frame__u8)(FRAME__UTF8_IS_LEAD(c) ? FRAME__UTF8_LO(c) : 0xffu)
 #define FRAME__US(c) (frame__u8)(FRAME__UTF8_IS_LEAD(c) ? FRAME__UTF8_HI(c) - FRAME__UTF8_LO(c) : 0u)
 #define FRAME__U4(F, c) F(c), F((c) + 1), F((c) + 2), F((c) + 3)
 #define FRAME__U16(F, c) FRAME__U4(F, c), FRAME__U4(F, (c) + 4), FRAME__U4(F, (c) + 8), FRAME__U4(F, (c) + 12)
-#define FRAME__U64(F) FRAME__U16(F, 0xc0), FRAME__U16(F, 0xd0), FRAME__U16(F, 0xe0), FRAME__U16(F, 0xf0)
-static const frame__u8 frame__utf8_low[64] = {FRAME__U64(FRAME__UL)};
-static const frame__u8 frame__utf8_span[64] = {FRAME__U64(FRAME__US)};
-#undef FRAME__U64
+#define FRAME__U32(F) FRAME__U16(F, 0xe0), FRAME__U16(F, 0xf0)
+static const frame__u8 frame__utf8_low[32] = {FRAME__U32(FRAME__UL)};
+static const frame__u8 frame__utf8_span[32] = {FRAME__U32(FRAME__US)};
+#undef FRAME__U32
 #undef FRAME__U16
 #undef FRAME__U4
 #undef FRAME__US
@@ -74,8 +75,8 @@ static int frame__blocks_utf8(frame__blocks *b, const frame__u8 *at, unsigned sh
     if (a[3] | b1[3] | c[3] | d[3]) return 0;
     for (lead &= ge3; lead; lead &= lead - 1) {
         i = frame__lowest_bit(lead);
-        bad |= (unsigned)(frame__u8)(base[i + 1] - frame__utf8_low[base[i] - 0xc0]) >
-               frame__utf8_span[base[i] - 0xc0];
+        bad |= (unsigned)(frame__u8)(base[i + 1] - frame__utf8_low[base[i] - 0xe0]) >
+               frame__utf8_span[base[i] - 0xe0];
     }
     return !bad;
 }
