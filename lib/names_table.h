@@ -23,12 +23,12 @@ static FRAME__INLINE const frame__u8 *frame__name_token(const frame__u8 *p, cons
  * table is never more than half full. The table is made when a name first
  * needs it: the first FRAME__LANE names of a header (the walker's fast
  * lane) are told apart by 8-byte keys of their decoded bytes, found
- * through a small table of their own (lane[], four times as many slots as
+ * through a small table of their own (lane[], eight times as many slots as
  * names, so that a name seldom finds its slot taken; each taken slot a bit
  * of `used`), and a header that needs no more
  * never hashes a name whole. */
 #define FRAME__LANE 32u
-#define FRAME__LANE_SLOTS (4 * FRAME__LANE) /* a power of two: 128 */
+#define FRAME__LANE_SLOTS (8 * FRAME__LANE) /* a power of two: 256 */
 
 typedef struct frame__names {
     const frame__u8 *start, *end;
@@ -44,7 +44,7 @@ static FRAME__INLINE void frame__names_init(frame__names *s, const frame__u8 *st
     s->start = start;
     s->end = end;
     s->mask = 0;
-    s->used[0] = s->used[1] = 0;
+    s->used[0] = s->used[1] = s->used[2] = s->used[3] = 0;
 }
 
 /* A plain name's key: its first 8 bytes with its length in the top byte; a
@@ -73,7 +73,7 @@ static FRAME__INLINE uint64_t frame__name_key_of(const char *s, size_t n) {
 /* The free slot of lane[] for a key, or FRAME__LANE_SLOTS when a name
  * recorded there has that key. */
 static FRAME__INLINE unsigned frame__lane_find(const frame__names *s, uint64_t key) {
-    unsigned i = (unsigned)((key * 0x9e3779b97f4a7c15ull) >> 57); /* FRAME__LANE_SLOTS: 128 */
+    unsigned i = (unsigned)((key * 0x9e3779b97f4a7c15ull) >> 56); /* FRAME__LANE_SLOTS: 256 */
     while (s->used[i >> 6] >> (i & 63) & 1) {
         if (s->keys[s->lane[i]] == key) return FRAME__LANE_SLOTS;
         i = (i + 1) & (FRAME__LANE_SLOTS - 1);

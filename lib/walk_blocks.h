@@ -23,9 +23,13 @@ typedef struct frame__blocks {
     const frame__u8 *base, *end; /* the block's first byte; the text's end */
     uint64_t quotes;             /* bit i: base[i] opens or closes a string */
     uint64_t marks;              /* those quotes, and backslashes */
-    uint64_t taken;              /* bytes of the next block an escape here took */
+    uint64_t escaped;            /* 1: an escape here takes the next block's first byte */
+    uint64_t pairs;              /* the low halves of surrogate pairs that start there */
     uint64_t wanted;             /* continuation bytes the next block starts with */
 } frame__blocks;
+
+/* Bits at even offsets in a word. */
+#define FRAME__EVEN 0x5555555555555555ull
 
 /* The marks of four windows of 16 bytes as those of their 64. */
 #define FRAME__JOIN64(a, b, c, d) ((uint64_t)(a) | (uint64_t)(b) << 16 | (uint64_t)(c) << 32 | (uint64_t)(d) << 48)
@@ -81,13 +85,63 @@ static int frame__blocks_utf8(frame__blocks *b, const frame__u8 *at, unsigned sh
     return !bad;
 }
 
+/* The backslashes that start an escape, of a block's backslashes bs whose
+ * first byte an escape of the block before takes when `escaped` is 1: in a
+ * run of backslashes, the first, third, fifth... Adding a run's first bit
+ * to the run clears it, so runs that start at an even offset are told from
+ * the others without a loop over them. */
+static FRAME__INLINE uint64_t frame__escape_starts(uint64_t bs, uint64_t escaped) {
+    uint64_t even_runs;
+    bs &= ~escaped;
+    even_runs = bs & ~(bs + (bs & ~(bs << 1) & FRAME__EVEN));
+    return (even_runs & FRAME__EVEN) | (bs & ~even_runs & ~FRAME__EVEN);
+}
+
+/* Whether the escapes that start at the block's bits `starts` are
+ * well-formed (string_fast.h's table and frame__u_escape's rule), without
+ * a branch on what each one is: a surrogate is rare, and is checked out
+ * of line. A pair's high half marks where its low half starts in b->pairs
+ * (or, past the block, in *next): a low half elsewhere is refused. */
+static int frame__blocks_escapes(frame__blocks *b, uint64_t starts, uint64_t *next) {
+    const frame__u8 *base = b->base, *end = b->end, *p;
+    size_t left = (size_t)(end - base);
+    unsigned i, c, bad = 0;
+    /* The text's last 6 bytes leave no room for a \uXXXX escape and a
+     * quote: there only two-character escapes are well-formed. (A
+     * backslash is never the text's last byte: that is the '}'.) */
+    if (left < 64 + 6) {
+        uint64_t near = starts & ~(left > 6 ? (1ull << (left - 6)) - 1 : 0);
+        starts &= ~near;
+        for (; near; near &= near - 1) bad |= frame__escaped[base[frame__lowest_bit(near) + 1]] <= 1;
+    }
+    for (; starts; starts &= starts - 1) {
+        i = frame__lowest_bit(starts);
+        p = base + i;
+        c = p[1];
+        bad |= (frame__escaped[c] == 0) | ((c == 'u') & (frame__hex4_bad(p + 2) != 0));
+        /* A surrogate: \ud800 to \udfff */
+        if ((c == 'u') & ((unsigned)(frame__hex[p[2]] << 4 | frame__hex[p[3]]) - 0xd8u < 8u)) {
+            if (frame__hex[p[3]] >= 0xc) {
+                if (!(b->pairs >> i & 1)) return 0; /* a low half alone */
+            } else if (frame__u_escape(p, end) != 12) {
+                return 0;
+            } else if (i + 6 < 64) {
+                b->pairs |= 1ull << (i + 6);
+            } else {
+                *next |= 1ull << (i + 6 - 64);
+            }
+        }
+    }
+    return !bad;
+}
+
 /* Stage one for the block at b->base (before b->end, which is preceded by
  * 64 bytes of text at least): 0 when it breaks a rule. */
 static int frame__blocks_load(frame__blocks *b) {
-    const frame__u8 *base = b->base, *end = b->end, *at = base, *p;
-    size_t left = (size_t)(end - base), n;
-    uint64_t quotes, backslashes, highs, taken = b->taken, next = 0;
-    unsigned m0[4], m1[4], m2[4], m3[4], i, k, shift = 0;
+    const frame__u8 *base = b->base, *end = b->end, *at = base;
+    size_t left = (size_t)(end - base);
+    uint64_t quotes, backslashes, highs, starts, next = 0;
+    unsigned m0[4], m1[4], m2[4], m3[4], shift = 0;
     /* The last block is read as the text's last 64 bytes, its marks then
      * shifted down: no byte outside the text is read. */
     if (left < 64) {
@@ -103,29 +157,14 @@ static int frame__blocks_load(frame__blocks *b) {
     backslashes = FRAME__JOIN64(m0[1], m1[1], m2[1], m3[1]) >> shift;
     highs = FRAME__JOIN64(m0[3], m1[3], m2[3], m3[3]) >> shift;
     if ((highs | b->wanted) && !frame__blocks_utf8(b, at, shift, highs)) return 0;
-    b->marks = backslashes;
-    /* Escapes, from the first backslash that no escape took: each takes
-     * the byte after it (a quote or backslash there is no mark), a
-     * surrogate pair the backslash of its low half. A backslash is never
-     * the text's last byte (that is the '}'). */
-    for (backslashes &= ~taken; backslashes; backslashes &= ~taken & (backslashes - 1)) {
-        i = frame__lowest_bit(backslashes);
-        p = base + i;
-        if (frame__escaped[p[1]] > 1) {
-            k = i + 1;
-        } else {
-            if (!(n = frame__u_escape(p, end))) return 0;
-            if (n < 12) continue;
-            k = i + 6; /* the low half's backslash */
-        }
-        if (k < 64)
-            taken |= 1ull << k;
-        else /* in the next block */
-            next |= 1ull << (k - 64);
-    }
-    b->quotes = quotes & ~taken;
-    b->marks |= b->quotes;
-    b->taken = next;
+    /* Each escape takes the byte after its backslash: a quote or backslash
+     * there is no mark (a surrogate pair's hex digits are none). */
+    starts = frame__escape_starts(backslashes, b->escaped);
+    if (starts && !frame__blocks_escapes(b, starts, &next)) return 0;
+    b->quotes = quotes & ~(starts << 1 | b->escaped);
+    b->marks = backslashes | b->quotes;
+    b->escaped = starts >> 63;
+    b->pairs = next;
     return 1;
 }
 
@@ -134,7 +173,7 @@ static int frame__blocks_load(frame__blocks *b) {
 static FRAME__INLINE int frame__blocks_start(frame__blocks *b, const frame__u8 *p, const frame__u8 *end) {
     b->base = p;
     b->end = end;
-    b->taken = b->wanted = 0;
+    b->escaped = b->pairs = b->wanted = 0;
     return frame__blocks_load(b);
 }
 
