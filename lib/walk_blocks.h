@@ -18,14 +18,22 @@
  * than the text needs (no white space): such headers go to the walk.
  */
 
-/* The cursor: the marks of one block, and what it passes to the next. */
+/* The blocks that stage one marks ahead of stage two: a chunk of 512
+ * bytes, whose marks stage two reads 64 bits from any bit on, so that a
+ * string that ends in the next block costs no branch of its own. */
+#define FRAME__CHUNK 8
+
+/* The cursor: the marks of one chunk, and what a block passes to the next. */
 typedef struct frame__blocks {
-    const frame__u8 *base, *end; /* the block's first byte; the text's end */
-    uint64_t quotes;             /* bit i: base[i] opens or closes a string */
-    uint64_t marks;              /* those quotes, and backslashes */
-    uint64_t escaped;            /* 1: an escape here takes the next block's first byte */
+    const frame__u8 *base, *end; /* the chunk's first byte; the text's end */
+    size_t taken;                /* the chunk's bytes in blocks that stage one took */
+    uint64_t escaped;            /* 1: an escape takes the next block's first byte */
     uint64_t pairs;              /* the low halves of surrogate pairs that start there */
     uint64_t wanted;             /* continuation bytes the next block starts with */
+    /* Bit i (bit i % 8 of byte i / 8) for base[i]: the quotes that open or
+     * close a string (not escaped ones); marks: those and backslashes. 0
+     * past `taken`, and in the 8 bytes after the chunk's. */
+    frame__u8 quotes[8 * (FRAME__CHUNK + 1)], marks[8 * (FRAME__CHUNK + 1)];
 } frame__blocks;
 
 /* Bits at even offsets in a word. */
@@ -51,11 +59,11 @@ static const frame__u8 frame__utf8_span[32] = {FRAME__U32(FRAME__US)};
 #undef FRAME__US
 #undef FRAME__UL
 
-/* Whether the UTF-8 of the block is well-formed, given its bytes >= 0x80
+/* Whether the UTF-8 of the block at base is well-formed, given its bytes >= 0x80
  * (highs), read from `at` (its bytes shifted down by `shift`, as the
  * block's marks are). */
-static int frame__blocks_utf8(frame__blocks *b, const frame__u8 *at, unsigned shift, uint64_t highs) {
-    const frame__u8 *base = b->base;
+static int frame__blocks_utf8(frame__blocks *b, const frame__u8 *base, const frame__u8 *at, unsigned shift,
+                              uint64_t highs) {
     uint64_t cont, ge3, ge4, lead, want;
     unsigned a[4], b1[4], c[4], d[4], i, bad = 0;
     frame__kernel_utf8_16(at, a);
@@ -97,13 +105,13 @@ static FRAME__INLINE uint64_t frame__escape_starts(uint64_t bs, uint64_t escaped
     return (even_runs & FRAME__EVEN) | (bs & ~even_runs & ~FRAME__EVEN);
 }
 
-/* Whether the escapes that start at the block's bits `starts` are
+/* Whether the escapes that start at the bits `starts` of the block at base are
  * well-formed (string_fast.h's table and frame__u_escape's rule), without
  * a branch on what each one is: a surrogate is rare, and is checked out
  * of line. A pair's high half marks where its low half starts in b->pairs
  * (or, past the block, in *next): a low half elsewhere is refused. */
-static int frame__blocks_escapes(frame__blocks *b, uint64_t starts, uint64_t *next) {
-    const frame__u8 *base = b->base, *end = b->end, *p;
+static int frame__blocks_escapes(frame__blocks *b, const frame__u8 *base, uint64_t starts, uint64_t *next) {
+    const frame__u8 *end = b->end, *p;
     size_t left = (size_t)(end - base);
     unsigned i, c, bad = 0;
     /* The text's last 6 bytes leave no room for a \uXXXX escape and a
@@ -135,10 +143,10 @@ static int frame__blocks_escapes(frame__blocks *b, uint64_t starts, uint64_t *ne
     return !bad;
 }
 
-/* Stage one for the block at b->base (before b->end, which is preceded by
- * 64 bytes of text at least): 0 when it breaks a rule. */
-static int frame__blocks_load(frame__blocks *b) {
-    const frame__u8 *base = b->base, *end = b->end, *at = base;
+/* Stage one for block k of the chunk, at base (before b->end, which is
+ * preceded by 64 bytes of text at least): 0 when it breaks a rule. */
+static FRAME__INLINE int frame__blocks_load(frame__blocks *b, const frame__u8 *base, unsigned k) {
+    const frame__u8 *end = b->end, *at = base;
     size_t left = (size_t)(end - base);
     uint64_t quotes, backslashes, highs, starts, next = 0;
     unsigned m0[4], m1[4], m2[4], m3[4], shift = 0;
@@ -156,38 +164,62 @@ static int frame__blocks_load(frame__blocks *b) {
     quotes = FRAME__JOIN64(m0[0], m1[0], m2[0], m3[0]) >> shift;
     backslashes = FRAME__JOIN64(m0[1], m1[1], m2[1], m3[1]) >> shift;
     highs = FRAME__JOIN64(m0[3], m1[3], m2[3], m3[3]) >> shift;
-    if ((highs | b->wanted) && !frame__blocks_utf8(b, at, shift, highs)) return 0;
+    if ((highs | b->wanted) && !frame__blocks_utf8(b, base, at, shift, highs)) return 0;
     /* Each escape takes the byte after its backslash: a quote or backslash
      * there is no mark (a surrogate pair's hex digits are none). */
     starts = frame__escape_starts(backslashes, b->escaped);
-    if (starts && !frame__blocks_escapes(b, starts, &next)) return 0;
-    b->quotes = quotes & ~(starts << 1 | b->escaped);
-    b->marks = backslashes | b->quotes;
+    if (starts && !frame__blocks_escapes(b, base, starts, &next)) return 0;
+    quotes &= ~(starts << 1 | b->escaped);
+    frame__store8(b->quotes + 8 * k, quotes);
+    frame__store8(b->marks + 8 * k, backslashes | quotes);
     b->escaped = starts >> 63;
     b->pairs = next;
     return 1;
 }
 
+/* Stage one for the chunk at base (before b->end): its blocks up to the
+ * first that breaks a rule. 0 when that is its first. */
+static int frame__blocks_chunk(frame__blocks *b, const frame__u8 *base) {
+    size_t left = (size_t)(b->end - base);
+    unsigned k = 0;
+    b->base = base;
+    while (k < FRAME__CHUNK && 64u * k < left && frame__blocks_load(b, base + 64u * k, k)) k++;
+    b->taken = 64u * k < left ? 64u * k : left;
+    for (; k <= FRAME__CHUNK; k++) {
+        frame__store8(b->quotes + 8 * k, 0);
+        frame__store8(b->marks + 8 * k, 0);
+    }
+    return b->taken != 0;
+}
+
 /* Starts the cursor at p, before end (64 bytes of text at least lie before
  * end): 0 when the first block breaks a rule. */
 static FRAME__INLINE int frame__blocks_start(frame__blocks *b, const frame__u8 *p, const frame__u8 *end) {
-    b->base = p;
     b->end = end;
     b->escaped = b->pairs = b->wanted = 0;
-    return frame__blocks_load(b);
+    return frame__blocks_chunk(b, p);
 }
 
-/* The first byte at or after p (not before the cursor's block) whose bit
+/* The first byte at or after p (not before the cursor's chunk) whose bit
  * is set in the blocks' quotes (or, with any = 1, marks); NULL when none is
- * before a block that breaks a rule, or before the text's end. */
+ * before a block that breaks a rule, or before the text's end. The marks
+ * are read a word from any byte on: the search goes on past it only after
+ * more than 56 bytes without a mark. */
 static FRAME__INLINE const frame__u8 *frame__blocks_find(frame__blocks *b, const frame__u8 *p, int any) {
-    size_t off;
+    size_t off = (size_t)(p - b->base);
     uint64_t m;
     for (;;) {
-        off = (size_t)(p - b->base);
-        if (off < 64 && (m = (any ? b->marks : b->quotes) >> off) != 0) return p + frame__lowest_bit(m);
-        b->base += 64;
-        if (b->base >= b->end || !frame__blocks_load(b)) return NULL;
-        if (p < b->base) p = b->base;
+        const frame__u8 *bits = any ? b->marks : b->quotes;
+        while (off < 64u * FRAME__CHUNK) {
+            m = frame__load64(bits + (off >> 3)) >> (off & 7);
+            if (m) return b->base + off + frame__lowest_bit(m);
+            /* None in the bits read: on from the first bit after them,
+             * but not past the chunk's (the bits after are no text's) */
+            off = (off | 7) + 1 + 56;
+            if (off > 64u * FRAME__CHUNK) off = 64u * FRAME__CHUNK;
+        }
+        /* Past the chunk: the next one, if this one was taken whole */
+        if (b->taken < 64u * FRAME__CHUNK || !frame__blocks_chunk(b, b->base + 64u * FRAME__CHUNK)) return NULL;
+        off -= 64u * FRAME__CHUNK;
     }
 }

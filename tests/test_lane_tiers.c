@@ -195,7 +195,7 @@ Test(lane, short_headers_of_every_length_from_16_to_64_bytes) {
  * keeps the lane out), and the same before a guard page.
  */
 static void agree_with_the_walk(const char *json, size_t len) {
-    char spaced[512];
+    char spaced[1024];
     size_t pos = 777, pos_walk = 777;
     frame_header h, h_walk;
     frame_errno e, e_walk;
@@ -204,6 +204,7 @@ static void agree_with_the_walk(const char *json, size_t len) {
     spaced[len] = ' ';
     e = frame_header_parse(&h, NULL, json, len, &pos);
     e_walk = frame_header_parse(&h_walk, NULL, spaced, len + 1, &pos_walk);
+    if (pos_walk == len + 1) pos_walk = len; /* at the end of the text (a string that never ends) */
     cr_expect_eq(e, e_walk, "%.*s: %s, but the walk says %s", (int)len, json, frame_errname(e), frame_errname(e_walk));
     cr_expect_eq(e ? pos : 0, e_walk ? pos_walk : 0, "%.*s: %s at %zu, the walk at %zu", (int)len, json,
                  frame_errname(e), pos, pos_walk);
@@ -225,27 +226,32 @@ Test(lane, stage_one_by_blocks_agrees_with_the_walk_at_every_offset) {
         "\xc0\x80", "\xc1\xbf", "\xe0\x80\x80", "\xe0\x9f\xbf", "\xed\xa0\x80", "\xf0\x80\x80\x80",
         "\xf0\x8f\xbf\xbf", "\xf4\x90\x80\x80", "\xf5\x80\x80\x80", "\xff", "\x80", "\xbf\xbf", "\xc3",
         "\xe6\x97", "\xf0\x9f\x98", "\xc3\xa9\xa9", "\xc3\xc3\xa9",
-        /* control bytes and a quote that ends the string early */
-        "\x01", "\x1f", "\t", "\n", "\"",
+        /* control bytes, a quote that ends the string early, a backslash
+         * that takes its closing quote */
+        "\x01", "\x1f", "\t", "\n", "\"", "\\",
     };
     static const char *const forms[] = {
         "{\"size\":1,\"name\":\"%.*s%s\",\"z\":1}", /* a value */
         "{\"size\":1,\"n%.*s%s\":1,\"z\":1}",       /* a name */
         "{\"size\":1,\"name\":\"%.*s%s\"}",         /* the last value */
+        /* a value, then members that cross the next 64 or 512 bytes */
+        "{\"size\":1,\"name\":\"%.*s%s\",\"n\":123456789012345678,\"m\":\"abcdefgh\",\"z\":\"x\"}",
     };
-    char json[512];
-    size_t i, f, pad;
+    /* Offsets across the first blocks, and across the end of the first 512
+     * bytes: stage one marks that many ahead of stage two. */
+    static const size_t from[] = {40, 440}, to[] = {180, 620};
+    char json[1024], pads[700];
+    size_t i, f, r, pad;
     int n;
+    for (i = 0; i + 1 < sizeof pads; i++) pads[i] = (char)('a' + i % 26);
+    pads[i] = '\0';
     for (i = 0; i < sizeof pieces / sizeof pieces[0]; i++)
         for (f = 0; f < sizeof forms / sizeof forms[0]; f++)
-            for (pad = 40; pad < 180; pad++) {
-                n = snprintf(json, sizeof json, forms[f], (int)pad,
-                             "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz"
-                             "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz"
-                             "abcdefghijklmnopqrstuvwxyz",
-                             pieces[i]);
-                agree_with_the_walk(json, (size_t)n);
-            }
+            for (r = 0; r < 2; r++)
+                for (pad = from[r]; pad < to[r]; pad++) {
+                    n = snprintf(json, sizeof json, forms[f], (int)pad, pads, pieces[i]);
+                    agree_with_the_walk(json, (size_t)n);
+                }
 }
 
 Test(lane, stage_one_by_blocks_takes_escapes_and_utf8_in_every_member) {
