@@ -39,23 +39,24 @@ static FRAME__INLINE unsigned frame__kernel_quotes16(const frame__u8 *p) {
     return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')));
 }
 
+/* The bytes of v at most (at least) c, unsigned: those that the unsigned
+ * minimum (maximum) with c leaves as they are. */
+#define FRAME__AT_MOST(v, c) _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8((char)(c))), v)
+#define FRAME__AT_LEAST(v, c) _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8((char)(c))), v)
+
 static FRAME__INLINE void frame__kernel_marks16(const frame__u8 *p, unsigned m[4]) {
     __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-    unsigned highs = (unsigned)_mm_movemask_epi8(v);
     m[0] = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')));
     m[1] = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
-    /* Below 0x20 as signed bytes: controls and bytes >= 0x80. */
-    m[2] = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20))) & ~highs;
-    m[3] = highs;
+    m[2] = (unsigned)_mm_movemask_epi8(FRAME__AT_MOST(v, 0x1f));
+    m[3] = (unsigned)_mm_movemask_epi8(v);
 }
 
 static FRAME__INLINE void frame__kernel_utf8_16(const frame__u8 *p, unsigned m[4]) {
     __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-    unsigned highs = (unsigned)_mm_movemask_epi8(v);
-    /* As signed bytes, 0x80..0xbf are those below (signed char)0xc0, and
-     * bytes from 0xe0 (0xf0) on, those above 0xdf (0xef) that are negative. */
+    /* As signed bytes, 0x80..0xbf are those below (signed char)0xc0. */
     m[0] = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(v, _mm_set1_epi8((char)0xc0)));
-    m[1] = (unsigned)_mm_movemask_epi8(_mm_cmpgt_epi8(v, _mm_set1_epi8((char)0xdf))) & highs;
-    m[2] = (unsigned)_mm_movemask_epi8(_mm_cmpgt_epi8(v, _mm_set1_epi8((char)0xef))) & highs;
+    m[1] = (unsigned)_mm_movemask_epi8(FRAME__AT_LEAST(v, 0xe0));
+    m[2] = (unsigned)_mm_movemask_epi8(FRAME__AT_LEAST(v, 0xf0));
     m[3] = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_and_si128(v, _mm_set1_epi8((char)0xfe)), _mm_set1_epi8((char)0xc0)));
 }
