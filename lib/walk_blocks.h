@@ -223,3 +223,49 @@ static FRAME__INLINE const frame__u8 *frame__blocks_find(frame__blocks *b, const
         off -= 64u * FRAME__CHUNK;
     }
 }
+
+/*
+ * The key (frame__name_key's) of the decoded bytes of the name whose
+ * opening quote is at p and whose first mark after it, at m, is a
+ * backslash: stage one took its escapes, so they are decoded here without
+ * a check, and only its first 8 bytes and its length are kept. Returns its
+ * closing quote; NULL when a block before it breaks a rule.
+ */
+static const frame__u8 *frame__blocks_name_key(frame__blocks *b, const frame__u8 *p, const frame__u8 *m,
+                                               uint64_t *key) {
+    const frame__u8 *s = p + 1, *end = b->end;
+    uint64_t w = 0, x;
+    size_t n = 0, run, k;
+    uint32_t v;
+    frame__u8 u[8];
+    for (;;) {
+        /* The plain bytes before the mark: a word of them is enough */
+        if ((run = (size_t)(m - s)) != 0 && n < 8) {
+            x = end - s >= 8 ? frame__load64(s) : frame__load_tail(s, m, run < 8 ? run : 8);
+            w |= (run < 8 ? x & ((1ull << (8 * run)) - 1) : x) << (8 * n);
+        }
+        n += run;
+        if (*m == '"') break;
+        if (m[1] != 'u') { /* a two-character escape */
+            x = frame__escaped[m[1]];
+            k = 1;
+            m += 2;
+        } else { /* \uXXXX, or a surrogate pair */
+            v = frame__hex4(m + 2);
+            if (v >> 10 == 0x36) {
+                v = (v << 10) + frame__hex4(m + 8) - ((0xd800u << 10) + 0xdc00 - 0x10000);
+                m += 6;
+            }
+            m += 6;
+            memset(u, 0, sizeof u);
+            k = frame__put_utf8(u, v);
+            x = frame__load64(u);
+        }
+        if (n < 8) w |= x << (8 * n);
+        n += k;
+        s = m;
+        if (!(m = frame__blocks_find(b, s, 1))) return NULL;
+    }
+    *key = w ^ (uint64_t)n << 56;
+    return m;
+}

@@ -163,6 +163,14 @@ static FRAME__INLINE unsigned frame__lane(frame__json_job *job, frame__names *na
         } else if (!full) {
             go = FRAME__TO_FULL_NAME;
             break;
+        } else if (blocks) { /* escapes that stage one took */
+            if (!(q = frame__blocks_name_key(blocks, p, q, &key))) {
+                go = FRAME__TO_FULL_NAME;
+                break;
+            }
+            if (frame__names_lane(names, p, key, nnames)) break;
+            is_size = size_level && key == l->size_key &&
+                      frame__string_equals_bytes(p, end, (const frame__u8 *)l->size_name, strlen(l->size_name));
         } else {
             /* Escapes or UTF-8: the key of its decoded bytes */
             special = q;

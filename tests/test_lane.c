@@ -73,6 +73,30 @@ Test(lane, a_duplicate_of_an_escaped_spelling_is_found_after_the_lane)
     agree(NULL, "{\"size\":1,\"a\\u0062\":1,\"ab\":2}", FRAME_E_DUPLICATE_NAME, "\"ab\":2", 0);
 }
 
+/* Over 64 bytes, the block tier keys a name with escapes by the first 8
+ * bytes and the length of what it decodes to (lib/walk_blocks.h). */
+#define PAD "{\"pad\":\"0123456789012345678901234567890123456789012345678901234567890123456789\","
+Test(lane, escaped_names_over_64_bytes_are_keyed_by_their_decoded_bytes)
+{
+    agree(NULL, PAD "\"\\u0073ize\":5,\"a\":1}", FRAME_OK, NULL, 5);
+    agree(NULL, PAD "\"size\":5,\"\\u0073ize\":6}", FRAME_E_DUPLICATE_NAME, "\"\\u0073ize\":6", 0);
+    agree(NULL, PAD "\"size\":5,\"long\\u005fname_one\":1,\"long_name_one\":2}", FRAME_E_DUPLICATE_NAME,
+          "\"long_name_one\":2", 0);
+    agree(NULL, PAD "\"size\":5,\"long\\u005fname_one\":1,\"long_name_two\":2}", FRAME_OK, NULL, 5);
+    agree(NULL, PAD "\"size\":5,\"emoji_\\ud83d\\ude00\":1,\"emoji_\xf0\x9f\x98\x80\":2}", FRAME_E_DUPLICATE_NAME,
+          "\"emoji_\xf0", 0);
+    agree(NULL, PAD "\"size\":5,\"abcdefghij\\n\":1,\"abcdefghij\\u000a\":2}", FRAME_E_DUPLICATE_NAME,
+          "\"abcdefghij\\u000a", 0);
+    agree(NULL, PAD "\"size\":5,\"abcdefghi\\tx\":1,\"abcdefghi\\ty\":2}", FRAME_OK, NULL, 5);
+    /* a two-byte sequence across the key's 8 bytes */
+    agree(NULL, PAD "\"size\":5,\"abcdefg\\u00e9\":1,\"abcdefg\xc3\xa9\":2}", FRAME_E_DUPLICATE_NAME,
+          "\"abcdefg\xc3", 0);
+    agree(NULL, PAD "\"size\":5,\"abcdef\\u00e9x\":1,\"abcdef\\u00e9y\":2,\"\\\"q\":3,\"\\\"q\\/\":4}", FRAME_OK,
+          NULL, 5);
+    agree(NULL, PAD "\"size\":5,\"a\\\\b\":1,\"a\\u005cb\":2}", FRAME_E_DUPLICATE_NAME, "\"a\\u005cb", 0);
+}
+#undef PAD
+
 Test(lane, size_values_of_every_shape_agree_with_the_general_walk)
 {
     agree(NULL, "{\"size\":0}", FRAME_OK, NULL, 0);
