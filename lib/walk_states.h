@@ -205,13 +205,12 @@ static FRAME__INLINE unsigned frame__lane(frame__json_job *job, frame__names *na
                 q = frame__plain_run(p + 1, end);
                 q = q < end && *q == '"' ? q + 1 : NULL;
             }
-        } else if (c >= '1' && c <= '9') {
-            q = frame__lane_integer(job->start, p + 1, end);
+        } else if (*(q = p + (full & (c == '-'))) >= '1' && *q <= '9') {
+            /* an integer; negative in the full tiers (p[1] is before the
+             * end, as '}' ends the text) */
+            q = frame__lane_integer(job->start, q + 1, end);
         } else if (!full) {
             q = NULL;
-        } else if (c == '-' && p[1] >= '1' && p[1] <= '9') {
-            /* before the end, as '}' ends the text */
-            q = frame__lane_integer(job->start, p + 2, end);
         } else {
             /* a literal (frame__literals); anything else is no literal */
             n = c == 'f' ? 5u : 4u;
