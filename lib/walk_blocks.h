@@ -12,8 +12,10 @@
  * table and frame__u_escape), every UTF-8 sequence well-formed (utf8_seq.h's
  * rule: continuation bytes exactly where leads want them, and each lead's
  * second byte in its range). So stage two finds a string's end as its next
- * quote mark and never looks at its bytes. A block that breaks a rule is
- * not used: the lane hands over where it is, and the full tier or the walk
+ * quote mark and never looks at its bytes, and decodes a name's escapes
+ * without checking them again (frame__blocks_name_key). Stage one runs a
+ * chunk of 8 blocks ahead of stage two. A block that breaks a rule is not
+ * used: the lane hands over where it is, and the full tier or the walk
  * reports the error where it lies. Outside strings the rules are stricter
  * than the text needs (no white space): such headers go to the walk.
  */
@@ -59,9 +61,9 @@ static const frame__u8 frame__utf8_span[32] = {FRAME__U32(FRAME__US)};
 #undef FRAME__US
 #undef FRAME__UL
 
-/* Whether the UTF-8 of the block at base is well-formed, given its bytes >= 0x80
- * (highs), read from `at` (its bytes shifted down by `shift`, as the
- * block's marks are). */
+/* Whether the UTF-8 of the block at base is well-formed, given its bytes
+ * >= 0x80 (highs), read from `at` (its bytes shifted down by `shift`, as
+ * the block's marks are). */
 static int frame__blocks_utf8(frame__blocks *b, const frame__u8 *base, const frame__u8 *at, unsigned shift,
                               uint64_t highs) {
     uint64_t cont, ge3, ge4, lead, want;
@@ -105,8 +107,8 @@ static FRAME__INLINE uint64_t frame__escape_starts(uint64_t bs, uint64_t escaped
     return (even_runs & FRAME__EVEN) | (bs & ~even_runs & ~FRAME__EVEN);
 }
 
-/* Whether the escapes that start at the bits `starts` of the block at base are
- * well-formed (string_fast.h's table and frame__u_escape's rule), without
+/* Whether the escapes that start at the bits `starts` of the block at base
+ * are well-formed (string_fast.h's table and frame__u_escape's rule), without
  * a branch on what each one is: a surrogate is rare, and is checked out
  * of line. A pair's high half marks where its low half starts in b->pairs
  * (or, past the block, in *next): a low half elsewhere is refused. */

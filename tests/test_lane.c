@@ -94,6 +94,9 @@ Test(lane, escaped_names_over_64_bytes_are_keyed_by_their_decoded_bytes)
     agree(NULL, PAD "\"size\":5,\"abcdef\\u00e9x\":1,\"abcdef\\u00e9y\":2,\"\\\"q\":3,\"\\\"q\\/\":4}", FRAME_OK,
           NULL, 5);
     agree(NULL, PAD "\"size\":5,\"a\\\\b\":1,\"a\\u005cb\":2}", FRAME_E_DUPLICATE_NAME, "\"a\\u005cb", 0);
+    /* plain bytes after an escape within 8 bytes of the text's end */
+    agree(NULL, PAD "\"size\":5,\"\\nab\":1,\"\\u000aab\":2}", FRAME_E_DUPLICATE_NAME, "\"\\u000aab", 0);
+    agree(NULL, PAD "\"size\":5,\"\\nab\":1,\"\\u000aac\":2}", FRAME_OK, NULL, 5);
 }
 #undef PAD
 
