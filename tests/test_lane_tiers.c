@@ -221,7 +221,8 @@ Test(lane, stage_one_by_blocks_agrees_with_the_walk_at_every_offset) {
          * without a loop over each backslash */
         "\\\\\\\\\\\\\\\"", "\\\\u00e9", "\\\\\\ud83d\\ude00", "\\ud83d\\ude00\\ud83d\\ude00",
         /* ill-formed escapes */
-        "\\x", "\\u12g4", "\\udc00", "\\\\\\udc00", "\\ud83d\\ude00\\ude00", "\\ud83d", "\\ud83dx", "\\ud83d\\u0041", "\\ud83d\\n", "\\u00",
+        "\\x", "\\u12g4", "\\udc00", "\\\\\\udc00", "\\ud83d\\ude00\\ude00", "\\ud83d", "\\ud83dx",
+        "\\ud83d\\u0041", "\\ud83d\\n", "\\u00",
         /* ill-formed UTF-8 */
         "\xc0\x80", "\xc1\xbf", "\xe0\x80\x80", "\xe0\x9f\xbf", "\xed\xa0\x80", "\xf0\x80\x80\x80",
         "\xf0\x8f\xbf\xbf", "\xf4\x90\x80\x80", "\xf5\x80\x80\x80", "\xff", "\x80", "\xbf\xbf", "\xc3",
