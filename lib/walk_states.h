@@ -163,21 +163,21 @@ static FRAME__INLINE unsigned frame__lane(frame__json_job *job, frame__names *na
         } else if (!full) {
             go = FRAME__TO_FULL_NAME;
             break;
-        } else if (blocks) { /* escapes that stage one took */
-            if (!(q = frame__blocks_name_key(blocks, p, q, &key))) {
-                go = FRAME__TO_FULL_NAME;
-                break;
+        } else {
+            /* Escapes or UTF-8: the key of its decoded bytes, q its closing
+             * quote; escapes that stage one took are decoded unchecked */
+            if (blocks) {
+                if (!(q = frame__blocks_name_key(blocks, p, q, &key))) {
+                    go = FRAME__TO_FULL_NAME;
+                    break;
+                }
+            } else {
+                special = q;
+                q = p;
+                if (frame__string_hash_from(&q, special, end, &hash, &key)) break;
+                q--;
             }
             if (frame__names_lane(names, p, key, nnames)) break;
-            is_size = size_level && key == l->size_key &&
-                      frame__string_equals_bytes(p, end, (const frame__u8 *)l->size_name, strlen(l->size_name));
-        } else {
-            /* Escapes or UTF-8: the key of its decoded bytes */
-            special = q;
-            q = p;
-            if (frame__string_hash_from(&q, special, end, &hash, &key) || frame__names_lane(names, p, key, nnames))
-                break;
-            q--;
             is_size = size_level && key == l->size_key &&
                       frame__string_equals_bytes(p, end, (const frame__u8 *)l->size_name, strlen(l->size_name));
         }
