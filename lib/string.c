@@ -95,7 +95,7 @@ static FRAME__ALWAYS_INLINE frame_errno frame__unescape(frame__siter *it, uint32
      * a malformed escape included, leaves it unpaired. */
     lo = frame__unit(it);
     if (hi >> 10 == 0x36 && lo >> 10 == 0x37) {
-        *cp = (hi << 10) + lo - ((0xd800u << 10) + 0xdc00 - 0x10000);
+        *cp = FRAME__SURROGATE_PAIR(hi, lo);
         return FRAME_OK;
     }
     it->p = p;

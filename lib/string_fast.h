@@ -286,7 +286,7 @@ static FRAME__INLINE frame_errno frame__string_hash_from(const frame__u8 **pp, c
                 if (v >= 0xdc00 || end - p < 13 || p[6] != '\\' || p[7] != 'u') break;
                 lo = frame__hex4(p + 8);
                 if (lo >> 10 != 0x37) break;
-                v = (v << 10) + lo - ((0xd800u << 10) + 0xdc00 - 0x10000);
+                v = FRAME__SURROGATE_PAIR(v, lo);
                 p += 6;
             } else if (v > 0xffff) {
                 break;

@@ -255,7 +255,7 @@ static const frame__u8 *frame__blocks_name_key(frame__blocks *b, const frame__u8
         } else { /* \uXXXX, or a surrogate pair */
             v = frame__hex4(m + 2);
             if (v >> 10 == 0x36) {
-                v = (v << 10) + frame__hex4(m + 8) - ((0xd800u << 10) + 0xdc00 - 0x10000);
+                v = FRAME__SURROGATE_PAIR(v, frame__hex4(m + 8));
                 m += 6;
             }
             m += 6;
