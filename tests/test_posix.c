@@ -13,6 +13,7 @@
 #include <netinet/tcp.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -26,6 +27,27 @@
 #endif
 
 static unsigned char hbuf[FRAME_DEFAULT_MAX_HEADER];
+
+/* Every test here reads descriptors: were the library to misread a size,
+ * a read would wait for bytes that never come. So each test's process has
+ * a watchdog that ends it (a crash in the report) after two minutes:
+ * Criterion's .timeout is not enough, as it does not fire with --jobs 2. */
+static void *watchdog(void *arg)
+{
+    (void)arg;
+    sleep(120);
+    fprintf(stderr, "test_posix: a test still runs after 120 s (a read waiting for bytes that never come?)\n");
+    abort();
+}
+
+static void start_watchdog(void)
+{
+    pthread_t t;
+    cr_assert_eq(pthread_create(&t, NULL, watchdog, NULL), 0);
+    pthread_detach(t);
+}
+
+TestSuite(posix, .init = start_watchdog);
 
 /* These two return a status instead of asserting: they also run in forked
  * children, where Criterion's asserts must not be used. */
