@@ -153,6 +153,18 @@ static FRAME__INLINE uint64_t frame__digits_value(const frame__u8 *p, const fram
     return n;
 }
 
+/* The value of the n (1 to 8) ASCII digits in the low bytes of w, the
+ * first in the lowest: pairs of digits, then of pairs, then of those, each
+ * step one multiply (no sum leaves its lane). */
+static FRAME__INLINE uint64_t frame__digits_value8(uint64_t w, size_t n) {
+    /* The digits to the top bytes, so that the bytes below are leading
+     * zeros. */
+    w = (w << (64 - 8 * n)) & (FRAME__ONES * 0x0f);
+    w = (w * 10 + (w >> 8)) & 0x00ff00ff00ff00ffull;
+    w = (w * 100 + (w >> 16)) & 0x0000ffff0000ffffull;
+    return (w * 10000 + (w >> 32)) & 0xffffffffull;
+}
+
 /* The first byte in [p, end) that is not an ASCII digit, or end: 8 bytes
  * per step. */
 static FRAME__INLINE const frame__u8 *frame__digits8(const frame__u8 *p, const frame__u8 *end) {

@@ -121,6 +121,42 @@ Test(lane, size_values_of_every_shape_agree_with_the_general_walk)
     agree(NULL, "{\"name\":\"x\"}", FRAME_E_SIZE_MISSING, NULL, 0);
 }
 
+/* The lane reads a size of up to 7 digits from one word when 8 bytes or
+ * more are left from its first digit, and longer ones digit by digit: every
+ * length from 1 to 17 digits, with members after it (a word's reach) and
+ * at the end, each shape that the size state refuses too. */
+Test(lane, size_values_of_every_length_agree_with_the_general_walk)
+{
+    static const char digits[] = "12345678901234567";
+    char json[128], num[32];
+    unsigned n, tail;
+    uint64_t v;
+    for (n = 1; n <= 17; n++) {
+        memcpy(num, digits, n);
+        num[n] = 0;
+        for (v = 0, tail = 0; tail < n; tail++) v = v * 10 + (uint64_t)(digits[tail] - '0');
+        for (tail = 0; tail < 2; tail++) {
+            const char *after = tail ? "}" : ",\"name\":\"x.bin\"}";
+            snprintf(json, sizeof json, "{\"size\":%s%s", num, after);
+            agree(NULL, json, n <= 16 ? FRAME_OK : FRAME_E_BODY_TOO_LARGE, NULL, v);
+            snprintf(json, sizeof json, "{\"size\":0%s%s", num, after);
+            agree(NULL, json, FRAME_E_JSON_SYNTAX, NULL, 0);
+            snprintf(json, sizeof json, "{\"size\":%s.5%s", num, after);
+            agree(NULL, json, FRAME_E_SIZE_INVALID, NULL, 0);
+            snprintf(json, sizeof json, "{\"size\":%se2%s", num, after);
+            agree(NULL, json, FRAME_E_SIZE_INVALID, NULL, 0);
+            snprintf(json, sizeof json, "{\"size\":%sE2%s", num, after);
+            agree(NULL, json, FRAME_E_SIZE_INVALID, NULL, 0);
+            snprintf(json, sizeof json, "{\"size\":%sx%s", num, after);
+            /* What stands after a size over the limit is not read. */
+            agree(NULL, json, n <= 16 ? FRAME_E_JSON_SYNTAX : FRAME_E_BODY_TOO_LARGE, n <= 16 ? "x" : NULL, 0);
+        }
+    }
+    agree(NULL, "{\"size\":0,\"name\":\"x.bin\"}", FRAME_OK, NULL, 0);
+    agree(NULL, "{\"size\":-5,\"name\":\"x.bin\"}", FRAME_E_SIZE_INVALID, NULL, 0);
+    agree(NULL, "{\"size\":\"5\",\"name\":\"x.bin\"}", FRAME_E_SIZE_INVALID, NULL, 0);
+}
+
 Test(lane, a_size_over_max_body_is_refused)
 {
     frame_config cfg = FRAME_CONFIG_INIT;
